@@ -1,0 +1,172 @@
+package com.nrsgirls.streaming.core.stream;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.nrsgirls.streaming.core.CborSerializable;
+import com.nrsgirls.streaming.core.media.MediaPacket;
+import java.time.Instant;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.stream.SinkRef;
+
+/**
+ * The messages of the sharded {@code LiveStream} entity, one per stream (channel), keyed by stream
+ * id. They live here, not beside the behaviour in the pipeline module, because ingest and the API
+ * send them too.
+ */
+public final class LiveStreamProtocol {
+  public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
+      EntityTypeKey.create(Command.class, "LiveStream");
+
+  private LiveStreamProtocol() {}
+
+  // ---- commands ----------------------------------------------------------------------------
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** Creates the stream and issues its first key. */
+  public record Create(
+      String creatorId, CreatorType creatorType, String title, ActorRef<OperatorReply> replyTo)
+      implements Command {}
+
+  public record GetState(ActorRef<OperatorReply> replyTo) implements Command {}
+
+  /** Issues a new key; the old one stops working at once. */
+  public record RotateKey(ActorRef<OperatorReply> replyTo) implements Command {}
+
+  /** Revokes the current key without issuing a new one. */
+  public record RevokeKey(ActorRef<OperatorReply> replyTo) implements Command {}
+
+  /** Disconnects the publisher, if one is live. */
+  public record Stop(ActorRef<OperatorReply> replyTo) implements Command {}
+
+  /**
+   * A publisher asks to go live. The entity checks the key and, if it is good, materializes the
+   * session's media graph and answers with the sink that ingest streams the packets into. A publish
+   * while another session is live takes over: the old session's graph is closed first.
+   */
+  public record Publish(Key key, PublishSession session, ActorRef<PublishReply> replyTo)
+      implements Command {}
+
+  /** The session's graph read the codec configuration records of its tracks. */
+  public record SessionMediaDetected(String sessionId, VideoInfo video, AudioInfo audio)
+      implements Command {}
+
+  /** A coarse health snapshot from the session's graph. */
+  public record SessionHealth(String sessionId, HealthStats stats) implements Command {}
+
+  /** The session's graph finished: the publisher left, failed, or was disconnected. */
+  public record SessionEnded(String sessionId, String reason) implements Command {}
+
+  /**
+   * A stream key inside a message. Serialized as the whole key, since the entity needs it to
+   * compare; its {@code toString} stays masked.
+   */
+  public record Key(StreamKey value) {
+    @JsonCreator
+    public static Key fromJson(String text) {
+      return new Key(
+          StreamKey.parse(text).orElseThrow(() -> new IllegalArgumentException("not a key")));
+    }
+
+    @JsonValue
+    public String toJson() {
+      return value.reveal();
+    }
+
+    @Override
+    public String toString() {
+      return value.toString();
+    }
+  }
+
+  /** Who publishes: one RTMP connection's publish. */
+  public record PublishSession(String sessionId, String remoteAddress, String ingestNode)
+      implements CborSerializable {}
+
+  // ---- replies -----------------------------------------------------------------------------
+
+  public sealed interface PublishReply extends CborSerializable {}
+
+  /**
+   * Go live: stream packets into {@code sink}; it closes when the stream stops or is taken over.
+   */
+  public record PublishAccepted(String streamId, SinkRef<MediaPacket> sink)
+      implements PublishReply {}
+
+  public record PublishRejected(PublishRejection reason) implements PublishReply {}
+
+  public sealed interface OperatorReply extends CborSerializable {}
+
+  /** The stream was created; the key is shown here once and never again. */
+  public record Created(String streamId, Key streamKey, Instant keyExpiresAt)
+      implements OperatorReply {}
+
+  public record KeyIssued(Key streamKey, Instant keyExpiresAt) implements OperatorReply {}
+
+  public record StateView(StreamView stream) implements OperatorReply {}
+
+  public record Accepted() implements OperatorReply {}
+
+  public record NotFound(String streamId) implements OperatorReply {}
+
+  public record Conflict(String message) implements OperatorReply {}
+
+  /** A stream as the operator API shows it. */
+  public record StreamView(
+      String streamId,
+      String creatorId,
+      CreatorType creatorType,
+      String title,
+      Instant createdAt,
+      String status,
+      String ownerNode,
+      Instant keyExpiresAt,
+      boolean keyRevoked,
+      SessionView session,
+      VideoInfo video,
+      AudioInfo audio,
+      List<String> renditions,
+      HealthStats health,
+      SessionView lastSession)
+      implements CborSerializable {}
+
+  public record SessionView(
+      String sessionId,
+      Instant startedAt,
+      Instant endedAt,
+      String endReason,
+      String remoteAddress,
+      String ingestNode)
+      implements CborSerializable {}
+
+  // ---- events ------------------------------------------------------------------------------
+
+  /** What the journal keeps about a stream: lifecycle facts, never per-packet or per-segment. */
+  public sealed interface Event extends CborSerializable {
+    Instant at();
+  }
+
+  public record StreamCreated(
+      String streamId,
+      String creatorId,
+      CreatorType creatorType,
+      String title,
+      String keyHash,
+      Instant keyExpiresAt,
+      Instant at)
+      implements Event {}
+
+  public record KeyRotated(String keyHash, Instant keyExpiresAt, Instant at) implements Event {}
+
+  public record KeyRevoked(Instant at) implements Event {}
+
+  public record PublishStarted(
+      String sessionId, String remoteAddress, String ingestNode, Instant at) implements Event {}
+
+  public record MediaDetected(String sessionId, VideoInfo video, AudioInfo audio, Instant at)
+      implements Event {}
+
+  public record PublishEnded(String sessionId, String reason, Instant at) implements Event {}
+}
