@@ -60,11 +60,23 @@ public final class LiveStreamProtocol {
   public record SessionEnded(String sessionId, String reason) implements Command {}
 
   /**
+   * Internal: the previous session's graph has closed after a takeover, so the waiting publish can
+   * go ahead. Sent by the entity to itself.
+   */
+  public record TakeoverReady(Publish publish) implements Command {}
+
+  /**
+   * Internal: after recovery the journal says a session is live, but no graph runs for it here (the
+   * node restarted or the entity moved). Sent by the entity to itself.
+   */
+  public record CloseOrphanedSession(String sessionId) implements Command {}
+
+  /**
    * A stream key inside a message. Serialized as the whole key, since the entity needs it to
    * compare; its {@code toString} stays masked.
    */
   public record Key(StreamKey value) {
-    @JsonCreator
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
     public static Key fromJson(String text) {
       return new Key(
           StreamKey.parse(text).orElseThrow(() -> new IllegalArgumentException("not a key")));

@@ -1,0 +1,17 @@
+package com.nrsgirls.streaming.pipeline.graph;
+
+import com.nrsgirls.streaming.core.media.MediaPacket;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.apache.pekko.Done;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * One output of a session's media graph (HLS copy, ABR, a restream target, recording). The sink
+ * runs behind its own {@link KeyframeDropBuffer} and asynchronous boundary; its materialized value
+ * completes when the branch has flushed everything it was given. The supplier is called again when
+ * the branch is restarted after a failure.
+ *
+ * @param name short name for logs and statistics, e.g. {@code hls-source}
+ */
+public record Branch(String name, Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink) {}

@@ -1,0 +1,222 @@
+package com.nrsgirls.streaming.pipeline.graph;
+
+import com.nrsgirls.streaming.core.media.AacConfig;
+import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
+import com.nrsgirls.streaming.core.media.Codec;
+import com.nrsgirls.streaming.core.media.MediaFormatException;
+import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.core.stream.AudioInfo;
+import com.nrsgirls.streaming.core.stream.HealthStats;
+import com.nrsgirls.streaming.core.stream.VideoInfo;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sits between ingest and the fan-out and watches the packets go by without touching them: it reads
+ * each codec configuration record once (for the entity's media info and for branches that join
+ * late), and counts bytes, frames and keyframe spacing into a {@link HealthStats} snapshot reported
+ * at a coarse interval. Per packet it only adds to a few counters.
+ */
+final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket>> {
+  private static final Logger log = LoggerFactory.getLogger(MediaInspector.class);
+
+  /** What the inspector reports; called from the stream, so implementations must be thread-safe. */
+  interface Listener {
+    void mediaDetected(VideoInfo video, AudioInfo audio);
+
+    void health(HealthStats stats);
+  }
+
+  private final Inlet<MediaPacket> in = Inlet.create("MediaInspector.in");
+  private final Outlet<MediaPacket> out = Outlet.create("MediaInspector.out");
+  private final FlowShape<MediaPacket, MediaPacket> shape = FlowShape.of(in, out);
+  private final String logContext;
+  private final Duration interval;
+  private final Clock clock;
+  private final Listener listener;
+  private final Map<String, AtomicLong> branchDrops;
+  private final AtomicReference<List<MediaPacket>> latestConfigs;
+  private final Consumer<Throwable> onUpstreamEnd;
+
+  /**
+   * @param branchDrops drop counters of the branches, read when a snapshot is taken
+   * @param latestConfigs updated with the latest config packet of each track, for late branches
+   * @param onUpstreamEnd told how ingest ended: null when it completed, else its failure
+   */
+  MediaInspector(
+      String logContext,
+      Duration interval,
+      Clock clock,
+      Listener listener,
+      Map<String, AtomicLong> branchDrops,
+      AtomicReference<List<MediaPacket>> latestConfigs,
+      Consumer<Throwable> onUpstreamEnd) {
+    this.logContext = logContext;
+    this.interval = interval;
+    this.clock = clock;
+    this.listener = listener;
+    this.branchDrops = branchDrops;
+    this.latestConfigs = latestConfigs;
+    this.onUpstreamEnd = onUpstreamEnd;
+  }
+
+  @Override
+  public FlowShape<MediaPacket, MediaPacket> shape() {
+    return shape;
+  }
+
+  @Override
+  public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+    return new TimerGraphStageLogic(shape) {
+      private MediaPacket videoConfig;
+      private MediaPacket audioConfig;
+      private VideoInfo video;
+      private AudioInfo audio;
+      private long bytesTotal;
+      private long videoFrames;
+      private long audioFrames;
+      private long lastKeyframeDts = Long.MIN_VALUE;
+      private long keyframeInterval;
+      private long windowBytes;
+      private long windowVideoFrames;
+      private long windowStartNanos;
+
+      {
+        setHandler(
+            in,
+            new AbstractInHandler() {
+              @Override
+              public void onPush() {
+                MediaPacket p = grab(in);
+                inspect(p);
+                push(out, p);
+              }
+
+              @Override
+              public void onUpstreamFinish() {
+                onUpstreamEnd.accept(null);
+                report();
+                completeStage();
+              }
+
+              @Override
+              public void onUpstreamFailure(Throwable ex) {
+                onUpstreamEnd.accept(ex);
+                report();
+                failStage(ex);
+              }
+            });
+        setHandler(
+            out,
+            new AbstractOutHandler() {
+              @Override
+              public void onPull() {
+                pull(in);
+              }
+            });
+      }
+
+      @Override
+      public void preStart() {
+        windowStartNanos = System.nanoTime();
+        scheduleWithFixedDelay("health", interval, interval);
+      }
+
+      @Override
+      public void onTimer(Object key) {
+        report();
+      }
+
+      private void inspect(MediaPacket p) {
+        if (p.isConfig()) {
+          onConfig(p);
+          return;
+        }
+        bytesTotal += p.length();
+        windowBytes += p.length();
+        if (p.isVideo()) {
+          videoFrames++;
+          windowVideoFrames++;
+          if (p.isKeyframe()) {
+            if (lastKeyframeDts != Long.MIN_VALUE) {
+              keyframeInterval = p.dts() - lastKeyframeDts;
+            }
+            lastKeyframeDts = p.dts();
+          }
+        } else {
+          audioFrames++;
+        }
+      }
+
+      private void onConfig(MediaPacket p) {
+        try {
+          if (p.codec() == Codec.H264) {
+            AvcDecoderConfig c = AvcDecoderConfig.parse(p.array(), p.offset(), p.length());
+            videoConfig = p;
+            VideoInfo next = new VideoInfo("h264", c.codecsString(), c.width(), c.height());
+            if (!next.equals(video)) {
+              video = next;
+              announce();
+            }
+          } else if (p.codec() == Codec.AAC) {
+            AacConfig c = AacConfig.parse(p.array(), p.offset(), p.length());
+            audioConfig = p;
+            AudioInfo next = new AudioInfo("aac", c.codecsString(), c.sampleRate(), c.channels());
+            if (!next.equals(audio)) {
+              audio = next;
+              announce();
+            }
+          }
+        } catch (MediaFormatException e) {
+          log.warn(
+              "{} unreadable {} configuration record: {}", logContext, p.codec(), e.getMessage());
+        }
+      }
+
+      private void announce() {
+        latestConfigs.set(
+            videoConfig == null
+                ? List.of(audioConfig)
+                : audioConfig == null ? List.of(videoConfig) : List.of(videoConfig, audioConfig));
+        listener.mediaDetected(video, audio);
+      }
+
+      private void report() {
+        long now = System.nanoTime();
+        double seconds = Math.max(1e-3, (now - windowStartNanos) / 1e9);
+        Map<String, Long> drops = new LinkedHashMap<>();
+        branchDrops.forEach((name, count) -> drops.put(name, count.get()));
+        listener.health(
+            new HealthStats(
+                Math.round(windowBytes * 8 / 1000.0 / seconds),
+                Math.round(windowVideoFrames / seconds * 100) / 100.0,
+                keyframeInterval,
+                bytesTotal,
+                videoFrames,
+                audioFrames,
+                drops,
+                clock.instant()));
+        windowBytes = 0;
+        windowVideoFrames = 0;
+        windowStartNanos = now;
+      }
+    };
+  }
+}

@@ -1,0 +1,23 @@
+package com.nrsgirls.streaming.pipeline.graph;
+
+import com.nrsgirls.streaming.core.media.MediaPacket;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.stream.SinkRef;
+
+/** The running media graph of one publish session, as the {@code LiveStream} entity holds it. */
+public interface SessionGraph {
+  String sessionId();
+
+  /** Where ingest streams the session's packets. */
+  SinkRef<MediaPacket> sink();
+
+  /**
+   * Closes the graph: the publisher's connection is closed and every branch flushes what it has.
+   * The reason ends up in the session's {@code PublishEnded} event.
+   */
+  void stop(String reason);
+
+  /** Completes when every branch has finished, however the session ended. */
+  CompletionStage<Done> completion();
+}

@@ -1,0 +1,20 @@
+package com.nrsgirls.streaming.pipeline.stream;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * Settings of the {@code LiveStream} entity, read once from {@code nrs.streaming.pipeline}.
+ *
+ * @param keyTtl how long a new stream key stays valid
+ * @param takeoverTimeout how long a reconnecting publisher waits for the old session to close
+ * @param snapshotEvery events between snapshots of a stream's state
+ */
+public record LiveStreamSettings(Duration keyTtl, Duration takeoverTimeout, int snapshotEvery) {
+
+  public static LiveStreamSettings create(Config config) {
+    Config c = config.getConfig("nrs.streaming.pipeline");
+    return new LiveStreamSettings(
+        c.getDuration("key-ttl"), c.getDuration("takeover-timeout"), c.getInt("snapshot-every"));
+  }
+}

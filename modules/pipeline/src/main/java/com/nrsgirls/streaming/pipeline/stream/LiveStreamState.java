@@ -1,0 +1,91 @@
+package com.nrsgirls.streaming.pipeline.stream;
+
+import com.nrsgirls.streaming.core.CborSerializable;
+import com.nrsgirls.streaming.core.stream.AudioInfo;
+import com.nrsgirls.streaming.core.stream.CreatorType;
+import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.SessionView;
+import com.nrsgirls.streaming.core.stream.VideoInfo;
+import java.time.Instant;
+
+/** The persistent state of a {@code LiveStream} entity, rebuilt from its events. */
+public sealed interface LiveStreamState extends CborSerializable {
+
+  /** No {@code StreamCreated} yet: the id names no stream. */
+  record Uncreated() implements LiveStreamState {}
+
+  /**
+   * A created stream (channel).
+   *
+   * @param current the live session, or null when idle
+   * @param last the most recent ended session, or null
+   */
+  record Channel(
+      String streamId,
+      String creatorId,
+      CreatorType creatorType,
+      String title,
+      Instant createdAt,
+      String keyHash,
+      Instant keyExpiresAt,
+      boolean keyRevoked,
+      Session current,
+      Session last)
+      implements LiveStreamState {
+
+    boolean live() {
+      return current != null;
+    }
+
+    Channel withKey(String hash, Instant expiresAt, boolean revoked) {
+      return new Channel(
+          streamId,
+          creatorId,
+          creatorType,
+          title,
+          createdAt,
+          hash,
+          expiresAt,
+          revoked,
+          current,
+          last);
+    }
+
+    Channel withSessions(Session newCurrent, Session newLast) {
+      return new Channel(
+          streamId,
+          creatorId,
+          creatorType,
+          title,
+          createdAt,
+          keyHash,
+          keyExpiresAt,
+          keyRevoked,
+          newCurrent,
+          newLast);
+    }
+  }
+
+  /** One publish session, live or ended. */
+  record Session(
+      String sessionId,
+      String remoteAddress,
+      String ingestNode,
+      Instant startedAt,
+      Instant endedAt,
+      String endReason,
+      VideoInfo video,
+      AudioInfo audio) {
+
+    Session withMedia(VideoInfo v, AudioInfo a) {
+      return new Session(sessionId, remoteAddress, ingestNode, startedAt, endedAt, endReason, v, a);
+    }
+
+    Session ended(String reason, Instant at) {
+      return new Session(sessionId, remoteAddress, ingestNode, startedAt, at, reason, video, audio);
+    }
+
+    SessionView view() {
+      return new SessionView(sessionId, startedAt, endedAt, endReason, remoteAddress, ingestNode);
+    }
+  }
+}

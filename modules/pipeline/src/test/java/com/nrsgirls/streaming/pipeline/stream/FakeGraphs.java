@@ -1,0 +1,83 @@
+package com.nrsgirls.streaming.pipeline.stream;
+
+import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import com.nrsgirls.streaming.pipeline.graph.MediaGraphFactory;
+import com.nrsgirls.streaming.pipeline.graph.SessionGraph;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.SinkRef;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.StreamRefs;
+
+/** Media graphs that only record how the entity drives them; {@link #finish} ends one. */
+final class FakeGraphs implements MediaGraphFactory {
+  final List<FakeGraph> started = new CopyOnWriteArrayList<>();
+  private final ActorSystem<?> system;
+
+  FakeGraphs(ActorSystem<?> system) {
+    this.system = system;
+  }
+
+  @Override
+  public SessionGraph start(
+      String streamId, String sessionId, ActorRef<LiveStreamProtocol.Command> entity) {
+    SinkRef<MediaPacket> ref = StreamRefs.<MediaPacket>sinkRef().to(Sink.ignore()).run(system);
+    FakeGraph graph = new FakeGraph(sessionId, ref, entity);
+    started.add(graph);
+    return graph;
+  }
+
+  FakeGraph last() {
+    return started.get(started.size() - 1);
+  }
+
+  static final class FakeGraph implements SessionGraph {
+    final String sessionId;
+    final SinkRef<MediaPacket> sink;
+    final ActorRef<LiveStreamProtocol.Command> entity;
+    final CompletableFuture<Done> completion = new CompletableFuture<>();
+    volatile String stopReason;
+
+    FakeGraph(
+        String sessionId, SinkRef<MediaPacket> sink, ActorRef<LiveStreamProtocol.Command> entity) {
+      this.sessionId = sessionId;
+      this.sink = sink;
+      this.entity = entity;
+    }
+
+    @Override
+    public String sessionId() {
+      return sessionId;
+    }
+
+    @Override
+    public SinkRef<MediaPacket> sink() {
+      return sink;
+    }
+
+    @Override
+    public void stop(String reason) {
+      stopReason = reason;
+      finish(reason);
+    }
+
+    /** The graph ends as a real one does: it tells the entity, then completes. */
+    void finish(String reason) {
+      if (!completion.isDone()) {
+        entity.tell(new LiveStreamProtocol.SessionEnded(sessionId, reason));
+        completion.complete(Done.getInstance());
+      }
+    }
+
+    @Override
+    public CompletionStage<Done> completion() {
+      return completion;
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package com.nrsgirls.streaming.pipeline.stream;
+
+import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.nrsgirls.streaming.core.stream.CreatorType;
+import com.nrsgirls.streaming.core.stream.PublishRejection;
+import com.nrsgirls.streaming.core.stream.StreamKey;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The entity against the in-memory persistence testkit, with every message serialized as it would
+ * be between nodes (so commands, replies, events and state must all serialize).
+ */
+class LiveStreamTest {
+  private static final ActorTestKit testKit =
+      ActorTestKit.create(
+          ConfigFactory.parseString(
+                  "pekko.actor.serialize-messages = on\n"
+                      + "pekko.actor.no-serialization-verification-needed-class-prefix ="
+                      + " [\"org.apache.pekko.\"]")
+              .withFallback(PersistenceTestKitPlugin.getInstance().config())
+              .withFallback(PersistenceTestKitSnapshotPlugin.config())
+              .withFallback(ConfigFactory.load())
+              .resolve());
+  private static final AtomicInteger ids = new AtomicInteger();
+
+  private final PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T12:00:00Z"));
+  private FakeGraphs graphs;
+  private LiveStream.Dependencies deps;
+  private String streamId;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void setUp() {
+    journal.clearAll();
+    graphs = new FakeGraphs(testKit.system());
+    deps =
+        new LiveStream.Dependencies(
+            graphs,
+            new LiveStreamSettings(Duration.ofDays(90), Duration.ofSeconds(3), 100),
+            clock,
+            () -> "127.0.0.1:25520");
+    streamId = "teststream" + ids.incrementAndGet();
+  }
+
+  private ActorRef<Command> spawn() {
+    return testKit.spawn(LiveStream.create(streamId, deps));
+  }
+
+  private Created create(ActorRef<Command> entity) {
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new Create("dj-42", CreatorType.DJ, "Friday set", probe.getRef()));
+    return probe.expectMessageClass(Created.class);
+  }
+
+  private PublishReply publish(ActorRef<Command> entity, StreamKey key, String sessionId) {
+    TestProbe<PublishReply> probe = testKit.createTestProbe();
+    entity.tell(
+        new Publish(
+            new Key(key),
+            new PublishSession(sessionId, "10.0.0.7:50000", "127.0.0.1:25520"),
+            probe.getRef()));
+    return probe.receiveMessage(Duration.ofSeconds(5));
+  }
+
+  private StreamView state(ActorRef<Command> entity) {
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new GetState(probe.getRef()));
+    return probe.expectMessageClass(StateView.class).stream();
+  }
+
+  @Test
+  void createIssuesAKeyThatOnlyItsHashIsStoredFor() {
+    ActorRef<Command> entity = spawn();
+    Created created = create(entity);
+    assertEquals(streamId, created.streamId());
+    assertEquals(streamId, created.streamKey().value().streamId());
+    assertEquals(clock.instant().plus(Duration.ofDays(90)), created.keyExpiresAt());
+    StreamCreated event =
+        (StreamCreated) journal.persistedInStorage("LiveStream|" + streamId).get(0);
+    assertEquals(created.streamKey().value().hash(), event.keyHash());
+    assertFalse(event.toString().contains(created.streamKey().value().reveal()));
+
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new Create("dj-42", CreatorType.DJ, "again", probe.getRef()));
+    probe.expectMessageClass(Conflict.class);
+    assertEquals("idle", state(entity).status());
+  }
+
+  @Test
+  void unknownStreamRefusesPublishAndAnswersNotFound() {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = StreamKey.generate(streamId, new java.security.SecureRandom());
+    assertEquals(new PublishRejected(PublishRejection.UNKNOWN_STREAM), publish(entity, key, "s1"));
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new GetState(probe.getRef()));
+    probe.expectMessage(new NotFound(streamId));
+    assertTrue(graphs.started.isEmpty());
+  }
+
+  @Test
+  void rightKeyGoesLiveAndWrongRevokedOrExpiredKeysAreRefused() {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    StreamKey wrong = StreamKey.generate(streamId, new java.security.SecureRandom());
+
+    assertEquals(new PublishRejected(PublishRejection.WRONG_KEY), publish(entity, wrong, "s0"));
+    assertInstanceOf(PublishAccepted.class, publish(entity, key, "s1"));
+    StreamView live = state(entity);
+    assertEquals("live", live.status());
+    assertEquals("s1", live.session().sessionId());
+    assertEquals("10.0.0.7:50000", live.session().remoteAddress());
+
+    graphs.last().finish("publisher disconnected");
+    expectEvents(StreamCreated.class, PublishStarted.class, PublishEnded.class);
+    assertEquals("idle", state(entity).status());
+    assertEquals("publisher disconnected", state(entity).lastSession().endReason());
+
+    clock.advance(Duration.ofDays(91));
+    assertEquals(new PublishRejected(PublishRejection.KEY_EXPIRED), publish(entity, key, "s2"));
+
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new RotateKey(probe.getRef()));
+    StreamKey rotated = probe.expectMessageClass(KeyIssued.class).streamKey().value();
+    assertEquals(new PublishRejected(PublishRejection.WRONG_KEY), publish(entity, key, "s3"));
+
+    entity.tell(new RevokeKey(probe.getRef()));
+    probe.expectMessageClass(Accepted.class);
+    assertEquals(new PublishRejected(PublishRejection.KEY_REVOKED), publish(entity, rotated, "s4"));
+    assertTrue(state(entity).keyRevoked());
+    assertEquals(1, graphs.started.size());
+  }
+
+  @Test
+  void aSecondPublishTakesOverAfterTheOldGraphClosed() {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    assertInstanceOf(PublishAccepted.class, publish(entity, key, "s1"));
+    FakeGraphs.FakeGraph first = graphs.last();
+
+    assertInstanceOf(PublishAccepted.class, publish(entity, key, "s2"));
+    assertEquals("taken over by a new publish", first.stopReason);
+    assertTrue(first.completion.isDone());
+    assertEquals(2, graphs.started.size());
+    assertEquals("s2", state(entity).session().sessionId());
+    List<Object> events = journal.persistedInStorage("LiveStream|" + streamId);
+    PublishEnded ended = (PublishEnded) events.get(2);
+    assertEquals("s1", ended.sessionId());
+    assertEquals("s2", ((PublishStarted) events.get(3)).sessionId());
+  }
+
+  @Test
+  void stopClosesTheGraphAndEndsTheSession() {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new Stop(probe.getRef()));
+    probe.expectMessageClass(Accepted.class);
+    assertEquals("stopped by operator", graphs.last().stopReason);
+    expectEvents(StreamCreated.class, PublishStarted.class, PublishEnded.class);
+    assertEquals("stopped by operator", state(entity).lastSession().endReason());
+  }
+
+  @Test
+  void restartRecoversStateAndEndsTheOrphanedSession() {
+    ActorRef<Command> entity = spawn();
+    Created created = create(entity);
+    publish(entity, created.streamKey().value(), "s1");
+    testKit.stop(entity);
+
+    ActorRef<Command> again = spawn();
+    expectEvents(StreamCreated.class, PublishStarted.class, PublishEnded.class);
+    StreamView view = state(again);
+    assertEquals("Friday set", view.title());
+    assertEquals("idle", view.status());
+    assertEquals("s1", view.lastSession().sessionId());
+    assertEquals("node restarted or stream moved", view.lastSession().endReason());
+    assertInstanceOf(PublishAccepted.class, publish(again, created.streamKey().value(), "s2"));
+  }
+
+  @Test
+  void mediaDetectedIsPersistedOncePerChange() {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    var video = new com.nrsgirls.streaming.core.stream.VideoInfo("h264", "avc1.64001f", 1280, 720);
+    entity.tell(new SessionMediaDetected("s1", video, null));
+    entity.tell(new SessionMediaDetected("s1", video, null));
+    entity.tell(new SessionMediaDetected("other", video, null));
+    assertEquals(1280, state(entity).video().width());
+    expectEvents(StreamCreated.class, PublishStarted.class, MediaDetected.class);
+    journal.expectNothingPersisted("LiveStream|" + streamId);
+  }
+
+  /** Awaits the stream's events, in order, from the first one not yet awaited. */
+  private void expectEvents(Class<?>... types) {
+    for (Class<?> type : types) {
+      journal.expectNextPersistedClass("LiveStream|" + streamId, type);
+    }
+  }
+}
