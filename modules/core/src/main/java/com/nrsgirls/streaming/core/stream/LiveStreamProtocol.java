@@ -60,10 +60,16 @@ public final class LiveStreamProtocol {
   public record SessionEnded(String sessionId, String reason) implements Command {}
 
   /**
-   * Internal: the previous session's graph has closed after a takeover, so the waiting publish can
-   * go ahead. Sent by the entity to itself.
+   * Internal: the previous session's graph has closed after a takeover (or the stream's outputs
+   * have been ended), so the waiting publish can go ahead. Sent by the entity to itself.
    */
   public record TakeoverReady(Publish publish) implements Command {}
+
+  /**
+   * Internal: the reconnect grace after a dropped publisher is over. If nobody came back, the
+   * stream's outputs are ended. Sent by the entity to itself.
+   */
+  public record EndOutputsIfIdle(String sessionId) implements Command {}
 
   /**
    * Internal: after recovery the journal says a session is live, but no graph runs for it here (the

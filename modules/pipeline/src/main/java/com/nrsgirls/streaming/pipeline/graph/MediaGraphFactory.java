@@ -1,14 +1,21 @@
 package com.nrsgirls.streaming.pipeline.graph;
 
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 
-/** Materializes the media graph of a new publish session. */
-@FunctionalInterface
+/** Materializes the media graph of a new publish session, and closes a stream's outputs. */
 public interface MediaGraphFactory {
   /**
    * @param entity the stream's entity, told about detected media, health and the session's end
    */
   SessionGraph start(
       String streamId, String sessionId, ActorRef<LiveStreamProtocol.Command> entity);
+
+  /**
+   * The stream is over (stopped, or its publisher did not come back): mark its outputs ended, e.g.
+   * {@code EXT-X-ENDLIST} on its playlists. A later session continues them all the same.
+   */
+  CompletionStage<Done> endOutputs(String streamId);
 }

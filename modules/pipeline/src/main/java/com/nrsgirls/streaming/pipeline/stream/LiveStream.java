@@ -15,13 +15,16 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -56,8 +59,10 @@ public final class LiveStream
       Supplier<String> ownerNode) {}
 
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String STOPPED_BY_OPERATOR = "stopped by operator";
 
   private final ActorContext<LiveStreamProtocol.Command> context;
+  private final TimerScheduler<LiveStreamProtocol.Command> timers;
   private final String streamId;
   private final Dependencies deps;
 
@@ -65,6 +70,9 @@ public final class LiveStream
   private SessionGraph running;
   private Publish waitingForTakeover;
   private HealthStats health;
+  // Ending the outputs rewrites playlists; a new session waits for it so it cannot race it.
+  private CompletableFuture<Done> endingOutputs =
+      CompletableFuture.completedFuture(Done.getInstance());
 
   public static void init(ActorSystem<?> system, Dependencies deps) {
     ClusterSharding.get(system)
@@ -73,13 +81,18 @@ public final class LiveStream
   }
 
   public static Behavior<LiveStreamProtocol.Command> create(String streamId, Dependencies deps) {
-    return Behaviors.setup(context -> new LiveStream(context, streamId, deps));
+    return Behaviors.withTimers(
+        timers -> Behaviors.setup(context -> new LiveStream(context, timers, streamId, deps)));
   }
 
   private LiveStream(
-      ActorContext<LiveStreamProtocol.Command> context, String streamId, Dependencies deps) {
+      ActorContext<LiveStreamProtocol.Command> context,
+      TimerScheduler<LiveStreamProtocol.Command> timers,
+      String streamId,
+      Dependencies deps) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), streamId));
     this.context = context;
+    this.timers = timers;
     this.streamId = streamId;
     this.deps = deps;
   }
@@ -135,6 +148,7 @@ public final class LiveStream
         .onCommand(SessionMediaDetected.class, this::onMediaDetected)
         .onCommand(SessionHealth.class, this::onHealth)
         .onCommand(SessionEnded.class, this::onSessionEnded)
+        .onCommand(EndOutputsIfIdle.class, this::onEndOutputsIfIdle)
         .onCommand(CloseOrphanedSession.class, this::onOrphanedSession);
     return builder.build();
   }
@@ -183,7 +197,7 @@ public final class LiveStream
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onStop(Channel state, Stop cmd) {
     if (running != null) {
       context.getLog().info("stream={} session={} stop requested", streamId, running.sessionId());
-      running.stop("stopped by operator");
+      running.stop(STOPPED_BY_OPERATOR);
     }
     return Effect().reply(cmd.replyTo(), new Accepted());
   }
@@ -201,6 +215,11 @@ public final class LiveStream
       // A newer reconnect while an older one waits for the same takeover: the newest wins.
       reject(waitingForTakeover, PublishRejection.UNAVAILABLE, "replaced by a newer publish");
       waitingForTakeover = cmd;
+      return Effect().none().thenNoReply();
+    }
+    if (!endingOutputs.isDone()) {
+      waitingForTakeover = cmd;
+      context.pipeToSelf(endingOutputs, (ok, err) -> new TakeoverReady(cmd));
       return Effect().none().thenNoReply();
     }
     return startSession(state, cmd);
@@ -252,7 +271,9 @@ public final class LiveStream
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onTakeoverReady(
       Channel state, TakeoverReady cmd) {
-    if (waitingForTakeover != cmd.publish() || running != null) {
+    if (waitingForTakeover == null
+        || !waitingForTakeover.session().sessionId().equals(cmd.publish().session().sessionId())
+        || running != null) {
       return Effect().none().thenNoReply();
     }
     waitingForTakeover = null;
@@ -274,6 +295,7 @@ public final class LiveStream
     }
     running = graph;
     health = null;
+    timers.cancelAll();
     context
         .getLog()
         .info(
@@ -330,9 +352,42 @@ public final class LiveStream
       context
           .getLog()
           .info("stream={} session={} ended: {}", streamId, cmd.sessionId(), cmd.reason());
+      if (STOPPED_BY_OPERATOR.equals(cmd.reason())) {
+        endOutputs("stopped by operator");
+      } else {
+        timers.startSingleTimer(
+            new EndOutputsIfIdle(cmd.sessionId()), deps.settings().reconnectGrace());
+      }
       return Effect().persist(new PublishEnded(cmd.sessionId(), cmd.reason(), now())).thenNoReply();
     }
     return Effect().none().thenNoReply();
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onEndOutputsIfIdle(
+      Channel state, EndOutputsIfIdle cmd) {
+    if (!state.live() && running == null && waitingForTakeover == null) {
+      endOutputs("publisher did not come back");
+    }
+    return Effect().none().thenNoReply();
+  }
+
+  private void endOutputs(String why) {
+    context.getLog().info("stream={} outputs ended: {}", streamId, why);
+    endingOutputs =
+        deps.graphs()
+            .endOutputs(streamId)
+            .toCompletableFuture()
+            .orTimeout(deps.settings().takeoverTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .handle(
+                (ok, err) -> {
+                  if (err != null) {
+                    context
+                        .getSystem()
+                        .log()
+                        .warn("stream={} outputs could not be ended: {}", streamId, err.toString());
+                  }
+                  return Done.getInstance();
+                });
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onOrphanedSession(
@@ -344,6 +399,7 @@ public final class LiveStream
               "stream={} session={} ended: its node restarted or the stream moved",
               streamId,
               cmd.sessionId());
+      endOutputs("its session was lost with a node");
       return Effect()
           .persist(new PublishEnded(cmd.sessionId(), "node restarted or stream moved", now()))
           .thenNoReply();

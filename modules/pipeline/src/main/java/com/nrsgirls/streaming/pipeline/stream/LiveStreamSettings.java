@@ -8,13 +8,19 @@ import java.time.Duration;
  *
  * @param keyTtl how long a new stream key stays valid
  * @param takeoverTimeout how long a reconnecting publisher waits for the old session to close
+ * @param reconnectGrace how long a dropped publisher may take to come back before the stream's
+ *     outputs are ended
  * @param snapshotEvery events between snapshots of a stream's state
  */
-public record LiveStreamSettings(Duration keyTtl, Duration takeoverTimeout, int snapshotEvery) {
+public record LiveStreamSettings(
+    Duration keyTtl, Duration takeoverTimeout, Duration reconnectGrace, int snapshotEvery) {
 
   public static LiveStreamSettings create(Config config) {
     Config c = config.getConfig("nrs.streaming.pipeline");
     return new LiveStreamSettings(
-        c.getDuration("key-ttl"), c.getDuration("takeover-timeout"), c.getInt("snapshot-every"));
+        c.getDuration("key-ttl"),
+        c.getDuration("takeover-timeout"),
+        c.getDuration("reconnect-grace"),
+        c.getInt("snapshot-every"));
   }
 }

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
-import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -177,17 +177,9 @@ class MediaGraphTest {
     TestProbe<LiveStreamProtocol.Command> entity = testKit.createTestProbe();
     MediaGraph graph =
         MediaGraph.start(
-            "flakytest01",
-            "s1",
-            entity.getRef(),
-            List.of(flaky),
-            SETTINGS,
-            mat,
-            Clock.systemUTC());
+            "flakytest01", "s1", entity.getRef(), List.of(flaky), SETTINGS, mat, Clock.systemUTC());
     // Paced so the session is still running when the branch comes back.
-    Source.from(packets)
-        .throttle(100, Duration.ofMillis(100))
-        .runWith(graph.sink().getSink(), mat);
+    Source.from(packets).throttle(100, Duration.ofMillis(100)).runWith(graph.sink().getSink(), mat);
     graph.completion().toCompletableFuture().get(30, TimeUnit.SECONDS);
 
     assertEquals(2, instances.get());

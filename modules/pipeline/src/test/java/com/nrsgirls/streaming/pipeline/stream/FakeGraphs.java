@@ -18,6 +18,8 @@ import org.apache.pekko.stream.javadsl.StreamRefs;
 /** Media graphs that only record how the entity drives them; {@link #finish} ends one. */
 final class FakeGraphs implements MediaGraphFactory {
   final List<FakeGraph> started = new CopyOnWriteArrayList<>();
+  final java.util.concurrent.BlockingQueue<String> outputsEnded =
+      new java.util.concurrent.LinkedBlockingQueue<>();
   private final ActorSystem<?> system;
 
   FakeGraphs(ActorSystem<?> system) {
@@ -31,6 +33,12 @@ final class FakeGraphs implements MediaGraphFactory {
     FakeGraph graph = new FakeGraph(sessionId, ref, entity);
     started.add(graph);
     return graph;
+  }
+
+  @Override
+  public CompletionStage<Done> endOutputs(String streamId) {
+    outputsEnded.add(streamId);
+    return CompletableFuture.completedFuture(Done.getInstance());
   }
 
   FakeGraph last() {

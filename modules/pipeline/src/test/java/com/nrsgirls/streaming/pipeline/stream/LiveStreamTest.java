@@ -56,7 +56,8 @@ class LiveStreamTest {
     deps =
         new LiveStream.Dependencies(
             graphs,
-            new LiveStreamSettings(Duration.ofDays(90), Duration.ofSeconds(3), 100),
+            new LiveStreamSettings(
+                Duration.ofDays(90), Duration.ofSeconds(3), Duration.ofMillis(300), 100),
             clock,
             () -> "127.0.0.1:25520");
     streamId = "teststream" + ids.incrementAndGet();
@@ -169,7 +170,7 @@ class LiveStreamTest {
   }
 
   @Test
-  void stopClosesTheGraphAndEndsTheSession() {
+  void stopClosesTheGraphAndEndsTheSession() throws Exception {
     ActorRef<Command> entity = spawn();
     StreamKey key = create(entity).streamKey().value();
     publish(entity, key, "s1");
@@ -179,6 +180,23 @@ class LiveStreamTest {
     assertEquals("stopped by operator", graphs.last().stopReason);
     expectEvents(StreamCreated.class, PublishStarted.class, PublishEnded.class);
     assertEquals("stopped by operator", state(entity).lastSession().endReason());
+    assertEquals(streamId, graphs.outputsEnded.poll(3, java.util.concurrent.TimeUnit.SECONDS));
+  }
+
+  @Test
+  void outputsEndOnlyWhenADroppedPublisherDoesNotComeBack() throws Exception {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    graphs.last().finish("publisher disconnected");
+    expectEvents(StreamCreated.class, PublishStarted.class, PublishEnded.class);
+    // back within the grace: the playlist stays live
+    assertInstanceOf(PublishAccepted.class, publish(entity, key, "s2"));
+    graphs.last().finish("publisher disconnected");
+    expectEvents(PublishStarted.class, PublishEnded.class);
+    // gone for good: once the grace is over the outputs are ended
+    assertEquals(streamId, graphs.outputsEnded.poll(5, java.util.concurrent.TimeUnit.SECONDS));
+    assertNull(graphs.outputsEnded.poll(500, java.util.concurrent.TimeUnit.MILLISECONDS));
   }
 
   @Test

@@ -1,0 +1,96 @@
+package com.nrsgirls.streaming.pipeline.graph;
+
+import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
+import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
+import com.nrsgirls.streaming.pipeline.hls.PlaylistFormatException;
+import com.nrsgirls.streaming.pipeline.hls.SegmentStore;
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.BiFunction;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.stream.Materializer;
+
+/**
+ * The node's media graphs: every session gets the HLS copy branch of its source rendition, plus
+ * whatever extra branches the node was built with (ABR, restream and recording plug in here).
+ */
+public final class StreamGraphs implements MediaGraphFactory {
+  /** Builds one more branch for a session, given its stream id and session id. */
+  public interface BranchFactory extends BiFunction<String, String, Branch> {}
+
+  private final GraphSettings graphSettings;
+  private final HlsSettings hlsSettings;
+  private final SegmentStore store;
+  private final Clock clock;
+  private final HlsBranch.SegmentListener segmentListener;
+  private final List<BranchFactory> extraBranches;
+  private final Materializer materializer;
+  private final Executor blocking;
+
+  public StreamGraphs(
+      ActorSystem<?> system,
+      GraphSettings graphSettings,
+      HlsSettings hlsSettings,
+      SegmentStore store,
+      Clock clock,
+      HlsBranch.SegmentListener segmentListener,
+      List<BranchFactory> extraBranches) {
+    this.graphSettings = graphSettings;
+    this.hlsSettings = hlsSettings;
+    this.store = store;
+    this.clock = clock;
+    this.segmentListener = segmentListener;
+    this.extraBranches = List.copyOf(extraBranches);
+    this.materializer = Materializer.matFromSystem(system);
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+  }
+
+  /** HLS settings from {@code nrs.streaming.pipeline.hls}. */
+  public static HlsSettings hlsSettings(Config config) {
+    Config c = config.getConfig("nrs.streaming.pipeline.hls");
+    return new HlsSettings(
+        c.getDuration("target-duration"),
+        c.getInt("playlist-size"),
+        c.getInt("delete-grace"),
+        c.getDuration("max-timestamp-gap"));
+  }
+
+  @Override
+  public SessionGraph start(
+      String streamId, String sessionId, ActorRef<LiveStreamProtocol.Command> entity) {
+    List<Branch> branches = new ArrayList<>();
+    branches.add(HlsBranch.source(store, streamId, sessionId, hlsSettings, clock, segmentListener));
+    for (BranchFactory extra : extraBranches) {
+      branches.add(extra.apply(streamId, sessionId));
+    }
+    return MediaGraph.start(
+        streamId, sessionId, entity, branches, graphSettings, materializer, clock);
+  }
+
+  @Override
+  public CompletionStage<Done> endOutputs(String streamId) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            HlsSegmenter.endPlaylist(store, streamId, "source");
+            return Done.getInstance();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          } catch (PlaylistFormatException e) {
+            throw new IllegalStateException(e);
+          }
+        },
+        blocking);
+  }
+}

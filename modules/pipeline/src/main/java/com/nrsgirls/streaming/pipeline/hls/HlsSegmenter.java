@@ -1,0 +1,543 @@
+package com.nrsgirls.streaming.pipeline.hls;
+
+import com.nrsgirls.streaming.core.media.AacConfig;
+import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
+import com.nrsgirls.streaming.core.media.Codec;
+import com.nrsgirls.streaming.core.media.MediaFormatException;
+import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.pipeline.ts.TsMuxer;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Cuts one rendition's media packets into MPEG-TS segments and keeps its live media playlist.
+ *
+ * <p>Data flow: {@link #accept} takes config packets (they configure the tracks) and frames, in
+ * decode order. Frames go through a {@link TsMuxer} straight into the open segment's {@link
+ * SegmentOutput}. A segment is cut at the first video keyframe once the target duration is reached
+ * (audio-only: at the first frame past it), so every segment starts with an IDR. Closing a segment
+ * commits it, then replaces the playlist (a sliding window), then deletes segments that slid out
+ * more than {@link HlsSettings#deleteGrace()} segments ago.
+ *
+ * <p>{@link #open} continues the rendition's existing playlist, if any: the media sequence goes on,
+ * the first new segment gets {@code EXT-X-DISCONTINUITY} and an {@code EXT-X-ENDLIST} is dropped.
+ * That is how a publisher reconnect or a node restart keeps viewers playing. Segment names carry a
+ * session tag, so a new session never overwrites a segment a client or a CDN may have.
+ *
+ * <p>Timestamps: the output timeline is the source's millisecond timeline plus a constant offset,
+ * in 90 kHz ticks that wrap at 33 bits as MPEG-TS does. A new playlist keeps the source's times
+ * (moved up only to keep the first PTS at least {@link #START_MARGIN_MILLIS}). A new timeline in an
+ * existing playlist (a new session, or a timestamp jump) starts {@link #TIMELINE_GAP_MILLIS} after
+ * where the listed media ended ({@link MediaPlaylist#timelineEndMillis()}), so TS timestamps keep
+ * rising across discontinuities by less than a demuxer's discontinuity threshold: players that
+ * honour {@code EXT-X-DISCONTINUITY} do not need it, ffmpeg does. {@code EXT-X-PROGRAM-DATE-TIME}
+ * is anchored to the wall clock separately, when each timeline starts. A track whose timestamps
+ * jump backwards, or forwards by more than {@link HlsSettings#maxTimestampGap()}, ends the segment;
+ * the next one starts at a keyframe with a discontinuity and a new offset.
+ *
+ * <p>Single-threaded and not thread-safe. Its blocking store calls belong on a blocking dispatcher.
+ */
+public final class HlsSegmenter {
+
+  /** Hears what the segmenter does; called on the segmenter's thread. */
+  public interface Listener {
+    Listener NONE = new Listener() {};
+
+    /** A segment was committed and the playlist listing it written. */
+    default void segmentPublished(PublishedSegment segment) {}
+
+    /** Packets of {@code codec} are left out of the output from now on, for {@code reason}. */
+    default void trackIgnored(Codec codec, String reason) {}
+
+    /** The existing playlist could not be read, so a new one starts at media sequence 0. */
+    default void playlistReset(String reason) {}
+  }
+
+  /** A new playlist's first PTS is at least this: room for the PCR lag and early audio. */
+  static final long START_MARGIN_MILLIS = 1000;
+
+  /** Between two timelines of one playlist: more than any audio/video interleaving skew. */
+  static final long TIMELINE_GAP_MILLIS = 500;
+
+  private static final int VIDEO = 0;
+  private static final int AUDIO = 1;
+  private static final long UNSET = Long.MIN_VALUE;
+
+  private final SegmentStore store;
+  private final String streamId;
+  private final String rendition;
+  private final HlsSettings settings;
+  private final Clock clock;
+  private final Listener listener;
+  private final String sessionTag;
+  private final long targetMillis;
+  private final long cutMillis;
+  private final long maxGapMillis;
+  private final TsMuxer muxer = new TsMuxer();
+  private final long[] lastDts = {UNSET, UNSET};
+  private final ArrayDeque<String> slidOut = new ArrayDeque<>();
+  private final EnumMap<Codec, String> ignored = new EnumMap<>(Codec.class);
+
+  private MediaPlaylist playlist;
+  private boolean pendingDiscontinuity;
+  private boolean anchored;
+  private long offsetMillis;
+  private long anchorOutMillis;
+  private long anchorWallMillis;
+  private long wallEndMillis = Long.MIN_VALUE;
+  private long lastAudioOut = Long.MIN_VALUE;
+  private boolean done;
+
+  // the open segment, on the output timeline
+  private Instant segmentProgramDateTime;
+  private SegmentOutput segment;
+  private String segmentName;
+  private long segmentSequence;
+  private long segmentStart;
+  private long segmentLastDts;
+  private boolean segmentDiscontinuity;
+  private int segmentVideoFrames;
+  private long frameMillis;
+
+  // what the finished segments of this session measured
+  private long publishedBytes;
+  private long publishedMillis;
+  private long peakBitsPerSecond;
+  private long videoFrames;
+  private long videoMillis;
+  private long droppedPackets;
+  private int discontinuities;
+
+  private HlsSegmenter(
+      SegmentStore store,
+      String streamId,
+      String rendition,
+      HlsSettings settings,
+      Clock clock,
+      Listener listener,
+      MediaPlaylist playlist) {
+    this.store = store;
+    this.streamId = streamId;
+    this.rendition = rendition;
+    this.settings = settings;
+    this.clock = clock;
+    this.listener = listener;
+    this.playlist = playlist;
+    this.pendingDiscontinuity = !playlist.segments().isEmpty();
+    if (!playlist.segments().isEmpty()) {
+      MediaPlaylist.Segment last = playlist.segments().get(playlist.segments().size() - 1);
+      if (last.programDateTime() != null) {
+        wallEndMillis = last.programDateTime().toEpochMilli() + last.durationMillis();
+      }
+    }
+    this.sessionTag = Long.toString(clock.millis(), 36);
+    this.targetMillis = settings.targetDuration().toMillis();
+    this.cutMillis = targetMillis - targetMillis / 10;
+    this.maxGapMillis = settings.maxTimestampGap().toMillis();
+  }
+
+  /**
+   * Opens a segmenter without a listener; see {@link #open(SegmentStore, String, String,
+   * HlsSettings, Clock, Listener)}.
+   */
+  public static HlsSegmenter open(
+      SegmentStore store, String streamId, String rendition, HlsSettings settings, Clock clock)
+      throws IOException {
+    return open(store, streamId, rendition, settings, clock, Listener.NONE);
+  }
+
+  /**
+   * Opens a segmenter for one rendition of a stream, continuing its existing media playlist if the
+   * store has one. Reads the playlist; writes nothing until the first segment is done.
+   */
+  public static HlsSegmenter open(
+      SegmentStore store,
+      String streamId,
+      String rendition,
+      HlsSettings settings,
+      Clock clock,
+      Listener listener)
+      throws IOException {
+    Objects.requireNonNull(store, "store");
+    SegmentStore.checkName("stream id", streamId);
+    SegmentStore.checkName("rendition", rendition);
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(listener, "listener");
+    MediaPlaylist playlist = MediaPlaylist.empty(settings.targetDurationSeconds());
+    Optional<String> existing = store.readMediaPlaylist(streamId, rendition);
+    if (existing.isPresent()) {
+      try {
+        playlist =
+            MediaPlaylist.parse(existing.get())
+                .withEnded(false)
+                .withTargetDurationAtLeast(settings.targetDurationSeconds());
+      } catch (PlaylistFormatException e) {
+        listener.playlistReset(
+            "existing playlist of " + streamId + "/" + rendition + ": " + e.getMessage());
+      }
+    }
+    return new HlsSegmenter(store, streamId, rendition, settings, clock, listener, playlist);
+  }
+
+  /**
+   * Adds the rendition's end to its playlist ({@code EXT-X-ENDLIST}) when no segmenter is open,
+   * e.g. once a dropped publisher has not come back in time after {@link #finishLive()}.
+   */
+  public static void endPlaylist(SegmentStore store, String streamId, String rendition)
+      throws IOException, PlaylistFormatException {
+    Optional<String> text = store.readMediaPlaylist(streamId, rendition);
+    if (text.isPresent()) {
+      MediaPlaylist playlist = MediaPlaylist.parse(text.get());
+      if (!playlist.ended()) {
+        store.writeMediaPlaylist(streamId, rendition, playlist.withEnded(true).render());
+      }
+    }
+  }
+
+  /**
+   * Takes the next packet in decode order. Config packets configure their track; frames are muxed.
+   * Packets of codecs other than H.264 and AAC are dropped (see {@link #ignoredTracks()}), as are
+   * frames before their track's config and, when there is video, frames before the first keyframe.
+   *
+   * @throws MediaFormatException on a malformed config record or frame; nothing of it was written
+   * @throws IOException when the store fails; the open segment is then discarded and the next
+   *     segment starts with a discontinuity
+   */
+  public void accept(MediaPacket packet) throws IOException, MediaFormatException {
+    if (done) {
+      throw new IllegalStateException("segmenter of " + streamId + "/" + rendition + " is done");
+    }
+    Codec codec = packet.codec();
+    if (codec != Codec.H264 && codec != Codec.AAC) {
+      if (!ignored.containsKey(codec)) {
+        ignore(codec, TsMuxer.unsupportedReason(codec).orElseThrow());
+      }
+      droppedPackets++;
+      return;
+    }
+    if (packet.isConfig()) {
+      configure(packet);
+      return;
+    }
+    boolean video = codec == Codec.H264;
+    if ((video ? muxer.videoConfig() : muxer.audioConfig()) == null || packet.length() == 0) {
+      droppedPackets++;
+      return;
+    }
+    int track = video ? VIDEO : AUDIO;
+    long dts = packet.dts();
+    long last = lastDts[track];
+    if (last != UNSET && (dts < last || dts - last > maxGapMillis)) {
+      discontinuity();
+    } else if (last != UNSET && isMainTrack(video) && dts > last) {
+      frameMillis = dts - last;
+    }
+    lastDts[track] = dts;
+    boolean hasVideo = muxer.videoConfig() != null;
+    boolean startsSegment = hasVideo ? video && packet.isKeyframe() : !video;
+    if (segment == null) {
+      if (!startsSegment) {
+        droppedPackets++;
+        return;
+      }
+      openSegment(packet);
+    } else if (startsSegment && shouldCut(packet)) {
+      closeSegment(packet.dts() + offsetMillis);
+      openSegment(packet);
+    }
+    write(packet, video);
+  }
+
+  /**
+   * Publishes the open segment and ends the playlist with {@code EXT-X-ENDLIST}: the stream is
+   * over. A later {@link #open} still continues the playlist.
+   */
+  public void finish() throws IOException {
+    end(true);
+  }
+
+  /**
+   * Publishes the open segment but leaves the playlist live, for a publisher that dropped and may
+   * come back; viewers keep polling. Call {@link #endPlaylist} if it does not.
+   */
+  public void finishLive() throws IOException {
+    end(false);
+  }
+
+  /**
+   * Discards the open segment and stops, leaving the playlist as it is. Never throws: it is what a
+   * failing branch calls on its way out.
+   */
+  public void abort() {
+    if (segment != null) {
+      muxer.abandonSegment();
+      segment.abort();
+      segment = null;
+    }
+    done = true;
+    while (!slidOut.isEmpty()) {
+      try {
+        delete(slidOut.removeFirst());
+      } catch (IOException | RuntimeException e) {
+        // best effort: a segment left behind is only disk space, never listed again
+      }
+    }
+  }
+
+  private void end(boolean endList) throws IOException {
+    if (done) {
+      return;
+    }
+    done = true;
+    if (segment != null) {
+      closeSegment(segmentLastDts + frameMillis);
+    }
+    if (endList && !playlist.segments().isEmpty()) {
+      playlist = playlist.withEnded(true);
+      store.writeMediaPlaylist(streamId, rendition, playlist.render());
+    }
+    // the session is over: nothing would delete these later
+    while (!slidOut.isEmpty()) {
+      delete(slidOut.removeFirst());
+    }
+  }
+
+  /** The playlist as last written (or as read at open, before the first segment). */
+  public MediaPlaylist playlist() {
+    return playlist;
+  }
+
+  /**
+   * What the master playlist needs about this rendition, once a segment of this session is done:
+   * measured peak and average bit rate, picture size and codecs from the configs, frame rate from
+   * the frame count.
+   */
+  public Optional<RenditionInfo> renditionInfo() {
+    if (publishedMillis == 0) {
+      return Optional.empty();
+    }
+    AvcDecoderConfig video = muxer.videoConfig();
+    AacConfig audio = muxer.audioConfig();
+    StringBuilder codecs = new StringBuilder();
+    if (video != null) {
+      codecs.append(video.codecsString());
+    }
+    if (audio != null) {
+      codecs.append(codecs.length() > 0 ? "," : "").append(audio.codecsString());
+    }
+    long average = Math.max(1, publishedBytes * 8000 / publishedMillis);
+    double fps = videoMillis > 0 ? Math.round(videoFrames * 1_000_000.0 / videoMillis) / 1000.0 : 0;
+    return Optional.of(
+        new RenditionInfo(
+            rendition,
+            Math.max(peakBitsPerSecond, average),
+            average,
+            video != null ? video.width() : 0,
+            video != null ? video.height() : 0,
+            codecs.toString(),
+            fps));
+  }
+
+  /** Codecs whose packets are being left out, with the reason. */
+  public Map<Codec, String> ignoredTracks() {
+    return Map.copyOf(ignored);
+  }
+
+  /** Frames dropped: before a config or keyframe, of ignored codecs, or empty. */
+  public long droppedPackets() {
+    return droppedPackets;
+  }
+
+  /** Timestamp jumps seen in this session, each one a discontinuity. */
+  public int timestampDiscontinuities() {
+    return discontinuities;
+  }
+
+  private void configure(MediaPacket packet) throws MediaFormatException {
+    byte[] data = packet.array();
+    if (packet.codec() == Codec.H264) {
+      muxer.setVideoConfig(AvcDecoderConfig.parse(data, packet.offset(), packet.length()));
+      return;
+    }
+    AacConfig config = AacConfig.parse(data, packet.offset(), packet.length());
+    Optional<String> problem = TsMuxer.unsupportedReason(config);
+    if (problem.isPresent()) {
+      ignore(Codec.AAC, problem.get());
+      muxer.setAudioConfig(null);
+    } else {
+      ignored.remove(Codec.AAC);
+      muxer.setAudioConfig(config);
+    }
+  }
+
+  private void ignore(Codec codec, String reason) {
+    if (!reason.equals(ignored.put(codec, reason))) {
+      listener.trackIgnored(codec, reason);
+    }
+  }
+
+  private boolean isMainTrack(boolean video) {
+    return video == (muxer.videoConfig() != null);
+  }
+
+  private boolean shouldCut(MediaPacket packet) {
+    boolean tracksChanged =
+        (muxer.videoConfig() != null) != muxer.segmentHasVideo()
+            || (muxer.audioConfig() != null) != muxer.segmentHasAudio();
+    if (tracksChanged) {
+      pendingDiscontinuity = true; // players reset their demuxer on a new track set
+      return true;
+    }
+    return packet.dts() + offsetMillis - segmentStart >= cutMillis;
+  }
+
+  /** Ends the open segment at the last frame and starts the next one on a new timeline. */
+  private void discontinuity() throws IOException {
+    discontinuities++;
+    if (segment != null) {
+      closeSegment(segmentLastDts + frameMillis);
+    }
+    pendingDiscontinuity = true;
+    anchored = false;
+    lastDts[VIDEO] = UNSET;
+    lastDts[AUDIO] = UNSET;
+  }
+
+  private void openSegment(MediaPacket first) throws IOException {
+    if (!anchored) {
+      long end = playlist.timelineEndMillis();
+      offsetMillis =
+          end < 0
+              ? Math.max(0, START_MARGIN_MILLIS - Math.min(first.dts(), first.pts()))
+              : end + TIMELINE_GAP_MILLIS - first.dts();
+      anchorOutMillis = first.dts() + offsetMillis;
+      anchorWallMillis = Math.max(clock.millis(), wallEndMillis);
+      anchored = true;
+    }
+    segmentSequence = playlist.nextMediaSequence();
+    segmentName = segmentSequence + "-" + sessionTag + ".ts";
+    SegmentOutput output = store.createSegment(streamId, rendition, segmentName);
+    try {
+      muxer.startSegment(output);
+    } catch (IOException | RuntimeException e) {
+      muxer.abandonSegment();
+      output.abort();
+      throw e;
+    }
+    segment = output;
+    segmentStart = first.dts() + offsetMillis;
+    segmentLastDts = segmentStart;
+    segmentProgramDateTime =
+        Instant.ofEpochMilli(anchorWallMillis + segmentStart - anchorOutMillis);
+    segmentDiscontinuity = pendingDiscontinuity;
+    pendingDiscontinuity = false;
+    segmentVideoFrames = 0;
+  }
+
+  private void write(MediaPacket packet, boolean video) throws IOException, MediaFormatException {
+    long dts = packet.dts() + offsetMillis;
+    boolean listed = video ? muxer.segmentHasVideo() : muxer.segmentHasAudio();
+    if (!listed || (!video && dts < lastAudioOut)) {
+      // its track is not in this segment's PMT (it gets in at the next keyframe), or it is audio
+      // from a new timeline that would overlap the old one's last frames
+      droppedPackets++;
+      return;
+    }
+    try {
+      if (video) {
+        muxer.writeVideo(packet, dts, packet.pts() + offsetMillis);
+        segmentVideoFrames++;
+      } else {
+        muxer.writeAudio(packet, packet.pts() + offsetMillis);
+        lastAudioOut = dts;
+      }
+    } catch (IOException e) {
+      discardSegment();
+      throw e;
+    }
+    if (isMainTrack(video) && dts > segmentLastDts) {
+      segmentLastDts = dts;
+    }
+  }
+
+  private void discardSegment() {
+    muxer.abandonSegment();
+    segment.abort();
+    segment = null;
+    pendingDiscontinuity = true;
+  }
+
+  private void closeSegment(long endMillis) throws IOException {
+    long bytes;
+    try {
+      bytes = muxer.endSegment();
+    } catch (IOException e) {
+      discardSegment();
+      throw e;
+    }
+    SegmentOutput output = segment;
+    segment = null;
+    long duration = endMillis - segmentStart;
+    if (duration <= 0) {
+      output.abort(); // a single frame of unknown length: nothing to list
+      pendingDiscontinuity |= segmentDiscontinuity;
+      return;
+    }
+    try {
+      output.commit();
+    } catch (IOException e) {
+      pendingDiscontinuity = true;
+      throw e;
+    }
+    Instant programDateTime = segmentProgramDateTime;
+    MediaPlaylist.Segment listed =
+        new MediaPlaylist.Segment(segmentName, duration, segmentDiscontinuity, programDateTime);
+    MediaPlaylist before = playlist;
+    playlist = before.append(listed, settings.playlistSize()).withTimelineEnd(endMillis);
+    wallEndMillis = programDateTime.toEpochMilli() + duration;
+    store.writeMediaPlaylist(streamId, rendition, playlist.render());
+    Instant listedAt = clock.instant();
+    int removed = before.segments().size() + 1 - playlist.segments().size();
+    for (int i = 0; i < removed; i++) {
+      slidOut.addLast(before.segments().get(i).uri());
+    }
+    while (slidOut.size() > settings.deleteGrace()) {
+      delete(slidOut.removeFirst());
+    }
+    publishedBytes += bytes;
+    publishedMillis += duration;
+    if (duration * 2 >= targetMillis) {
+      peakBitsPerSecond = Math.max(peakBitsPerSecond, bytes * 8000 / duration);
+    }
+    if (segmentVideoFrames > 0) {
+      videoFrames += segmentVideoFrames;
+      videoMillis += duration;
+    }
+    listener.segmentPublished(
+        new PublishedSegment(
+            rendition,
+            segmentName,
+            segmentSequence,
+            duration,
+            bytes,
+            segmentDiscontinuity,
+            programDateTime,
+            listedAt));
+  }
+
+  /** Deletes a slid-out segment; URIs this segmenter did not write (after a restart) are kept. */
+  private void delete(String uri) throws IOException {
+    try {
+      store.deleteSegment(streamId, rendition, uri);
+    } catch (IllegalArgumentException notOurs) {
+      // an absolute or nested URI from a playlist someone else wrote; leave it alone
+    }
+  }
+}

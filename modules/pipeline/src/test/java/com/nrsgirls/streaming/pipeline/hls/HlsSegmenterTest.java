@@ -1,0 +1,438 @@
+package com.nrsgirls.streaming.pipeline.hls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.nrsgirls.streaming.core.media.Codec;
+import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.pipeline.ts.TestMedia;
+import com.nrsgirls.streaming.pipeline.ts.TsMuxer;
+import com.nrsgirls.streaming.pipeline.ts.TsReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The segmenter on synthetic packets: where it cuts, what it lists, what it deletes. */
+class HlsSegmenterTest {
+  private static final Instant START = Instant.parse("2024-03-01T12:00:00Z");
+
+  @TempDir Path root;
+  private LocalSegmentStore store;
+  private Path dir;
+  private final List<PublishedSegment> published = new ArrayList<>();
+  private final List<String> ignored = new ArrayList<>();
+  private final HlsSegmenter.Listener listener =
+      new HlsSegmenter.Listener() {
+        @Override
+        public void segmentPublished(PublishedSegment segment) {
+          published.add(segment);
+        }
+
+        @Override
+        public void trackIgnored(Codec codec, String reason) {
+          ignored.add(codec + ": " + reason);
+        }
+      };
+
+  @BeforeEach
+  void setUp() {
+    store = new LocalSegmentStore(root);
+    dir = root.resolve("s1/source");
+  }
+
+  private HlsSegmenter open(HlsSettings settings, Instant now) throws IOException {
+    return HlsSegmenter.open(
+        store, "s1", "source", settings, Clock.fixed(now, ZoneOffset.UTC), listener);
+  }
+
+  /** Video at 30 fps with a keyframe every {@code gop} frames, AAC at 48 kHz, in DTS order. */
+  private static List<MediaPacket> av(long startMillis, long millis, int gop, boolean audio) {
+    List<MediaPacket> packets = new ArrayList<>();
+    int frames = (int) (millis * 30 / 1000);
+    int audioFrame = 0;
+    for (int i = 0; i < frames; i++) {
+      long dts = startMillis + i * 1000L / 30;
+      while (audio && startMillis + audioFrame * 1024L * 1000 / 48000 <= dts) {
+        packets.add(TestMedia.audioFrame(startMillis + audioFrame * 1024L * 1000 / 48000, 300));
+        audioFrame++;
+      }
+      packets.add(TestMedia.videoFrame(dts, 0, i % gop == 0, 2000));
+    }
+    return packets;
+  }
+
+  private static void feed(HlsSegmenter segmenter, List<MediaPacket> packets) throws Exception {
+    for (MediaPacket p : packets) {
+      segmenter.accept(p);
+    }
+  }
+
+  private static void configs(HlsSegmenter segmenter) throws Exception {
+    segmenter.accept(TestMedia.videoConfig(0));
+    segmenter.accept(TestMedia.audioConfig(0));
+  }
+
+  @Test
+  void cutsAtTheFirstKeyframePastTheTargetAndEverySegmentStartsWithAnIdr() throws Exception {
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    segmenter.accept(TestMedia.videoFrame(0, 0, false, 100)); // before any keyframe: dropped
+    segmenter.accept(TestMedia.audioFrame(10, 100)); // also dropped: no segment yet
+    feed(segmenter, av(33, 7000, 30, true));
+    segmenter.finish();
+
+    // plus the audio frame at 33 ms that comes just before the keyframe at 33 ms
+    assertEquals(3, segmenter.droppedPackets());
+    MediaPlaylist playlist = MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8")));
+    assertTrue(playlist.ended());
+    assertEquals(2, playlist.targetDuration());
+    assertDurations(List.of(2000L, 2000L, 2000L, 1000L), playlist.segments());
+    assertEquals(START, playlist.segments().get(0).programDateTime());
+    assertEquals(START.plusMillis(2000), playlist.segments().get(1).programDateTime());
+    for (MediaPlaylist.Segment s : playlist.segments()) {
+      TsReader.Stream ts = TsReader.read(Files.readAllBytes(dir.resolve(s.uri())));
+      assertEquals(List.of(TsMuxer.PAT_PID, TsMuxer.PMT_PID), ts.packetPids().subList(0, 2));
+      TsReader.Pes first = ts.pes(TsMuxer.VIDEO_PID).get(0);
+      assertTrue(first.randomAccess(), s.uri() + " starts with a keyframe");
+      assertTrue(first.payload()[4] == 9 && (first.payload()[10] & 0x1F) == 7, "AUD, SPS");
+      assertFalse(ts.pes(TsMuxer.AUDIO_PID).isEmpty());
+    }
+    assertFalse(playlist.segments().get(0).discontinuity());
+    assertEquals(4, published.size());
+    assertEquals(List.of(0L, 1L, 2L, 3L), published.stream().map(p -> p.mediaSequence()).toList());
+  }
+
+  @Test
+  void outputTimelineIsTheSourceTimelineMovedUpOnlyIfItStartsBelowTheMargin() throws Exception {
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, av(5000, 3000, 60, false));
+    segmenter.accept(TestMedia.videoFrame(8000, 67, true, 100));
+    segmenter.finish();
+    List<MediaPlaylist.Segment> segments = segmenter.playlist().segments();
+    List<TsReader.Pes> first = videoPes(segments.get(0));
+    assertEquals(ticks(5000), first.get(0).pts(), "source timestamps kept");
+    assertEquals(ticks(5033), first.get(1).pts());
+    List<TsReader.Pes> second = videoPes(segments.get(1));
+    TsReader.Pes last = second.get(second.size() - 1);
+    assertEquals(ticks(8000), last.dts());
+    assertEquals(ticks(8067), last.pts(), "composition offset kept");
+    assertEquals(START.plusMillis(2000), segments.get(1).programDateTime());
+    // the last frame lasts as long as the one before it: 8000 - 7966
+    assertEquals(8034, segmenter.playlist().timelineEndMillis());
+
+    HlsSegmenter zero = HlsSegmenter.open(store, "s2", "source", HlsSettings.DEFAULT, fixed());
+    configs(zero);
+    feed(zero, av(0, 3000, 60, false));
+    zero.finish();
+    String uri = zero.playlist().segments().get(0).uri();
+    TsReader.Pes pes =
+        TsReader.read(Files.readAllBytes(root.resolve("s2/source").resolve(uri)))
+            .pes(TsMuxer.VIDEO_PID)
+            .get(0);
+    assertEquals(ticks(HlsSegmenter.START_MARGIN_MILLIS), pes.pts(), "a start at 0 is moved up");
+  }
+
+  private List<TsReader.Pes> videoPes(MediaPlaylist.Segment segment) throws IOException {
+    return TsReader.read(Files.readAllBytes(dir.resolve(segment.uri()))).pes(TsMuxer.VIDEO_PID);
+  }
+
+  private static long ticks(long millis) {
+    return (millis * 90) & ((1L << 33) - 1);
+  }
+
+  @Test
+  void slidingWindowDeletesSegmentsOnceTheyAreOutOfTheGrace() throws Exception {
+    HlsSettings settings = HlsSettings.DEFAULT.withPlaylistSize(3).withDeleteGrace(1);
+    List<Set<String>> filesAtPublish = new ArrayList<>();
+    HlsSegmenter segmenter =
+        HlsSegmenter.open(
+            store,
+            "s1",
+            "source",
+            settings,
+            fixed(),
+            new HlsSegmenter.Listener() {
+              @Override
+              public void segmentPublished(PublishedSegment segment) {
+                filesAtPublish.add(segmentFiles());
+              }
+            });
+    configs(segmenter);
+    feed(segmenter, av(0, 12_000, 60, true));
+    MediaPlaylist live = MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8")));
+    assertEquals(2, live.mediaSequence());
+    assertEquals(3, live.segments().size());
+    assertFalse(live.ended());
+    // after segment 4 was listed: 2, 3, 4 listed, 1 within the grace, 0 deleted
+    assertEquals(names(1, 2, 3, 4), numbers(filesAtPublish.get(4)));
+    segmenter.finish();
+    assertEquals(names(3, 4, 5), numbers(segmentFiles()), "finish deletes the grace segments");
+  }
+
+  @Test
+  void reopeningContinuesThePlaylistWithADiscontinuityAndDropsTheEndList() throws Exception {
+    HlsSegmenter first = open(HlsSettings.DEFAULT, START);
+    configs(first);
+    feed(first, av(0, 4000, 60, true));
+    first.finish();
+    assertTrue(Files.readString(dir.resolve("index.m3u8")).contains("#EXT-X-ENDLIST"));
+
+    HlsSegmenter second = open(HlsSettings.DEFAULT, START.plusSeconds(60));
+    configs(second);
+    feed(second, av(0, 6000, 60, true)); // timestamps start over
+    String live = Files.readString(dir.resolve("index.m3u8"));
+    assertFalse(live.contains("#EXT-X-ENDLIST"), live);
+    second.finish();
+
+    MediaPlaylist playlist = MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8")));
+    assertEquals(0, playlist.mediaSequence());
+    assertEquals(5, playlist.segments().size());
+    List<Boolean> discontinuities =
+        playlist.segments().stream().map(MediaPlaylist.Segment::discontinuity).toList();
+    assertEquals(List.of(false, false, true, false, false), discontinuities);
+    assertEquals(START.plusSeconds(60), playlist.segments().get(2).programDateTime());
+    long firstEnd = HlsSegmenter.START_MARGIN_MILLIS + 3966 + 33; // last frame at 3966
+    assertEquals(
+        ticks(firstEnd + HlsSegmenter.TIMELINE_GAP_MILLIS),
+        videoPes(playlist.segments().get(2)).get(0).pts(),
+        "the reopened playlist's timestamps continue after the old ones");
+    assertNotEquals(
+        playlist.segments().get(0).uri().substring(2),
+        playlist.segments().get(2).uri().substring(2),
+        "session tags differ");
+    assertEquals(names(0, 1, 2, 3, 4), numbers(segmentFiles()));
+  }
+
+  @Test
+  void timestampsJumpingBackwardsEndTheSegmentAndStartADiscontinuity() throws Exception {
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, av(0, 3000, 60, true));
+    // the encoder restarts: timestamps from 0 again, first a P-frame (dropped), then a keyframe
+    segmenter.accept(TestMedia.videoFrame(0, 0, false, 100));
+    feed(segmenter, av(33, 2000, 60, true));
+    segmenter.finish();
+
+    assertEquals(1, segmenter.timestampDiscontinuities());
+    List<MediaPlaylist.Segment> segments = segmenter.playlist().segments();
+    assertEquals(3, segments.size());
+    assertDurations(List.of(2000L, 1000L, 2000L), segments);
+    assertTrue(segments.get(2).discontinuity());
+    assertEquals(
+        segments.get(1).programDateTime().plusMillis(segments.get(1).durationMillis()),
+        segments.get(2).programDateTime(),
+        "the fixed clock is behind the media, so the new timeline starts where the old one ended");
+    long oldEnd = HlsSegmenter.START_MARGIN_MILLIS + 3000 - 1; // 2999 + 33 - 33
+    assertEquals(
+        ticks(oldEnd + HlsSegmenter.TIMELINE_GAP_MILLIS),
+        videoPes(segments.get(2)).get(0).pts(),
+        "the new timeline starts just after the old one");
+  }
+
+  @Test
+  void aForwardJumpBeyondTheGapLimitIsADiscontinuityToo() throws Exception {
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, av(0, 2000, 60, false));
+    feed(segmenter, av(60_000, 2000, 60, false));
+    segmenter.finish();
+    assertEquals(1, segmenter.timestampDiscontinuities());
+    assertDurations(List.of(2000L, 2000L), segmenter.playlist().segments());
+    assertTrue(segmenter.playlist().segments().get(1).discontinuity());
+  }
+
+  @Test
+  void audioOnlyStreamsCutOnTime() throws Exception {
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    segmenter.accept(TestMedia.audioConfig(0));
+    for (int i = 0; i < 48000 * 5 / 1024; i++) {
+      segmenter.accept(TestMedia.audioFrame(i * 1024L * 1000 / 48000, 300));
+    }
+    segmenter.finish();
+    List<MediaPlaylist.Segment> segments = segmenter.playlist().segments();
+    assertEquals(3, segments.size());
+    for (MediaPlaylist.Segment s : segments.subList(0, 2)) {
+      assertTrue(Math.abs(s.durationMillis() - 1813) <= 22, "cut after 90% of 2 s: " + s);
+      TsReader.Stream ts = TsReader.read(Files.readAllBytes(dir.resolve(s.uri())));
+      assertTrue(ts.pes(TsMuxer.VIDEO_PID).isEmpty());
+      assertTrue(ts.pes(TsMuxer.AUDIO_PID).get(0).pcr() >= 0, "PCR on the audio PID");
+    }
+    RenditionInfo info = segmenter.renditionInfo().orElseThrow();
+    assertEquals("mp4a.40.2", info.codecs());
+    assertEquals(0, info.width());
+  }
+
+  @Test
+  void otherCodecsAreLeftOutWithAReason() throws Exception {
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    byte[] junk = {1, 2, 3};
+    segmenter.accept(TestMedia.audioConfig(0));
+    for (int i = 0; i < 3; i++) {
+      segmenter.accept(new MediaPacket(Codec.HEVC, i * 33, 0, 1, junk, 0, 3));
+      segmenter.accept(new MediaPacket(Codec.MP3, i * 33, 0, 1, junk, 0, 3));
+    }
+    feed(segmenter, av(0, 3000, 60, true).stream().filter(MediaPacket::isAudio).toList());
+    segmenter.finish();
+    assertEquals(2, ignored.size(), "told once per codec: " + ignored);
+    assertTrue(segmenter.ignoredTracks().get(Codec.HEVC).contains("H.264 only"));
+    assertTrue(segmenter.ignoredTracks().containsKey(Codec.MP3));
+    assertEquals(6, segmenter.droppedPackets());
+    assertFalse(segmenter.playlist().segments().isEmpty(), "the AAC track still goes out");
+  }
+
+  @Test
+  void renditionInfoAndPublishedSegmentsReportWhatWasMeasured() throws Exception {
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    assertTrue(segmenter.renditionInfo().isEmpty());
+    configs(segmenter);
+    feed(segmenter, av(0, 6000, 60, true));
+    segmenter.finish();
+
+    long bytes = 0;
+    long millis = 0;
+    long max = 0;
+    for (PublishedSegment p : published) {
+      millis += p.durationMillis();
+      assertEquals(Files.size(dir.resolve(p.name())), p.bytes());
+      assertEquals(START, p.listedAt());
+      bytes += p.bytes();
+      max = Math.max(max, p.bytes() * 8000 / p.durationMillis());
+    }
+    RenditionInfo info = segmenter.renditionInfo().orElseThrow();
+    assertEquals("source", info.rendition());
+    assertEquals(320, info.width());
+    assertEquals(240, info.height());
+    assertEquals("avc1.64000d,mp4a.40.2", info.codecs());
+    assertEquals(30.0, info.frameRate(), 0.01);
+    assertEquals(bytes * 8000 / millis, info.averageBandwidth());
+    assertEquals(max, info.bandwidth());
+  }
+
+  @Test
+  void finishLiveLeavesThePlaylistOpenUntilEndPlaylist() throws Exception {
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, av(0, 3000, 60, true));
+    segmenter.finishLive();
+    MediaPlaylist playlist = MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8")));
+    assertFalse(playlist.ended());
+    assertEquals(2, playlist.segments().size(), "the open segment was published");
+    assertThrows(IllegalStateException.class, () -> segmenter.accept(TestMedia.audioConfig(0)));
+
+    HlsSegmenter.endPlaylist(store, "s1", "source");
+    assertTrue(MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8"))).ended());
+  }
+
+  @Test
+  void abortDiscardsTheOpenSegment() throws Exception {
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, av(0, 3000, 60, true));
+    segmenter.abort();
+    assertEquals(
+        1, MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8"))).segments().size());
+    assertEquals(1, segmentFiles().size());
+    try (Stream<Path> files = Files.list(dir)) {
+      assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")));
+    }
+  }
+
+  @Test
+  void anUnreadablePlaylistStartsOverAndSaysWhy() throws Exception {
+    store.writeMediaPlaylist("s1", "source", "not a playlist");
+    List<String> reasons = new ArrayList<>();
+    HlsSegmenter segmenter =
+        HlsSegmenter.open(
+            store,
+            "s1",
+            "source",
+            HlsSettings.DEFAULT,
+            fixed(),
+            new HlsSegmenter.Listener() {
+              @Override
+              public void playlistReset(String reason) {
+                reasons.add(reason);
+              }
+            });
+    assertEquals(1, reasons.size());
+    configs(segmenter);
+    feed(segmenter, av(0, 3000, 60, true));
+    segmenter.finish();
+    assertEquals(0, segmenter.playlist().mediaSequence());
+    assertEquals(2, segmenter.playlist().segments().size());
+  }
+
+  @Test
+  void timestampsPastThe33BitWrapKeepTheirDurations() throws Exception {
+    long wrap = (1L << 33) / 90 + 1; // 2^33 ticks is about 26.5 h
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, av(wrap - 3000, 8000, 60, true));
+    segmenter.finish();
+    List<MediaPlaylist.Segment> segments = segmenter.playlist().segments();
+    assertDurations(List.of(2000L, 2000L, 2000L, 2000L), segments);
+    assertEquals(0, segmenter.timestampDiscontinuities());
+    assertTrue(videoPes(segments.get(0)).get(0).pts() > (1L << 33) - 90_000 * 4);
+    long after = videoPes(segments.get(2)).get(0).pts();
+    assertTrue(after < 90_000 * 2, "wrapped: " + after);
+  }
+
+  private Clock fixed() {
+    return Clock.fixed(START, ZoneOffset.UTC);
+  }
+
+  private Set<String> segmentFiles() {
+    try (Stream<Path> files = Files.list(dir)) {
+      return new TreeSet<>(
+          files
+              .map(f -> f.getFileName().toString())
+              .filter(n -> n.endsWith(".ts") && !n.startsWith("."))
+              .toList());
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  private static Set<String> numbers(Set<String> files) {
+    Set<String> numbers = new TreeSet<>();
+    for (String f : files) {
+      numbers.add(f.substring(0, f.indexOf('-')));
+    }
+    return numbers;
+  }
+
+  private static Set<String> names(int... sequences) {
+    Set<String> names = new TreeSet<>();
+    for (int s : sequences) {
+      names.add(Integer.toString(s));
+    }
+    return names;
+  }
+
+  /**
+   * Durations to the millisecond, except the last segment of a session, whose last frame lasts as
+   * long as the frame before it (33 or 34 ms at 30 fps on a millisecond clock).
+   */
+  private static void assertDurations(List<Long> expected, List<MediaPlaylist.Segment> segments) {
+    List<Long> actual = segments.stream().map(MediaPlaylist.Segment::durationMillis).toList();
+    assertEquals(expected.size(), actual.size(), actual.toString());
+    for (int i = 0; i < expected.size(); i++) {
+      assertTrue(Math.abs(expected.get(i) - actual.get(i)) <= 1, expected + " vs " + actual);
+    }
+  }
+}
