@@ -37,8 +37,8 @@ public final class FlvTag {
   private FlvTag() {}
 
   /**
-   * Reads a video tag body. Returns null for tags that carry no frame (end of sequence, video info
-   * / command frames, empty bodies).
+   * Reads a video tag body. Returns null for tags that carry no frame or configuration (end of
+   * sequence, video info / command frames, empty bodies and empty sequence headers).
    *
    * @param dts the tag's timestamp in milliseconds, already extended past 32 bits
    */
@@ -72,7 +72,12 @@ public final class FlvTag {
     cts = (cts << 8) >> 8; // SI24
     int flags = frameType == VIDEO_FRAME_KEY ? MediaPacket.FLAG_KEYFRAME : 0;
     switch (packetType) {
-      case AVC_SEQUENCE_HEADER -> flags |= MediaPacket.FLAG_CONFIG;
+      case AVC_SEQUENCE_HEADER -> {
+        if (length == 5) {
+          return null; // ffmpeg's FLV muxer writes an empty one when it has no extradata yet
+        }
+        flags |= MediaPacket.FLAG_CONFIG;
+      }
       case AVC_NALU -> {
         if (length == 5) {
           return null;

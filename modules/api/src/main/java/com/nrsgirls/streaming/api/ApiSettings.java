@@ -1,0 +1,46 @@
+package com.nrsgirls.streaming.api;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Settings of the node's HTTP side, read once from {@code nrs.streaming.api}.
+ *
+ * @param bindAddress interface the HTTP server listens on
+ * @param port HTTP port; 0 picks a free one (tests)
+ * @param publicHttpUrl base URL viewers reach this node at; empty = derived from the bind address
+ * @param publicRtmpUrl base RTMP URL publishers reach this node at; empty = derived
+ * @param adminToken the operator bearer token from config or environment, if set
+ * @param askTimeout how long an API request waits for a stream's entity
+ * @param dataDir the node's data directory (journal, segments, admin token)
+ * @param segmentDir where HLS segments and playlists are served from
+ */
+public record ApiSettings(
+    String bindAddress,
+    int port,
+    Optional<String> publicHttpUrl,
+    Optional<String> publicRtmpUrl,
+    Optional<String> adminToken,
+    Duration askTimeout,
+    Path dataDir,
+    Path segmentDir) {
+
+  public static ApiSettings create(Config config) {
+    Config c = config.getConfig("nrs.streaming.api");
+    return new ApiSettings(
+        c.getString("bind-address"),
+        c.getInt("port"),
+        nonEmpty(c.getString("public-http-url")),
+        nonEmpty(c.getString("public-rtmp-url")),
+        nonEmpty(c.getString("admin-token")),
+        c.getDuration("ask-timeout"),
+        Path.of(config.getString("nrs.streaming.data-dir")),
+        Path.of(config.getString("nrs.streaming.pipeline.hls.segment-dir")));
+  }
+
+  private static Optional<String> nonEmpty(String s) {
+    return s == null || s.isBlank() ? Optional.empty() : Optional.of(s.strip());
+  }
+}

@@ -1,0 +1,87 @@
+package com.nrsgirls.streaming.api;
+
+import com.nrsgirls.streaming.ingest.IngestMetrics;
+import com.nrsgirls.streaming.pipeline.graph.HlsBranch;
+import com.nrsgirls.streaming.pipeline.hls.PublishedSegment;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The node's Prometheus metrics: ingest connections, protocol errors and publishes by reason, bytes
+ * in, HLS segments published, and the JVM's own.
+ */
+final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener {
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final AtomicInteger openConnections = new AtomicInteger();
+  private final Counter bytesIn;
+  private final Counter segments;
+  private final DistributionSummary segmentBytes;
+
+  NodeMetrics() {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    registry.gauge("nrs_rtmp_connections_open", openConnections);
+    bytesIn = registry.counter("nrs_rtmp_bytes_received");
+    segments = registry.counter("nrs_hls_segments_published");
+    segmentBytes =
+        DistributionSummary.builder("nrs_hls_segment_bytes").baseUnit("bytes").register(registry);
+  }
+
+  PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public void connectionOpened() {
+    openConnections.incrementAndGet();
+    registry.counter("nrs_rtmp_connections_opened").increment();
+  }
+
+  @Override
+  public void connectionClosed(String reason, Duration duration, long bytes) {
+    openConnections.decrementAndGet();
+    registry.counter("nrs_rtmp_connections_closed", "reason", reason).increment();
+  }
+
+  @Override
+  public void connectionRefused(String reason) {
+    registry.counter("nrs_rtmp_connections_refused", "reason", reason).increment();
+  }
+
+  @Override
+  public void protocolError(String reason) {
+    registry.counter("nrs_rtmp_protocol_errors", "reason", reason).increment();
+  }
+
+  @Override
+  public void publishAccepted() {
+    registry.counter("nrs_rtmp_publishes", "result", "accepted", "reason", "none").increment();
+  }
+
+  @Override
+  public void publishRejected(String reason) {
+    registry.counter("nrs_rtmp_publishes", "result", "rejected", "reason", reason).increment();
+  }
+
+  @Override
+  public void bytesIn(long bytes) {
+    bytesIn.increment(bytes);
+  }
+
+  @Override
+  public void segmentPublished(String streamId, PublishedSegment segment) {
+    segments.increment();
+    segmentBytes.record(segment.bytes());
+  }
+}

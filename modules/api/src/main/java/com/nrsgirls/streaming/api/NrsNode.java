@@ -1,0 +1,191 @@
+package com.nrsgirls.streaming.api;
+
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+
+import com.nrsgirls.streaming.ingest.IngestSettings;
+import com.nrsgirls.streaming.ingest.RtmpServer;
+import com.nrsgirls.streaming.pipeline.graph.GraphSettings;
+import com.nrsgirls.streaming.pipeline.graph.StreamGraphs;
+import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
+import com.nrsgirls.streaming.pipeline.stream.LiveStream;
+import com.nrsgirls.streaming.pipeline.stream.LiveStreamSettings;
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One NRS Streaming node: the actor system and its cluster membership, the journal schema, the
+ * sharded {@code LiveStream} entities with their media graphs, the RTMP server and the HTTP server
+ * (operator API, HLS playback, health, metrics). {@link #start} brings them up in that order and
+ * completes once the node is ready; CoordinatedShutdown takes them down.
+ */
+public final class NrsNode {
+  private static final Logger log = LoggerFactory.getLogger(NrsNode.class);
+  public static final String SYSTEM_NAME = "nrs-streaming";
+
+  private final ActorSystem<Void> system;
+  private final RtmpServer rtmp;
+  private final ServerBinding http;
+  private final AdminToken adminToken;
+
+  private NrsNode(ActorSystem<Void> system, RtmpServer rtmp, ServerBinding http, AdminToken token) {
+    this.system = system;
+    this.rtmp = rtmp;
+    this.http = http;
+    this.adminToken = token;
+  }
+
+  /** Starts a node; the stage completes when it is ready, or fails (and the node is gone). */
+  public static CompletionStage<NrsNode> start(Config config) {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
+    AtomicBoolean ready = new AtomicBoolean();
+    CompletionStage<NrsNode> node;
+    try {
+      node = boot(system, config, ready);
+    } catch (RuntimeException | IOException e) {
+      node = CompletableFuture.failedFuture(e);
+    }
+    return node.whenComplete(
+        (ok, err) -> {
+          if (err != null) {
+            log.error("node failed to start: {}", err.toString());
+            system.terminate();
+          }
+        });
+  }
+
+  private static CompletionStage<NrsNode> boot(
+      ActorSystem<Void> system, Config config, AtomicBoolean ready) throws IOException {
+    ApiSettings api = ApiSettings.create(config);
+    Cluster cluster = Cluster.get(system);
+    if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+    Address self = cluster.selfMember().address();
+    String nodeName = self.getHost().orElse("local") + ":" + self.getPort().orElse(0);
+
+    AdminToken token = AdminToken.load(api.adminToken(), api.dataDir());
+    NodeMetrics metrics = new NodeMetrics();
+    Clock clock = Clock.systemUTC();
+    StreamGraphs graphs =
+        new StreamGraphs(
+            system,
+            GraphSettings.create(config),
+            StreamGraphs.hlsSettings(config),
+            new LocalSegmentStore(api.segmentDir()),
+            clock,
+            metrics,
+            List.of());
+    LiveStream.init(
+        system,
+        new LiveStream.Dependencies(
+            graphs, LiveStreamSettings.create(config), clock, () -> nodeName));
+
+    ClusterSharding sharding = ClusterSharding.get(system);
+    ApiJson json = new ApiJson(system);
+    IngestSettings ingestSettings = IngestSettings.create(config);
+    AtomicReference<PublicUrls> urls = new AtomicReference<>();
+    return SchemaUtils.createIfNotExists(system)
+        .thenCompose(
+            done ->
+                RtmpServer.start(
+                    system,
+                    ingestSettings,
+                    new ShardedPublishGateway(sharding, api.askTimeout()),
+                    metrics,
+                    nodeName))
+        .thenCompose(
+            rtmp -> {
+              StreamDirectory directory =
+                  new StreamDirectory(system, api.askTimeout(), json.mapper());
+              var routes =
+                  concat(
+                      new NodeRoutes(ready::get, metrics.registry()).route(),
+                      new PlaybackRoutes(api.segmentDir(), json).route(),
+                      new StreamRoutes(directory, json, token, urls::get).route());
+              return Http.get(system)
+                  .newServerAt(api.bindAddress(), api.port())
+                  .bind(routes)
+                  .thenApply(
+                      binding -> {
+                        urls.set(publicUrls(api, rtmp.localAddress(), binding.localAddress()));
+                        NrsNode node = new NrsNode(system, rtmp, binding, token);
+                        node.registerShutdown();
+                        ready.set(true);
+                        log.info(
+                            "NRS node ready: rtmp={} http={} cluster={} data={}",
+                            urls.get().ingestUrl(),
+                            urls.get().httpBase(),
+                            nodeName,
+                            api.dataDir().toAbsolutePath());
+                        return node;
+                      });
+            });
+  }
+
+  private static PublicUrls publicUrls(
+      ApiSettings api, InetSocketAddress rtmp, InetSocketAddress http) {
+    String host = api.bindAddress().equals("0.0.0.0") ? "127.0.0.1" : api.bindAddress();
+    return new PublicUrls(
+        api.publicHttpUrl().orElse("http://" + host + ":" + http.getPort()),
+        api.publicRtmpUrl().orElse("rtmp://" + host + ":" + rtmp.getPort()));
+  }
+
+  private void registerShutdown() {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(),
+        "rtmp-unbind",
+        () -> rtmp.stop().exceptionally(e -> Done.getInstance()));
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(),
+        "http-unbind",
+        () -> http.unbind().exceptionally(e -> Done.getInstance()));
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceStop(),
+        "http-terminate",
+        () -> http.terminate(Duration.ofSeconds(3)).thenApply(t -> Done.getInstance()));
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public InetSocketAddress rtmpAddress() {
+    return rtmp.localAddress();
+  }
+
+  public InetSocketAddress httpAddress() {
+    return http.localAddress();
+  }
+
+  public AdminToken adminToken() {
+    return adminToken;
+  }
+
+  /** Stops the node the way CoordinatedShutdown does; completes when the system is gone. */
+  public CompletionStage<Done> stop() {
+    system.terminate();
+    return system.getWhenTerminated();
+  }
+}

@@ -1,0 +1,83 @@
+package com.nrsgirls.streaming.api;
+
+import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * Finds streams and their history: sharding asks for live state, the journal's read side for which
+ * streams exist and for a stream's events (analytics replay).
+ */
+final class StreamDirectory {
+  private static final String PERSISTENCE_PREFIX = ENTITY_TYPE_KEY.name() + "|";
+  private static final int PARALLEL_ASKS = 8;
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final JdbcReadJournal journal;
+  private final Duration askTimeout;
+  private final ObjectMapper mapper;
+
+  StreamDirectory(ActorSystem<?> system, Duration askTimeout, ObjectMapper mapper) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.journal =
+        PersistenceQuery.get(system)
+            .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    this.askTimeout = askTimeout;
+    this.mapper = mapper;
+  }
+
+  CompletionStage<OperatorReply> ask(
+      String streamId,
+      org.apache.pekko.japi.function.Function<
+              org.apache.pekko.actor.typed.ActorRef<OperatorReply>, LiveStreamProtocol.Command>
+          command) {
+    return sharding.entityRefFor(ENTITY_TYPE_KEY, streamId).ask(command, askTimeout);
+  }
+
+  /** Every created stream's state, optionally only those with the given status. */
+  CompletionStage<List<StreamView>> list(Optional<String> status) {
+    return journal
+        .currentPersistenceIds()
+        .filter(id -> id.startsWith(PERSISTENCE_PREFIX))
+        .map(id -> id.substring(PERSISTENCE_PREFIX.length()))
+        .mapAsync(PARALLEL_ASKS, id -> ask(id, GetState::new))
+        .filter(reply -> reply instanceof StateView)
+        .map(reply -> ((StateView) reply).stream())
+        .filter(view -> status.map(s -> s.equals(view.status())).orElse(true))
+        .runWith(Sink.seq(), system);
+  }
+
+  /** A stream's persisted events from {@code fromSequenceNr} on, as the API shows them. */
+  CompletionStage<List<Map<String, Object>>> events(String streamId, long fromSequenceNr) {
+    return journal
+        .currentEventsByPersistenceId(PERSISTENCE_PREFIX + streamId, fromSequenceNr, Long.MAX_VALUE)
+        .map(
+            envelope -> {
+              Map<String, Object> out = new LinkedHashMap<>();
+              out.put("sequenceNr", envelope.sequenceNr());
+              out.put("timestamp", Instant.ofEpochMilli(envelope.timestamp()).toString());
+              out.put("type", envelope.event().getClass().getSimpleName());
+              @SuppressWarnings("unchecked")
+              Map<String, Object> fields = mapper.convertValue(envelope.event(), Map.class);
+              fields.remove("keyHash"); // harmless to anyone, but no reason to hand it out
+              out.putAll(fields);
+              return out;
+            })
+        .runWith(Sink.seq(), system);
+  }
+}

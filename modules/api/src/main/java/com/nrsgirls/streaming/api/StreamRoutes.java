@@ -1,0 +1,240 @@
+package com.nrsgirls.streaming.api;
+
+import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
+import static org.apache.pekko.http.javadsl.server.Directives.*;
+
+import com.nrsgirls.streaming.core.stream.CreatorType;
+import com.nrsgirls.streaming.core.stream.StreamId;
+import java.security.SecureRandom;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.HttpChallenge;
+import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator API under {@code /api/v1} (see docs/openapi.yaml): create streams, read their state
+ * and history, rotate or revoke keys, stop a publisher. Every route needs the bearer token.
+ */
+final class StreamRoutes {
+  private static final Logger log = LoggerFactory.getLogger(StreamRoutes.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int MAX_TEXT = 200;
+
+  /** Body of {@code POST /api/v1/streams}. */
+  record CreateStreamRequest(String creatorId, String creatorType, String title) {}
+
+  private final StreamDirectory directory;
+  private final ApiJson json;
+  private final AdminToken token;
+  private final Supplier<PublicUrls> urls;
+
+  /**
+   * @param urls the node's public URLs; a supplier because the HTTP port is known only once bound
+   */
+  StreamRoutes(
+      StreamDirectory directory, ApiJson json, AdminToken token, Supplier<PublicUrls> urls) {
+    this.directory = directory;
+    this.json = json;
+    this.token = token;
+    this.urls = urls;
+  }
+
+  Route route() {
+    return pathPrefix(
+        "api",
+        () ->
+            pathPrefix(
+                "v1",
+                () ->
+                    authenticated(
+                        () ->
+                            pathPrefix(
+                                "streams",
+                                () ->
+                                    concat(
+                                        pathEndOrSingleSlash(
+                                            () ->
+                                                concat(
+                                                    post(
+                                                        () ->
+                                                            entity(
+                                                                json.unmarshaller(
+                                                                    CreateStreamRequest.class),
+                                                                this::create)),
+                                                    get(
+                                                        () ->
+                                                            parameterOptional(
+                                                                "status", this::list)))),
+                                        pathPrefix(PathMatchers.segment(), this::stream))))));
+  }
+
+  private Route authenticated(Supplier<Route> inner) {
+    return optionalHeaderValueByName(
+        "Authorization",
+        header -> {
+          Optional<String> bearer =
+              header
+                  .filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7))
+                  .map(h -> h.substring(7).strip());
+          if (bearer.isPresent() && token.matches(bearer.get())) {
+            return inner.get();
+          }
+          HttpHeader challenge =
+              WWWAuthenticate.create(HttpChallenge.create("Bearer", "nrs-streaming"));
+          return complete(
+              json.error(
+                      StatusCodes.UNAUTHORIZED, "unauthorized", "a valid bearer token is required")
+                  .addHeader(challenge));
+        });
+  }
+
+  private Route stream(String streamId) {
+    if (!StreamId.isValid(streamId)) {
+      return complete(json.notFound("no stream " + streamId));
+    }
+    return concat(
+        pathEndOrSingleSlash(() -> get(() -> reply(directory.ask(streamId, GetState::new)))),
+        path(
+            PathMatchers.segment("key").slash("rotate"),
+            () -> post(() -> reply(directory.ask(streamId, RotateKey::new)))),
+        path(
+            "key",
+            () ->
+                delete(
+                    () -> reply(directory.ask(streamId, RevokeKey::new), StatusCodes.NO_CONTENT))),
+        path("stop", () -> post(() -> reply(directory.ask(streamId, Stop::new)))),
+        path(
+            "events",
+            () ->
+                get(
+                    () ->
+                        parameterOptional(
+                            "from",
+                            from -> {
+                              long fromSeq;
+                              try {
+                                fromSeq = from.map(Long::parseLong).orElse(1L);
+                              } catch (NumberFormatException e) {
+                                return complete(
+                                    json.error(
+                                        StatusCodes.BAD_REQUEST,
+                                        "bad_request",
+                                        "from must be a sequence number"));
+                              }
+                              return onSuccess(
+                                  directory.events(streamId, Math.max(1, fromSeq)),
+                                  events -> json.ok(StatusCodes.OK, events));
+                            }))));
+  }
+
+  private Route create(CreateStreamRequest request) {
+    String problem = validate(request);
+    if (problem != null) {
+      return complete(json.error(StatusCodes.BAD_REQUEST, "bad_request", problem));
+    }
+    String streamId = StreamId.generate(RANDOM);
+    CreatorType type = CreatorType.valueOf(request.creatorType());
+    String title = request.title() == null ? "" : request.title().strip();
+    return reply(
+        directory.ask(
+            streamId, replyTo -> new Create(request.creatorId().strip(), type, title, replyTo)));
+  }
+
+  private static String validate(CreateStreamRequest r) {
+    if (r.creatorId() == null || r.creatorId().isBlank() || r.creatorId().length() > MAX_TEXT) {
+      return "creatorId is required (at most " + MAX_TEXT + " characters)";
+    }
+    if (r.creatorType() == null || !List.of("DJ", "PERFORMER").contains(r.creatorType())) {
+      return "creatorType must be DJ or PERFORMER";
+    }
+    if (r.title() != null && r.title().length() > MAX_TEXT) {
+      return "title must be at most " + MAX_TEXT + " characters";
+    }
+    return null;
+  }
+
+  private Route list(Optional<String> status) {
+    if (status.isPresent() && !List.of("live", "idle").contains(status.get())) {
+      return complete(
+          json.error(StatusCodes.BAD_REQUEST, "bad_request", "status must be live or idle"));
+    }
+    return onSuccess(
+        directory.list(status), streams -> json.ok(StatusCodes.OK, Map.of("streams", streams)));
+  }
+
+  /** Turns an entity's reply into the HTTP answer the API promises for it. */
+  private Route reply(CompletionStage<OperatorReply> answer) {
+    return reply(answer, StatusCodes.ACCEPTED);
+  }
+
+  /**
+   * @param acceptedStatus the status an {@code Accepted} reply becomes: 202 for asynchronous
+   *     actions, 204 for ones already done
+   */
+  private Route reply(
+      CompletionStage<OperatorReply> answer,
+      org.apache.pekko.http.javadsl.model.StatusCode acceptedStatus) {
+    return onComplete(
+        answer,
+        result -> {
+          if (result.isFailure()) {
+            Throwable e = result.failed().get();
+            log.warn("stream entity did not answer: {}", e.toString());
+            return complete(
+                json.error(
+                    StatusCodes.SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    e instanceof TimeoutException
+                        ? "the stream did not answer in time"
+                        : "the stream is unavailable"));
+          }
+          return complete(toResponse(result.get(), acceptedStatus));
+        });
+  }
+
+  private HttpResponse toResponse(
+      OperatorReply reply, org.apache.pekko.http.javadsl.model.StatusCode acceptedStatus) {
+    if (reply instanceof Created c) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("streamId", c.streamId());
+      body.put("streamKey", c.streamKey().value().reveal());
+      body.put("ingestUrl", urls.get().ingestUrl());
+      body.put("playbackUrl", urls.get().playbackUrl(c.streamId()));
+      body.put("keyExpiresAt", c.keyExpiresAt());
+      return json.response(StatusCodes.CREATED, body);
+    } else if (reply instanceof KeyIssued k) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("streamKey", k.streamKey().value().reveal());
+      body.put("keyExpiresAt", k.keyExpiresAt());
+      return json.response(StatusCodes.OK, body);
+    } else if (reply instanceof StateView v) {
+      return json.response(StatusCodes.OK, withPlayback(v.stream()));
+    } else if (reply instanceof Accepted) {
+      return HttpResponse.create().withStatus(acceptedStatus);
+    } else if (reply instanceof NotFound n) {
+      return json.notFound("no stream " + n.streamId());
+    } else if (reply instanceof Conflict c) {
+      return json.error(StatusCodes.CONFLICT, "conflict", c.message());
+    }
+    throw new IllegalStateException("unexpected reply " + reply.getClass().getName());
+  }
+
+  private Map<String, Object> withPlayback(StreamView view) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> body = json.mapper().convertValue(view, LinkedHashMap.class);
+    body.put("playbackUrl", urls.get().playbackUrl(view.streamId()));
+    return body;
+  }
+}

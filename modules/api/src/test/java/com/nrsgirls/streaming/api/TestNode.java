@@ -1,0 +1,158 @@
+package com.nrsgirls.streaming.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real node in the test JVM (ephemeral ports, its own data directory) and an HTTP client that
+ * talks to its API the way an operator script would.
+ */
+final class TestNode implements AutoCloseable {
+  static final String TOKEN = "test-operator-token";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  final NrsNode node;
+  final Path dataDir;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private TestNode(NrsNode node, Path dataDir) {
+    this.node = node;
+    this.dataDir = dataDir;
+  }
+
+  static TestNode start(Path dataDir) throws Exception {
+    return start(dataDir, "");
+  }
+
+  /**
+   * @param extraConfig HOCON that overrides the test defaults
+   */
+  static TestNode start(Path dataDir, String extraConfig) throws Exception {
+    String overrides =
+        extraConfig
+            + "\nnrs.streaming.data-dir = \""
+            + dataDir.toAbsolutePath()
+            + "\"\n"
+            + "nrs.streaming.api.port = 0\n"
+            + "nrs.streaming.api.admin-token = \""
+            + TOKEN
+            + "\"\n"
+            + "nrs.streaming.ingest.port = 0\n"
+            + "pekko.remote.artery.canonical.port = 0\n"
+            // A dropped publisher's playlist ends quickly, so tests see EXT-X-ENDLIST soon.
+            + "nrs.streaming.pipeline.reconnect-grace = 1s\n";
+    NrsNode node =
+        NrsNode.start(NodeConfig.load(ConfigFactory.parseString(overrides)))
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
+    return new TestNode(node, dataDir);
+  }
+
+  String rtmpUrl(String streamKey) {
+    return "rtmp://127.0.0.1:" + node.rtmpAddress().getPort() + "/live/" + streamKey;
+  }
+
+  String httpUrl(String path) {
+    return "http://127.0.0.1:" + node.httpAddress().getPort() + path;
+  }
+
+  HttpResponse<String> get(String path, boolean authorized)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(httpUrl(path))).GET();
+    if (authorized) {
+      b.header("Authorization", "Bearer " + TOKEN);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> send(String method, String path, String body)
+      throws IOException, InterruptedException {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(httpUrl(path)))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body))
+            .header("Authorization", "Bearer " + TOKEN)
+            .header("Content-Type", "application/json")
+            .build();
+    return http.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  JsonNode json(HttpResponse<String> response) throws IOException {
+    return JSON.readTree(response.body());
+  }
+
+  /** Creates a stream through the API; returns the 201 answer. */
+  JsonNode createStream(String title) throws Exception {
+    HttpResponse<String> r =
+        send(
+            "POST",
+            "/api/v1/streams",
+            "{\"creatorId\":\"dj-42\",\"creatorType\":\"DJ\",\"title\":\"" + title + "\"}");
+    if (r.statusCode() != 201) {
+      throw new AssertionError("create answered " + r.statusCode() + ": " + r.body());
+    }
+    return json(r);
+  }
+
+  JsonNode state(String streamId) throws Exception {
+    HttpResponse<String> r = get("/api/v1/streams/" + streamId, true);
+    if (r.statusCode() != 200) {
+      throw new AssertionError("state answered " + r.statusCode() + ": " + r.body());
+    }
+    return json(r);
+  }
+
+  /** Polls the state API until the condition holds: the API is the probe. */
+  JsonNode awaitState(String streamId, Duration timeout, java.util.function.Predicate<JsonNode> ok)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    JsonNode last = null;
+    while (System.nanoTime() < deadline) {
+      last = state(streamId);
+      if (ok.test(last)) {
+        return last;
+      }
+      Thread.sleep(100); // poll interval of a probe, not a synchronisation guess
+    }
+    throw new AssertionError("stream " + streamId + " never reached the expected state: " + last);
+  }
+
+  /** Polls a file the node writes until its text satisfies the condition. */
+  String awaitFile(Path file, Duration timeout, java.util.function.Predicate<String> ok)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = null;
+    while (System.nanoTime() < deadline) {
+      if (java.nio.file.Files.exists(file)) {
+        last = java.nio.file.Files.readString(file);
+        if (ok.test(last)) {
+          return last;
+        }
+      }
+      Thread.sleep(100); // poll interval of a probe
+    }
+    throw new AssertionError(file + " never reached the expected content: " + last);
+  }
+
+  Path mediaPlaylist(String streamId) {
+    return dataDir.resolve("hls").resolve(streamId).resolve("source").resolve("index.m3u8");
+  }
+
+  @Override
+  public void close() throws Exception {
+    node.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,84 @@
+package com.nrsgirls.streaming.ingest;
+
+import com.nrsgirls.streaming.ingest.rtmp.SessionSettings;
+import com.typesafe.config.Config;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * The RTMP ingest configuration, read once from {@code nrs.streaming.ingest} (defaults in this
+ * module's {@code reference.conf}).
+ *
+ * @param bindAddress interface the RTMP server listens on
+ * @param port TCP port; 0 picks a free one (tests)
+ * @param session protocol limits and announced values of each connection
+ * @param idleTimeout a connection that sends nothing this long while we wait for input is closed
+ * @param handshakeTimeout a connection must finish the RTMP handshake within this
+ * @param publishTimeout how long a publish may wait for the stream's answer
+ * @param maxConnectionsPerIp open connections allowed from one address
+ * @param maxFailedPublishesPerIp publishes with a bad key one address may try per window before its
+ *     new connections are refused until the window ends
+ * @param failedPublishWindow the window of {@code maxFailedPublishesPerIp}
+ */
+public record IngestSettings(
+    String bindAddress,
+    int port,
+    SessionSettings session,
+    Duration idleTimeout,
+    Duration handshakeTimeout,
+    Duration publishTimeout,
+    int maxConnectionsPerIp,
+    int maxFailedPublishesPerIp,
+    Duration failedPublishWindow) {
+
+  public static IngestSettings create(ActorSystem<?> system) {
+    return create(system.settings().config());
+  }
+
+  /** Reads {@code nrs.streaming.ingest} from a whole (resolved) configuration. */
+  public static IngestSettings create(Config config) {
+    Config c = config.getConfig("nrs.streaming.ingest");
+    SessionSettings session =
+        new SessionSettings(
+            c.getString("application"),
+            intBytes(c, "max-message-length"),
+            intBytes(c, "max-chunk-size"),
+            c.getInt("max-chunk-streams"),
+            c.getInt("amf-max-depth"),
+            c.getInt("amf-max-values"),
+            intBytes(c, "chunk-size"),
+            intBytes(c, "window-ack-size"),
+            intBytes(c, "peer-bandwidth"));
+    return new IngestSettings(
+        c.getString("bind-address"),
+        c.getInt("port"),
+        session,
+        c.getDuration("idle-timeout"),
+        c.getDuration("handshake-timeout"),
+        c.getDuration("publish-timeout"),
+        c.getInt("max-connections-per-ip"),
+        c.getInt("max-failed-publishes-per-ip"),
+        c.getDuration("failed-publish-window"));
+  }
+
+  public IngestSettings withPort(int newPort) {
+    return new IngestSettings(
+        bindAddress,
+        newPort,
+        session,
+        idleTimeout,
+        handshakeTimeout,
+        publishTimeout,
+        maxConnectionsPerIp,
+        maxFailedPublishesPerIp,
+        failedPublishWindow);
+  }
+
+  private static int intBytes(Config c, String path) {
+    long bytes = c.getBytes(path);
+    if (bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("nrs.streaming.ingest." + path + " is too large");
+    }
+    return (int) bytes;
+  }
+}

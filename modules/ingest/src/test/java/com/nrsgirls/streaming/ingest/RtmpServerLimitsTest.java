@@ -1,0 +1,114 @@
+package com.nrsgirls.streaming.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.nrsgirls.streaming.ingest.rtmp.ClientBytes;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The per-address limits and the publish timeout, each test on a fresh server. */
+@ExtendWith(LogCapturingExtension.class)
+class RtmpServerLimitsTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+  private static final ActorTestKit testKit = ActorTestKit.create();
+
+  private RecordingMetrics metrics;
+  private RtmpServer server;
+
+  @BeforeEach
+  void start() throws Exception {
+    IngestSettings settings =
+        IngestSettings.create(
+            ConfigFactory.parseString(
+                    """
+                    nrs.streaming.ingest {
+                      port = 0
+                      publish-timeout = 1s
+                      max-connections-per-ip = 2
+                      max-failed-publishes-per-ip = 2
+                    }
+                    """)
+                .withFallback(ConfigFactory.load())
+                .resolve());
+    metrics = new RecordingMetrics();
+    server =
+        RtmpServer.start(
+                testKit.system(), settings, new StubGateway(testKit.system()), metrics, "n1")
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    server.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private byte[] publish(String streamName) {
+    return new ClientBytes(1).handshake().connect("live").publish(streamName).bytes();
+  }
+
+  @Test
+  void limitsConnectionsPerAddress() throws Exception {
+    try (RawClient first = new RawClient(server.localAddress());
+        RawClient second = new RawClient(server.localAddress())) {
+      assertTrue(metrics.await("opened", 2, TIMEOUT));
+      assertEquals(2, server.openConnections());
+
+      try (RawClient third = new RawClient(server.localAddress())) {
+        assertTrue(third.awaitClosed(TIMEOUT) >= 0, "refused at once");
+      }
+      assertTrue(metrics.await("refused:too-many-connections", 1, TIMEOUT));
+      assertEquals(2, metrics.count("opened"));
+    }
+    assertTrue(metrics.await("closed:peer-closed", 2, TIMEOUT), metrics.toString());
+
+    try (RawClient again = new RawClient(server.localAddress())) {
+      assertTrue(metrics.await("opened", 3, TIMEOUT), "admitted once the others left");
+    }
+  }
+
+  @Test
+  void refusesAnAddressAfterTooManyBadKeys() throws Exception {
+    for (String name : new String[] {"live_abcdef123456_WRONG", "not-a-key"}) {
+      try (RawClient client = new RawClient(server.localAddress())) {
+        client.send(publish(name));
+        assertTrue(client.awaitClosed(TIMEOUT) >= 0);
+      }
+    }
+    assertTrue(metrics.await("rejected:wrong-key", 1, TIMEOUT));
+    assertTrue(metrics.await("rejected:malformed-key", 1, TIMEOUT));
+
+    try (RawClient client = new RawClient(server.localAddress())) {
+      assertTrue(client.awaitClosed(TIMEOUT) >= 0, "refused at once");
+    }
+    assertTrue(metrics.await("refused:too-many-failed-publishes", 1, TIMEOUT), metrics.toString());
+    assertEquals(2, metrics.count("opened"), "the refused connection never started a session");
+  }
+
+  @Test
+  void refusesAPublishTheStreamDoesNotAnswer() throws Exception {
+    for (int i = 1; i <= 3; i++) {
+      try (RawClient client = new RawClient(server.localAddress())) {
+        client.send(publish(StubGateway.SILENT_KEY));
+        assertTrue(client.awaitClosed(TIMEOUT) >= 0);
+      }
+      assertTrue(metrics.await("rejected:publish-timeout", i, TIMEOUT), metrics.toString());
+    }
+    assertEquals(3, metrics.count("opened"), "timeouts are not held against the address");
+    assertEquals(0, metrics.count("refused:too-many-failed-publishes"));
+  }
+}
