@@ -92,9 +92,11 @@ public record H264Sps(int profileIdc, int constraintFlags, int levelIdc, int wid
       cropUnitX = subWidthC;
       cropUnitY = subHeightC * frameHeightFactor;
     }
-    long width = widthInMbs * 16L - (long) cropUnitX * (cropLeft + cropRight);
+    // Sums in long: two crop offsets near 2^31 would wrap an int sum negative and widen the
+    // picture.
+    long width = widthInMbs * 16L - cropUnitX * ((long) cropLeft + cropRight);
     long height =
-        frameHeightFactor * heightInMapUnits * 16L - (long) cropUnitY * (cropTop + cropBottom);
+        frameHeightFactor * heightInMapUnits * 16L - cropUnitY * ((long) cropTop + cropBottom);
     if (width <= 0 || height <= 0 || width > 16384 || height > 16384) {
       throw new MediaFormatException("SPS picture size out of range: " + width + "x" + height);
     }

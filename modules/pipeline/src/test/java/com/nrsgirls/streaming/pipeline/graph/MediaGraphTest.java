@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
+import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
 import com.nrsgirls.streaming.pipeline.testing.TestClips;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +29,7 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MediaGraphTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
@@ -100,6 +105,48 @@ class MediaGraphTest {
     }
     assertEquals("publisher disconnected", ended.reason());
     assertTrue(stalledDrops > packets.size() / 2, "stalled branch drops: " + stalledDrops);
+  }
+
+  @Test
+  void aStalledBranchLeavesTheRealHlsBranchWhole(@TempDir Path dir) throws Exception {
+    List<MediaPacket> packets = TestClips.h264Aac(10, 320, 240);
+    LocalSegmentStore store = new LocalSegmentStore(dir);
+    TestProbe<LiveStreamProtocol.Command> entity = testKit.createTestProbe();
+    MediaGraph graph =
+        MediaGraph.start(
+            "stallhls01",
+            "s1",
+            entity.getRef(),
+            List.of(
+                HlsBranch.source(
+                    store,
+                    "stallhls01",
+                    "s1",
+                    HlsSettings.DEFAULT,
+                    Clock.systemUTC(),
+                    HlsBranch.SegmentListener.NONE),
+                stalled("stalled")),
+            SETTINGS,
+            mat,
+            Clock.systemUTC());
+    Source.from(packets).throttle(300, Duration.ofSeconds(1)).runWith(graph.sink().getSink(), mat);
+    graph.completion().toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    long hlsDrops = -1;
+    long stalledDrops = 0;
+    for (LiveStreamProtocol.Command msg = entity.receiveMessage(Duration.ofSeconds(10));
+        !(msg instanceof LiveStreamProtocol.SessionEnded);
+        msg = entity.receiveMessage(Duration.ofSeconds(10))) {
+      if (msg instanceof LiveStreamProtocol.SessionHealth h) {
+        hlsDrops = h.stats().branchDrops().get("hls-source");
+        stalledDrops = h.stats().branchDrops().get("stalled");
+      }
+    }
+    assertEquals(0, hlsDrops);
+    assertTrue(stalledDrops > 0, "the stalled branch dropped");
+    String playlist = Files.readString(dir.resolve("stallhls01/source/index.m3u8"));
+    assertEquals(5, playlist.lines().filter(l -> l.endsWith(".ts")).count(), playlist);
+    assertTrue(Files.exists(dir.resolve("stallhls01/index.m3u8")), "master playlist written");
   }
 
   @Test
