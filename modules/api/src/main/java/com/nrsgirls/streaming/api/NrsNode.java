@@ -111,7 +111,7 @@ public final class NrsNode {
                 RtmpServer.start(
                     system,
                     ingestSettings,
-                    new ShardedPublishGateway(sharding, api.askTimeout()),
+                    new ShardedPublishGateway(sharding, ingestSettings.publishTimeout()),
                     metrics,
                     nodeName))
         .thenCompose(

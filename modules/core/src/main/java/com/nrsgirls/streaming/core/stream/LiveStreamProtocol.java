@@ -60,10 +60,17 @@ public final class LiveStreamProtocol {
   public record SessionEnded(String sessionId, String reason) implements Command {}
 
   /**
-   * Internal: the previous session's graph has closed after a takeover (or the stream's outputs
-   * have been ended), so the waiting publish can go ahead. Sent by the entity to itself.
+   * Internal: what a waiting publish waited for (the previous session's graph flushing after a
+   * takeover, or the stream's outputs being ended) is done, so it can go ahead. Sent by the entity
+   * to itself.
    */
-  public record TakeoverReady(Publish publish) implements Command {}
+  public record PreviousSessionSettled() implements Command {}
+
+  /**
+   * Internal: a periodic check whether the entity is idle (not live, nothing asked of it lately)
+   * and can be passivated. Sent by the entity to itself.
+   */
+  public record PassivateIfIdle() implements Command {}
 
   /**
    * Internal: the reconnect grace after a dropped publisher is over. If nobody came back, the

@@ -193,7 +193,8 @@ class LiveStreamProtocolTest {
             new SessionMediaDetected("s-1", VIDEO, AUDIO),
             new SessionHealth("s-1", HEALTH),
             new SessionEnded("s-1", "idle timeout"),
-            new TakeoverReady(publish),
+            new PreviousSessionSettled(),
+            new PassivateIfIdle(),
             new EndOutputsIfIdle("s-1"),
             new CloseOrphanedSession("s-1"),
             new PublishRejected(PublishRejection.KEY_EXPIRED),
@@ -230,7 +231,6 @@ class LiveStreamProtocolTest {
     for (Object message :
         List.of(
             new Publish(key, SESSION, publisher.getRef()),
-            new TakeoverReady(new Publish(key, SESSION, publisher.getRef())),
             new Created(STREAM_ID, key, T0),
             new KeyIssued(key, T0))) {
       assertFalse(message.toString().contains(secret), message.toString());

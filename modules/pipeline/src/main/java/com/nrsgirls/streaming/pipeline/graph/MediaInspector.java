@@ -11,11 +11,10 @@ import com.nrsgirls.streaming.core.stream.VideoInfo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
@@ -36,6 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket>> {
   private static final Logger log = LoggerFactory.getLogger(MediaInspector.class);
+  private static final long MIN_ANNOUNCE_INTERVAL_NANOS = 5_000_000_000L;
 
   /** What the inspector reports; called from the stream, so implementations must be thread-safe. */
   interface Listener {
@@ -51,13 +51,11 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
   private final Duration interval;
   private final Clock clock;
   private final Listener listener;
-  private final Map<String, AtomicLong> branchDrops;
-  private final AtomicReference<List<MediaPacket>> latestConfigs;
+  private final Supplier<Map<String, AtomicLong>> branchDrops;
   private final Consumer<Throwable> onUpstreamEnd;
 
   /**
    * @param branchDrops drop counters of the branches, read when a snapshot is taken
-   * @param latestConfigs updated with the latest config packet of each track, for late branches
    * @param onUpstreamEnd told how ingest ended: null when it completed, else its failure
    */
   MediaInspector(
@@ -65,15 +63,13 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
       Duration interval,
       Clock clock,
       Listener listener,
-      Map<String, AtomicLong> branchDrops,
-      AtomicReference<List<MediaPacket>> latestConfigs,
+      Supplier<Map<String, AtomicLong>> branchDrops,
       Consumer<Throwable> onUpstreamEnd) {
     this.logContext = logContext;
     this.interval = interval;
     this.clock = clock;
     this.listener = listener;
     this.branchDrops = branchDrops;
-    this.latestConfigs = latestConfigs;
     this.onUpstreamEnd = onUpstreamEnd;
   }
 
@@ -85,8 +81,6 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     return new TimerGraphStageLogic(shape) {
-      private MediaPacket videoConfig;
-      private MediaPacket audioConfig;
       private VideoInfo video;
       private AudioInfo audio;
       private long bytesTotal;
@@ -97,6 +91,8 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
       private long windowBytes;
       private long windowVideoFrames;
       private long windowStartNanos;
+      private boolean announcePending;
+      private long lastAnnounceNanos = Long.MIN_VALUE;
 
       {
         setHandler(
@@ -112,6 +108,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
               @Override
               public void onUpstreamFinish() {
                 onUpstreamEnd.accept(null);
+                announceIfDue(true);
                 report();
                 completeStage();
               }
@@ -119,6 +116,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
               @Override
               public void onUpstreamFailure(Throwable ex) {
                 onUpstreamEnd.accept(ex);
+                announceIfDue(true);
                 report();
                 failStage(ex);
               }
@@ -141,6 +139,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
 
       @Override
       public void onTimer(Object key) {
+        announceIfDue(false);
         report();
       }
 
@@ -169,19 +168,17 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
         try {
           if (p.codec() == Codec.H264) {
             AvcDecoderConfig c = AvcDecoderConfig.parse(p.array(), p.offset(), p.length());
-            videoConfig = p;
             VideoInfo next = new VideoInfo("h264", c.codecsString(), c.width(), c.height());
             if (!next.equals(video)) {
               video = next;
-              announce();
+              announcePending = true;
             }
           } else if (p.codec() == Codec.AAC) {
             AacConfig c = AacConfig.parse(p.array(), p.offset(), p.length());
-            audioConfig = p;
             AudioInfo next = new AudioInfo("aac", c.codecsString(), c.sampleRate(), c.channels());
             if (!next.equals(audio)) {
               audio = next;
-              announce();
+              announcePending = true;
             }
           }
         } catch (MediaFormatException e) {
@@ -190,19 +187,27 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
         }
       }
 
-      private void announce() {
-        latestConfigs.set(
-            videoConfig == null
-                ? List.of(audioConfig)
-                : audioConfig == null ? List.of(videoConfig) : List.of(videoConfig, audioConfig));
-        listener.mediaDetected(video, audio);
+      /** Sends a pending media change if the minimum interval has passed, or if forced. */
+      private void announceIfDue(boolean force) {
+        long now = System.nanoTime();
+        if (announcePending
+            && (force
+                || lastAnnounceNanos == Long.MIN_VALUE
+                || now - lastAnnounceNanos >= MIN_ANNOUNCE_INTERVAL_NANOS)) {
+          announcePending = false;
+          lastAnnounceNanos = now;
+          listener.mediaDetected(video, audio);
+        }
       }
 
       private void report() {
         long now = System.nanoTime();
         double seconds = Math.max(1e-3, (now - windowStartNanos) / 1e9);
         Map<String, Long> drops = new LinkedHashMap<>();
-        branchDrops.forEach((name, count) -> drops.put(name, count.get()));
+        Map<String, AtomicLong> counters = branchDrops.get();
+        if (counters != null) {
+          counters.forEach((name, count) -> drops.put(name, count.get()));
+        }
         listener.health(
             new HealthStats(
                 Math.round(windowBytes * 8 / 1000.0 / seconds),

@@ -70,7 +70,9 @@ public final class StreamGraphs implements MediaGraphFactory {
   public SessionGraph start(
       String streamId, String sessionId, ActorRef<LiveStreamProtocol.Command> entity) {
     List<Branch> branches = new ArrayList<>();
-    branches.add(HlsBranch.source(store, streamId, sessionId, hlsSettings, clock, segmentListener));
+    branches.add(
+        HlsBranch.source(
+            store, blocking, streamId, sessionId, hlsSettings, clock, segmentListener));
     for (BranchFactory extra : extraBranches) {
       branches.add(extra.apply(streamId, sessionId));
     }

@@ -21,9 +21,22 @@ import java.util.Optional;
  * <p>Data flow: {@link #accept} takes config packets (they configure the tracks) and frames, in
  * decode order. Frames go through a {@link TsMuxer} straight into the open segment's {@link
  * SegmentOutput}. A segment is cut at the first video keyframe once the target duration is reached
- * (audio-only: at the first frame past it), so every segment starts with an IDR. Closing a segment
- * commits it, then replaces the playlist (a sliding window), then deletes segments that slid out
- * more than {@link HlsSettings#deleteGrace()} segments ago.
+ * (audio-only: at the first frame past it), so with a GOP of up to the target duration every
+ * segment starts with an IDR. Closing a segment commits it, then replaces the playlist (a sliding
+ * window), then deletes segments that slid out more than {@link HlsSettings#deleteGrace()} segments
+ * ago.
+ *
+ * <p>Long GOPs: {@code EXT-X-TARGETDURATION} is fixed for the life of the playlist (RFC 8216
+ * §6.2.1), so no segment may last longer than what rounds to it (§4.3.3.1). A GOP that does not fit
+ * is split into equal parts cut at non-keyframes, and a keyframe is taken early when waiting for
+ * the next one would overrun. Raising the target duration instead would not help: players judge
+ * whether a live playlist is stuck by the target duration of the copy they already hold (AVPlayer
+ * fails with -12888 after 1.5 of them without a new segment, ExoPlayer with a
+ * PlaylistStuckException after 3.5, hls.js runs dry at the live edge), so the segment that is too
+ * long is already late before a playlist raising the target can be fetched, and a raised target
+ * would stay for later sessions. A segment that starts without an IDR only costs a player that
+ * joins or seeks there the frames up to the next keyframe (hls.js, AVPlayer and ExoPlayer all skip
+ * to it), which a long GOP costs anyway.
  *
  * <p>{@link #open} continues the rendition's existing playlist, if any: the media sequence goes on,
  * the first new segment gets {@code EXT-X-DISCONTINUITY} and an {@code EXT-X-ENDLIST} is dropped.
@@ -38,10 +51,13 @@ import java.util.Optional;
  * rising across discontinuities by less than a demuxer's discontinuity threshold: players that
  * honour {@code EXT-X-DISCONTINUITY} do not need it, ffmpeg does. {@code EXT-X-PROGRAM-DATE-TIME}
  * is anchored to the wall clock separately, when each timeline starts. A track whose timestamps
- * jump backwards, or forwards by more than {@link HlsSettings#maxTimestampGap()}, ends the segment;
- * the next one starts at a keyframe with a discontinuity and a new offset.
+ * jump backwards by more than {@link #MAX_BACKWARD_STEP_MILLIS}, or forwards by more than {@link
+ * HlsSettings#maxTimestampGap()}, ends the segment; the next one starts at a keyframe with a
+ * discontinuity and a new offset. A smaller step back (timestamp jitter) moves the frame to 1 ms
+ * after the one before it, so each track's timestamps keep rising in the output.
  *
- * <p>Single-threaded and not thread-safe. Its blocking store calls belong on a blocking dispatcher.
+ * <p>Single-threaded and not thread-safe. Its store calls block unless the store is a {@link
+ * QueuedSegmentStore}; {@link #open} always reads the playlist, so call it off the stream's thread.
  */
 public final class HlsSegmenter {
 
@@ -65,6 +81,19 @@ public final class HlsSegmenter {
   /** Between two timelines of one playlist: more than any audio/video interleaving skew. */
   static final long TIMELINE_GAP_MILLIS = 500;
 
+  /**
+   * A track's timestamps may step back this much without a discontinuity: encoders and RTMP relays
+   * jitter audio (and sometimes video) timestamps by a few frames, far less than this, while a
+   * restarted encoder or a clock reset jumps back by seconds.
+   */
+  static final long MAX_BACKWARD_STEP_MILLIS = 100;
+
+  /**
+   * A step of the main track longer than this is a gap in the source, not its frame duration (which
+   * estimates how long the last frame of a segment lasts). 1 fps is the slowest we expect.
+   */
+  static final long MAX_FRAME_MILLIS = 1000;
+
   private static final int VIDEO = 0;
   private static final int AUDIO = 1;
   private static final long UNSET = Long.MIN_VALUE;
@@ -78,6 +107,8 @@ public final class HlsSegmenter {
   private final String sessionTag;
   private final long targetMillis;
   private final long cutMillis;
+  private final long maxSegmentMillis;
+  private final long minSegmentMillis;
   private final long maxGapMillis;
   private final TsMuxer muxer = new TsMuxer();
   private final long[] lastDts = {UNSET, UNSET};
@@ -92,6 +123,8 @@ public final class HlsSegmenter {
   private long anchorWallMillis;
   private long wallEndMillis = Long.MIN_VALUE;
   private long lastAudioOut = Long.MIN_VALUE;
+  private long lastKeyframeDts = UNSET;
+  private long gopMillis;
   private boolean done;
 
   // the open segment, on the output timeline
@@ -113,6 +146,8 @@ public final class HlsSegmenter {
   private long videoMillis;
   private long droppedPackets;
   private int discontinuities;
+  private long timestampsMoved;
+  private long splitSegments;
 
   private HlsSegmenter(
       SegmentStore store,
@@ -137,8 +172,13 @@ public final class HlsSegmenter {
       }
     }
     this.sessionTag = Long.toString(clock.millis(), 36);
-    this.targetMillis = settings.targetDuration().toMillis();
+    // The playlist's target duration never changes, even if a continued playlist's differs from
+    // the settings (RFC 8216 §6.2.1); segments are cut to fit whichever is smaller.
+    long listedMillis = playlist.targetDuration() * 1000L;
+    this.targetMillis = Math.min(settings.targetDuration().toMillis(), listedMillis);
     this.cutMillis = targetMillis - targetMillis / 10;
+    this.maxSegmentMillis = listedMillis + 499; // the longest duration that rounds to the target
+    this.minSegmentMillis = targetMillis / 4;
     this.maxGapMillis = settings.maxTimestampGap().toMillis();
   }
 
@@ -154,7 +194,8 @@ public final class HlsSegmenter {
 
   /**
    * Opens a segmenter for one rendition of a stream, continuing its existing media playlist if the
-   * store has one. Reads the playlist; writes nothing until the first segment is done.
+   * store has one, with that playlist's target duration. Reads the playlist (a blocking call);
+   * writes nothing until the first segment is done.
    */
   public static HlsSegmenter open(
       SegmentStore store,
@@ -174,10 +215,7 @@ public final class HlsSegmenter {
     Optional<String> existing = store.readMediaPlaylist(streamId, rendition);
     if (existing.isPresent()) {
       try {
-        playlist =
-            MediaPlaylist.parse(existing.get())
-                .withEnded(false)
-                .withTargetDurationAtLeast(settings.targetDurationSeconds());
+        playlist = MediaPlaylist.parse(existing.get()).withEnded(false);
       } catch (PlaylistFormatException e) {
         listener.playlistReset(
             "existing playlist of " + streamId + "/" + rendition + ": " + e.getMessage());
@@ -232,27 +270,49 @@ public final class HlsSegmenter {
       return;
     }
     int track = video ? VIDEO : AUDIO;
+    boolean main = isMainTrack(video);
     long dts = packet.dts();
+    long pts = packet.pts();
     long last = lastDts[track];
-    if (last != UNSET && (dts < last || dts - last > maxGapMillis)) {
-      discontinuity();
-    } else if (last != UNSET && isMainTrack(video) && dts > last) {
-      frameMillis = dts - last;
+    if (last != UNSET) {
+      long step = dts - last;
+      if (step < -MAX_BACKWARD_STEP_MILLIS || step > maxGapMillis) {
+        discontinuity();
+      } else if (step <= 0) {
+        // jitter: just after the frame before, as TS decoders and remuxers need rising timestamps
+        dts = last + 1;
+        pts = Math.max(pts, dts);
+        timestampsMoved++;
+      } else if (main && step <= MAX_FRAME_MILLIS) {
+        frameMillis = step;
+      }
     }
     lastDts[track] = dts;
     boolean hasVideo = muxer.videoConfig() != null;
     boolean startsSegment = hasVideo ? video && packet.isKeyframe() : !video;
+    if (video && main && packet.isKeyframe()) {
+      if (lastKeyframeDts != UNSET && dts > lastKeyframeDts) {
+        gopMillis = dts - lastKeyframeDts;
+      }
+      lastKeyframeDts = dts;
+    }
     if (segment == null) {
       if (!startsSegment) {
         droppedPackets++;
         return;
       }
-      openSegment(packet);
-    } else if (startsSegment && shouldCut(packet)) {
-      closeSegment(packet.dts() + offsetMillis);
-      openSegment(packet);
+      openSegment(dts, pts);
+    } else if (main && shouldCut(dts + offsetMillis, startsSegment)) {
+      if (tracksChanged()) {
+        pendingDiscontinuity = true; // players reset their demuxer on a new track set
+      }
+      if (!startsSegment) {
+        splitSegments++;
+      }
+      closeSegment(dts + offsetMillis);
+      openSegment(dts, pts);
     }
-    write(packet, video);
+    write(packet, video, dts, pts);
   }
 
   /**
@@ -360,6 +420,19 @@ public final class HlsSegmenter {
     return discontinuities;
   }
 
+  /**
+   * Frames whose timestamp stepped back by up to {@link #MAX_BACKWARD_STEP_MILLIS} (or stood still)
+   * and were moved to just after the frame before them.
+   */
+  public long timestampsMoved() {
+    return timestampsMoved;
+  }
+
+  /** Segments cut at a non-keyframe because the GOP was longer than the target duration allows. */
+  public long splitSegments() {
+    return splitSegments;
+  }
+
   private void configure(MediaPacket packet) throws MediaFormatException {
     byte[] data = packet.array();
     if (packet.codec() == Codec.H264) {
@@ -387,15 +460,35 @@ public final class HlsSegmenter {
     return video == (muxer.videoConfig() != null);
   }
 
-  private boolean shouldCut(MediaPacket packet) {
-    boolean tracksChanged =
-        (muxer.videoConfig() != null) != muxer.segmentHasVideo()
-            || (muxer.audioConfig() != null) != muxer.segmentHasAudio();
-    if (tracksChanged) {
-      pendingDiscontinuity = true; // players reset their demuxer on a new track set
+  private boolean tracksChanged() {
+    return (muxer.videoConfig() != null) != muxer.segmentHasVideo()
+        || (muxer.audioConfig() != null) != muxer.segmentHasAudio();
+  }
+
+  /**
+   * Whether the open segment ends before a main-track frame at {@code dts} (output timeline). At a
+   * keyframe (or any audio-only frame): once the segment is long enough, or when waiting for the
+   * next keyframe would make it longer than the target duration allows. Elsewhere only to keep
+   * within that bound: before the frame that would overrun it, and, for a GOP too long to fit, at
+   * equal parts of it so the parts come out alike instead of a long one and a short rest.
+   */
+  private boolean shouldCut(long dts, boolean keyframe) {
+    long elapsed = dts - segmentStart;
+    if (keyframe) {
+      if (tracksChanged() || elapsed >= cutMillis) {
+        return true;
+      }
+      return gopMillis > 0 && elapsed >= minSegmentMillis && elapsed + gopMillis > maxSegmentMillis;
+    }
+    // half a frame more than the next frame needs: frame steps on a millisecond clock jitter
+    if (elapsed + frameMillis + frameMillis / 2 > maxSegmentMillis) {
       return true;
     }
-    return packet.dts() + offsetMillis - segmentStart >= cutMillis;
+    if (gopMillis <= maxSegmentMillis) {
+      return false;
+    }
+    long parts = (gopMillis + targetMillis - 1) / targetMillis;
+    return elapsed >= gopMillis / parts;
   }
 
   /** Ends the open segment at the last frame and starts the next one on a new timeline. */
@@ -408,16 +501,18 @@ public final class HlsSegmenter {
     anchored = false;
     lastDts[VIDEO] = UNSET;
     lastDts[AUDIO] = UNSET;
+    lastKeyframeDts = UNSET;
   }
 
-  private void openSegment(MediaPacket first) throws IOException {
+  /** Opens a segment whose first frame is at {@code dts} / {@code pts} on the source timeline. */
+  private void openSegment(long dts, long pts) throws IOException {
     if (!anchored) {
       long end = playlist.timelineEndMillis();
       offsetMillis =
           end < 0
-              ? Math.max(0, START_MARGIN_MILLIS - Math.min(first.dts(), first.pts()))
-              : end + TIMELINE_GAP_MILLIS - first.dts();
-      anchorOutMillis = first.dts() + offsetMillis;
+              ? Math.max(0, START_MARGIN_MILLIS - Math.min(dts, pts))
+              : end + TIMELINE_GAP_MILLIS - dts;
+      anchorOutMillis = dts + offsetMillis;
       anchorWallMillis = Math.max(clock.millis(), wallEndMillis);
       anchored = true;
     }
@@ -432,7 +527,7 @@ public final class HlsSegmenter {
       throw e;
     }
     segment = output;
-    segmentStart = first.dts() + offsetMillis;
+    segmentStart = dts + offsetMillis;
     segmentLastDts = segmentStart;
     segmentProgramDateTime =
         Instant.ofEpochMilli(anchorWallMillis + segmentStart - anchorOutMillis);
@@ -441,8 +536,9 @@ public final class HlsSegmenter {
     segmentVideoFrames = 0;
   }
 
-  private void write(MediaPacket packet, boolean video) throws IOException, MediaFormatException {
-    long dts = packet.dts() + offsetMillis;
+  private void write(MediaPacket packet, boolean video, long sourceDts, long sourcePts)
+      throws IOException, MediaFormatException {
+    long dts = sourceDts + offsetMillis;
     boolean listed = video ? muxer.segmentHasVideo() : muxer.segmentHasAudio();
     if (!listed || (!video && dts < lastAudioOut)) {
       // its track is not in this segment's PMT (it gets in at the next keyframe), or it is audio
@@ -452,10 +548,10 @@ public final class HlsSegmenter {
     }
     try {
       if (video) {
-        muxer.writeVideo(packet, dts, packet.pts() + offsetMillis);
+        muxer.writeVideo(packet, dts, sourcePts + offsetMillis);
         segmentVideoFrames++;
       } else {
-        muxer.writeAudio(packet, packet.pts() + offsetMillis);
+        muxer.writeAudio(packet, sourcePts + offsetMillis);
         lastAudioOut = dts;
       }
     } catch (IOException e) {
@@ -474,7 +570,12 @@ public final class HlsSegmenter {
     pendingDiscontinuity = true;
   }
 
+  /**
+   * Commits and lists the open segment as ending at {@code endMillis}, or at the longest duration
+   * the target duration allows if that is earlier (only after a gap in the source).
+   */
   private void closeSegment(long endMillis) throws IOException {
+    endMillis = Math.min(endMillis, segmentStart + maxSegmentMillis);
     long bytes;
     try {
       bytes = muxer.endSegment();

@@ -7,13 +7,14 @@ import java.util.Objects;
  * How an {@link HlsSegmenter} cuts and lists segments.
  *
  * @param targetDuration how long a segment should be; a segment is cut at the first video keyframe
- *     at or after (90% of) this, so with video the GOP length sets the real duration
+ *     at or after (90% of) this, so with video the GOP length sets the real duration, up to what
+ *     still rounds to {@code EXT-X-TARGETDURATION} (this, rounded up); a longer GOP is split
  * @param playlistSize segments listed in the live playlist (RFC 8216 §6.2.2 wants at least three
  *     target durations' worth)
  * @param deleteGrace segments kept in the store after they slide out of the playlist, for clients
  *     that fetched the playlist just before
  * @param maxTimestampGap a forward jump of a track's timestamps larger than this, like a jump
- *     backwards, is treated as a discontinuity
+ *     backwards of more than 100 ms, is treated as a discontinuity
  */
 public record HlsSettings(
     Duration targetDuration, int playlistSize, int deleteGrace, Duration maxTimestampGap) {

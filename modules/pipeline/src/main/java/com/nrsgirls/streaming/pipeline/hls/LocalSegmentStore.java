@@ -1,8 +1,8 @@
 package com.nrsgirls.streaming.pipeline.hls;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -22,11 +22,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * </pre>
  *
  * Every file is written to a hidden temp file beside its target (names starting with '.', which
- * {@link SegmentStore#checkName} never lets a real name have) and moved over it atomically. Thread
- * safe; each output is used by one thread.
+ * {@link SegmentStore#checkName} never lets a real name have) and moved over it atomically. A
+ * segment's bytes go straight from the caller's array to its file channel: the muxer already hands
+ * over chunks of many packets, so a buffer here would only copy every byte once more. Thread safe;
+ * each output is used by one thread.
  */
 public final class LocalSegmentStore implements SegmentStore {
-  static final int BUFFER_SIZE = 64 * 1024;
   private static final String PLAYLIST = "index.m3u8";
 
   private final Path root;
@@ -53,14 +54,13 @@ public final class LocalSegmentStore implements SegmentStore {
     Path dir = renditionDirectory(streamId, rendition);
     Files.createDirectories(dir);
     Path temp = tempFile(dir, name);
-    OutputStream out =
-        Files.newOutputStream(
+    FileChannel channel =
+        FileChannel.open(
             temp,
             StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE);
-    return new LocalSegmentOutput(
-        new BufferedOutputStream(out, BUFFER_SIZE), temp, dir.resolve(name));
+    return new LocalSegmentOutput(channel, temp, dir.resolve(name));
   }
 
   @Override
@@ -108,12 +108,12 @@ public final class LocalSegmentStore implements SegmentStore {
   }
 
   private static final class LocalSegmentOutput implements SegmentOutput {
-    private final OutputStream out;
+    private final FileChannel out;
     private final Path temp;
     private final Path target;
     private boolean done;
 
-    LocalSegmentOutput(OutputStream out, Path temp, Path target) {
+    LocalSegmentOutput(FileChannel out, Path temp, Path target) {
       this.out = out;
       this.temp = temp;
       this.target = target;
@@ -124,7 +124,10 @@ public final class LocalSegmentStore implements SegmentStore {
       if (done) {
         throw new IOException("segment " + target.getFileName() + " is already closed");
       }
-      out.write(data, offset, length);
+      ByteBuffer buffer = ByteBuffer.wrap(data, offset, length);
+      while (buffer.hasRemaining()) {
+        out.write(buffer);
+      }
     }
 
     @Override

@@ -16,9 +16,10 @@ import java.util.Objects;
  * <p>{@link #parse} reads back what {@link #render} writes (and tolerates other tags), which is how
  * a publisher reconnect or a restarted node continues the same playlist.
  *
- * @param targetDuration {@code EXT-X-TARGETDURATION} in seconds; never below the duration of any
- *     segment the playlist has listed, rounded to the nearest second (RFC 8216 §4.3.3.1), and it
- *     only grows (§6.2.1 forbids changing it otherwise)
+ * @param targetDuration {@code EXT-X-TARGETDURATION} in seconds: every listed segment's duration,
+ *     rounded to the nearest second, is at most this (RFC 8216 §4.3.3.1). It never changes once the
+ *     playlist exists: §6.2.1 says its value MUST NOT change, so {@link #append} refuses a segment
+ *     that does not fit rather than raising it, and the segmenter cuts segments to fit
  * @param mediaSequence {@code EXT-X-MEDIA-SEQUENCE}: the sequence number of the first segment
  * @param discontinuitySequence {@code EXT-X-DISCONTINUITY-SEQUENCE}: how many discontinuities have
  *     slid out of the window
@@ -112,7 +113,9 @@ public record MediaPlaylist(
 
   /**
    * Appends {@code segment} and slides the window down to {@code maxSegments}, counting the
-   * discontinuities that slide out. Raises the target duration if the segment needs it.
+   * discontinuities that slide out.
+   *
+   * @throws IllegalArgumentException if the segment is longer than the target duration allows
    */
   public MediaPlaylist append(Segment segment, int maxSegments) {
     if (maxSegments < 1) {
@@ -128,9 +131,8 @@ public record MediaPlaylist(
     List<Segment> next = new ArrayList<>(segments.size() + 1 - drop);
     next.addAll(segments.subList(drop, segments.size()));
     next.add(segment);
-    int target = Math.max(targetDuration, segment.roundedSeconds());
     return new MediaPlaylist(
-        target, mediaSequence + drop, discontinuities, next, ended, timelineEndMillis);
+        targetDuration, mediaSequence + drop, discontinuities, next, ended, timelineEndMillis);
   }
 
   /** The same playlist with {@code EXT-X-ENDLIST} added or removed. */
@@ -143,14 +145,6 @@ public record MediaPlaylist(
   public MediaPlaylist withTimelineEnd(long millis) {
     return new MediaPlaylist(
         targetDuration, mediaSequence, discontinuitySequence, segments, ended, millis);
-  }
-
-  /** The same playlist with the target duration raised to at least {@code seconds}. */
-  public MediaPlaylist withTargetDurationAtLeast(int seconds) {
-    return seconds <= targetDuration
-        ? this
-        : new MediaPlaylist(
-            seconds, mediaSequence, discontinuitySequence, segments, ended, timelineEndMillis);
   }
 
   /** Total duration of the listed segments in milliseconds. */
@@ -264,6 +258,8 @@ public record MediaPlaylist(
     if (target < 1 || target > MAX_TARGET_DURATION) {
       throw new PlaylistFormatException("playlist lacks a valid #EXT-X-TARGETDURATION");
     }
+    // A playlist that lists segments longer than its target duration is broken already (we never
+    // write one); covering them is the only way to continue it.
     for (Segment s : segments) {
       target = Math.max(target, s.roundedSeconds());
     }

@@ -7,9 +7,9 @@ import java.util.Optional;
  * Where a stream's HLS output lives: per stream a master playlist, per rendition a media playlist
  * and its segments. Segments appear atomically when committed and playlists are replaced
  * atomically, so a viewer never reads a partial file. Methods block; call them from a blocking
- * dispatcher. Names (stream id, rendition, segment name) are single path components of letters,
- * digits, '.', '_' and '-', not starting with '.'; anything else is an {@link
- * IllegalArgumentException}.
+ * dispatcher, or wrap the store in a {@link QueuedSegmentStore} whose writes return at once. Names
+ * (stream id, rendition, segment name) are single path components of letters, digits, '.', '_' and
+ * '-', not starting with '.'; anything else is an {@link IllegalArgumentException}.
  */
 public interface SegmentStore {
   /** Starts writing segment {@code name} of a rendition; see {@link SegmentOutput}. */

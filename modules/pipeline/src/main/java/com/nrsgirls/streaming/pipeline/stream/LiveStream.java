@@ -13,18 +13,23 @@ import com.nrsgirls.streaming.pipeline.stream.LiveStreamState.Session;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamState.Uncreated;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -36,6 +41,8 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One live stream (channel), sharded by stream id and event-sourced. It owns the stream's key (as a
@@ -58,43 +65,71 @@ public final class LiveStream
       Clock clock,
       Supplier<String> ownerNode) {}
 
+  private static final Logger log = LoggerFactory.getLogger(LiveStream.class);
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String STOPPED_BY_OPERATOR = "stopped by operator";
+  private static final String KEY_REVOKED = "key revoked";
 
   private final ActorContext<LiveStreamProtocol.Command> context;
   private final TimerScheduler<LiveStreamProtocol.Command> timers;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final String streamId;
   private final Dependencies deps;
 
   // Runtime resources of the current session, deliberately not part of the persistent state.
   private SessionGraph running;
-  private Publish waitingForTakeover;
   private HealthStats health;
-  // Ending the outputs rewrites playlists; a new session waits for it so it cannot race it.
-  private CompletableFuture<Done> endingOutputs =
+  // The newest publish waiting for the previous session to settle; older ones were refused.
+  private Publish waiting;
+  // What a new session must wait for: the previous graph flushing its outputs, or the outputs
+  // being ended (both rewrite the playlist a new session continues).
+  private CompletableFuture<Done> previousSettled =
       CompletableFuture.completedFuture(Done.getInstance());
+  private boolean activeSinceLastIdleCheck = true;
 
+  /**
+   * Starts sharding of the entity. Entities are never passivated by sharding's idle strategy (a
+   * live stream's own messages do not count as activity there); each one passivates itself when it
+   * is not live and nobody asked anything of it for {@code idle-passivation}.
+   */
   public static void init(ActorSystem<?> system, Dependencies deps) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_TYPE_KEY, entityContext -> create(entityContext.getEntityId(), deps)));
+            Entity.of(
+                    ENTITY_TYPE_KEY,
+                    entityContext ->
+                        create(entityContext.getEntityId(), deps, entityContext.getShard()))
+                .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
+  /** An entity outside sharding (tests): it never passivates. */
   public static Behavior<LiveStreamProtocol.Command> create(String streamId, Dependencies deps) {
+    return create(streamId, deps, null);
+  }
+
+  private static Behavior<LiveStreamProtocol.Command> create(
+      String streamId, Dependencies deps, ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.withTimers(
-        timers -> Behaviors.setup(context -> new LiveStream(context, timers, streamId, deps)));
+        timers ->
+            Behaviors.setup(context -> new LiveStream(context, timers, shard, streamId, deps)));
   }
 
   private LiveStream(
       ActorContext<LiveStreamProtocol.Command> context,
       TimerScheduler<LiveStreamProtocol.Command> timers,
+      ActorRef<ClusterSharding.ShardCommand> shard,
       String streamId,
       Dependencies deps) {
     super(PersistenceId.of(ENTITY_TYPE_KEY.name(), streamId));
     this.context = context;
     this.timers = timers;
+    this.shard = shard;
     this.streamId = streamId;
     this.deps = deps;
+    if (shard != null) {
+      Duration idle = deps.settings().idlePassivation();
+      timers.startTimerWithFixedDelay(new PassivateIfIdle(), idle, idle);
+    }
   }
 
   @Override
@@ -133,30 +168,33 @@ public final class LiveStream
         .onCommand(Stop.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(
             Publish.class, (s, c) -> reject(c, PublishRejection.UNKNOWN_STREAM, "no such stream"))
+        .onCommand(PassivateIfIdle.class, (s, c) -> onPassivateIfIdle(s))
         .onAnyCommand(c -> Effect().none().thenNoReply());
     builder
         .forStateType(Channel.class)
         .onCommand(
             Create.class,
             (s, c) -> Effect().reply(c.replyTo(), new Conflict("stream already exists")))
-        .onCommand(GetState.class, (s, c) -> Effect().reply(c.replyTo(), new StateView(view(s))))
+        .onCommand(GetState.class, this::onGetState)
         .onCommand(RotateKey.class, this::onRotateKey)
         .onCommand(RevokeKey.class, this::onRevokeKey)
         .onCommand(Stop.class, this::onStop)
         .onCommand(Publish.class, this::onPublish)
-        .onCommand(TakeoverReady.class, this::onTakeoverReady)
+        .onCommand(PreviousSessionSettled.class, this::onPreviousSessionSettled)
         .onCommand(SessionMediaDetected.class, this::onMediaDetected)
         .onCommand(SessionHealth.class, this::onHealth)
         .onCommand(SessionEnded.class, this::onSessionEnded)
         .onCommand(EndOutputsIfIdle.class, this::onEndOutputsIfIdle)
-        .onCommand(CloseOrphanedSession.class, this::onOrphanedSession);
+        .onCommand(CloseOrphanedSession.class, this::onOrphanedSession)
+        .onCommand(PassivateIfIdle.class, (s, c) -> onPassivateIfIdle(s));
     return builder.build();
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onCreate(
       Uncreated state, Create cmd) {
+    activeSinceLastIdleCheck = true;
     StreamKey key = StreamKey.generate(streamId, RANDOM);
-    Instant now = deps.clock().instant();
+    Instant now = now();
     Instant expires = now.plus(deps.settings().keyTtl());
     context
         .getLog()
@@ -175,10 +213,17 @@ public final class LiveStream
         .thenReply(cmd.replyTo(), s -> new Created(streamId, new Key(key), expires));
   }
 
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onGetState(
+      Channel state, GetState cmd) {
+    activeSinceLastIdleCheck = true;
+    return Effect().reply(cmd.replyTo(), new StateView(view(state)));
+  }
+
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onRotateKey(
       Channel state, RotateKey cmd) {
+    activeSinceLastIdleCheck = true;
     StreamKey key = StreamKey.generate(streamId, RANDOM);
-    Instant now = deps.clock().instant();
+    Instant now = now();
     Instant expires = now.plus(deps.settings().keyTtl());
     context.getLog().info("stream={} key rotated", streamId);
     return Effect()
@@ -186,24 +231,39 @@ public final class LiveStream
         .thenReply(cmd.replyTo(), s -> new KeyIssued(new Key(key), expires));
   }
 
+  /** Revoking a key also takes its publisher off the air: a leaked key must stop working now. */
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onRevokeKey(
       Channel state, RevokeKey cmd) {
+    activeSinceLastIdleCheck = true;
     context.getLog().info("stream={} key revoked", streamId);
-    return Effect()
-        .persist(new KeyRevoked(deps.clock().instant()))
-        .thenReply(cmd.replyTo(), s -> new Accepted());
+    disconnect(KEY_REVOKED);
+    return Effect().persist(new KeyRevoked(now())).thenReply(cmd.replyTo(), s -> new Accepted());
   }
 
+  /**
+   * Disconnects the publisher. The key stays valid, so an encoder that reconnects by itself goes
+   * live again: revoke the key to keep a creator off the air.
+   */
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onStop(Channel state, Stop cmd) {
-    if (running != null) {
-      context.getLog().info("stream={} session={} stop requested", streamId, running.sessionId());
-      running.stop(STOPPED_BY_OPERATOR);
-    }
+    activeSinceLastIdleCheck = true;
+    disconnect(STOPPED_BY_OPERATOR);
     return Effect().reply(cmd.replyTo(), new Accepted());
+  }
+
+  private void disconnect(String reason) {
+    if (running != null) {
+      context.getLog().info("stream={} session={} {}", streamId, running.sessionId(), reason);
+      running.stop(reason);
+    }
+    if (waiting != null) {
+      refuse(waiting, PublishRejection.UNAVAILABLE, reason);
+      waiting = null;
+    }
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onPublish(
       Channel state, Publish cmd) {
+    activeSinceLastIdleCheck = true;
     PublishRejection rejection = checkKey(state, cmd.key().value());
     if (rejection != null) {
       return reject(cmd, rejection, "key check failed");
@@ -211,15 +271,16 @@ public final class LiveStream
     if (running != null) {
       return beginTakeover(state, cmd);
     }
-    if (waitingForTakeover != null) {
-      // A newer reconnect while an older one waits for the same takeover: the newest wins.
-      reject(waitingForTakeover, PublishRejection.UNAVAILABLE, "replaced by a newer publish");
-      waitingForTakeover = cmd;
+    if (waiting != null) {
+      // A newer publish while an older one waits: the newest wins (the settled signal that the
+      // older one waits for is already on its way).
+      refuse(waiting, PublishRejection.UNAVAILABLE, "replaced by a newer publish");
+      waiting = cmd;
       return Effect().none().thenNoReply();
     }
-    if (!endingOutputs.isDone()) {
-      waitingForTakeover = cmd;
-      context.pipeToSelf(endingOutputs, (ok, err) -> new TakeoverReady(cmd));
+    if (!previousSettled.isDone()) {
+      waiting = cmd;
+      context.pipeToSelf(previousSettled, (ok, err) -> new PreviousSessionSettled());
       return Effect().none().thenNoReply();
     }
     return startSession(state, cmd);
@@ -232,7 +293,7 @@ public final class LiveStream
     if (state.keyRevoked()) {
       return PublishRejection.KEY_REVOKED;
     }
-    if (!deps.clock().instant().isBefore(state.keyExpiresAt())) {
+    if (!now().isBefore(state.keyExpiresAt())) {
       return PublishRejection.KEY_EXPIRED;
     }
     return null;
@@ -243,10 +304,10 @@ public final class LiveStream
     SessionGraph old = running;
     running = null;
     health = null;
-    if (waitingForTakeover != null) {
-      reject(waitingForTakeover, PublishRejection.UNAVAILABLE, "replaced by a newer publish");
+    if (waiting != null) {
+      refuse(waiting, PublishRejection.UNAVAILABLE, "replaced by a newer publish");
     }
-    waitingForTakeover = cmd;
+    waiting = cmd;
     context
         .getLog()
         .info(
@@ -256,11 +317,8 @@ public final class LiveStream
             cmd.session().sessionId(),
             cmd.session().remoteAddress());
     old.stop("taken over by a new publish");
-    context.pipeToSelf(
-        old.completion()
-            .toCompletableFuture()
-            .orTimeout(deps.settings().takeoverTimeout().toMillis(), TimeUnit.MILLISECONDS),
-        (ok, err) -> new TakeoverReady(cmd));
+    previousSettled = settle(old.completion());
+    context.pipeToSelf(previousSettled, (ok, err) -> new PreviousSessionSettled());
     List<LiveStreamProtocol.Event> events =
         state.live()
             ? List.of(
@@ -269,15 +327,39 @@ public final class LiveStream
     return Effect().persist(events).thenNoReply();
   }
 
-  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onTakeoverReady(
-      Channel state, TakeoverReady cmd) {
-    if (waitingForTakeover == null
-        || !waitingForTakeover.session().sessionId().equals(cmd.publish().session().sessionId())
-        || running != null) {
+  /**
+   * A copy of {@code work} that completes normally when it does, or after the takeover timeout: a
+   * stuck previous session delays a reconnect, it never blocks it.
+   */
+  private CompletableFuture<Done> settle(CompletionStage<Done> work) {
+    return work.toCompletableFuture()
+        .copy()
+        .orTimeout(deps.settings().takeoverTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .handle(
+            (ok, err) -> {
+              if (err != null) {
+                log.warn(
+                    "stream={} previous session did not settle in time: {}",
+                    streamId,
+                    err.toString());
+              }
+              return Done.getInstance();
+            });
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onPreviousSessionSettled(
+      Channel state, PreviousSessionSettled cmd) {
+    if (waiting == null || running != null) {
       return Effect().none().thenNoReply();
     }
-    waitingForTakeover = null;
-    return startSession(state, cmd.publish());
+    if (!previousSettled.isDone()) {
+      // the outputs started ending while this publish waited for the old graph
+      context.pipeToSelf(previousSettled, (ok, err) -> new PreviousSessionSettled());
+      return Effect().none().thenNoReply();
+    }
+    Publish next = waiting;
+    waiting = null;
+    return startSession(state, next);
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> startSession(
@@ -287,15 +369,13 @@ public final class LiveStream
     try {
       graph = deps.graphs().start(streamId, session.sessionId(), context.getSelf());
     } catch (RuntimeException e) {
-      context
-          .getLog()
-          .error(
-              "stream={} session={} media graph failed to start", streamId, session.sessionId(), e);
+      log.error(
+          "stream={} session={} media graph failed to start", streamId, session.sessionId(), e);
       return reject(cmd, PublishRejection.UNAVAILABLE, "media graph failed to start");
     }
     running = graph;
     health = null;
-    timers.cancelAll();
+    timers.cancel(EndOutputsIfIdle.class);
     context
         .getLog()
         .info(
@@ -325,8 +405,8 @@ public final class LiveStream
     Session current = state.current();
     if (current == null
         || !current.sessionId().equals(cmd.sessionId())
-        || (java.util.Objects.equals(current.video(), cmd.video())
-            && java.util.Objects.equals(current.audio(), cmd.audio()))) {
+        || (Objects.equals(current.video(), cmd.video())
+            && Objects.equals(current.audio(), cmd.audio()))) {
       return Effect().none().thenNoReply();
     }
     return Effect()
@@ -352,11 +432,13 @@ public final class LiveStream
       context
           .getLog()
           .info("stream={} session={} ended: {}", streamId, cmd.sessionId(), cmd.reason());
-      if (STOPPED_BY_OPERATOR.equals(cmd.reason())) {
-        endOutputs("stopped by operator");
+      if (STOPPED_BY_OPERATOR.equals(cmd.reason()) || KEY_REVOKED.equals(cmd.reason())) {
+        endOutputs(cmd.reason());
       } else {
         timers.startSingleTimer(
-            new EndOutputsIfIdle(cmd.sessionId()), deps.settings().reconnectGrace());
+            EndOutputsIfIdle.class,
+            new EndOutputsIfIdle(cmd.sessionId()),
+            deps.settings().reconnectGrace());
       }
       return Effect().persist(new PublishEnded(cmd.sessionId(), cmd.reason(), now())).thenNoReply();
     }
@@ -365,7 +447,7 @@ public final class LiveStream
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onEndOutputsIfIdle(
       Channel state, EndOutputsIfIdle cmd) {
-    if (!state.live() && running == null && waitingForTakeover == null) {
+    if (!state.live() && running == null && waiting == null) {
       endOutputs("publisher did not come back");
     }
     return Effect().none().thenNoReply();
@@ -373,21 +455,7 @@ public final class LiveStream
 
   private void endOutputs(String why) {
     context.getLog().info("stream={} outputs ended: {}", streamId, why);
-    endingOutputs =
-        deps.graphs()
-            .endOutputs(streamId)
-            .toCompletableFuture()
-            .orTimeout(deps.settings().takeoverTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .handle(
-                (ok, err) -> {
-                  if (err != null) {
-                    context
-                        .getSystem()
-                        .log()
-                        .warn("stream={} outputs could not be ended: {}", streamId, err.toString());
-                  }
-                  return Done.getInstance();
-                });
+    previousSettled = settle(deps.graphs().endOutputs(streamId));
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onOrphanedSession(
@@ -407,6 +475,22 @@ public final class LiveStream
     return Effect().none().thenNoReply();
   }
 
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onPassivateIfIdle(
+      LiveStreamState state) {
+    boolean live = state instanceof Channel c && c.live();
+    if (shard != null
+        && !activeSinceLastIdleCheck
+        && !live
+        && running == null
+        && waiting == null
+        && previousSettled.isDone()) {
+      context.getLog().debug("stream={} idle, passivating", streamId);
+      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+    }
+    activeSinceLastIdleCheck = false;
+    return Effect().none().thenNoReply();
+  }
+
   private void onRecoveryCompleted(LiveStreamState state) {
     if (state instanceof Channel channel && channel.live() && running == null) {
       context.getSelf().tell(new CloseOrphanedSession(channel.current().sessionId()));
@@ -418,14 +502,25 @@ public final class LiveStream
       running.stop(reason);
       running = null;
     }
-    if (waitingForTakeover != null) {
-      reject(waitingForTakeover, PublishRejection.UNAVAILABLE, reason);
-      waitingForTakeover = null;
+    if (waiting != null) {
+      refuse(waiting, PublishRejection.UNAVAILABLE, reason);
+      waiting = null;
     }
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> reject(
       Publish cmd, PublishRejection rejection, String why) {
+    logRefusal(cmd, rejection, why);
+    return Effect().reply(cmd.replyTo(), new PublishRejected(rejection));
+  }
+
+  /** Refuses a publish that is not the current command (one that was waiting). */
+  private void refuse(Publish cmd, PublishRejection rejection, String why) {
+    logRefusal(cmd, rejection, why);
+    cmd.replyTo().tell(new PublishRejected(rejection));
+  }
+
+  private void logRefusal(Publish cmd, PublishRejection rejection, String why) {
     context
         .getLog()
         .warn(
@@ -434,11 +529,10 @@ public final class LiveStream
             cmd.session().remoteAddress(),
             rejection,
             why);
-    return Effect().reply(cmd.replyTo(), new PublishRejected(rejection));
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> notFound(
-      org.apache.pekko.actor.typed.ActorRef<OperatorReply> replyTo) {
+      ActorRef<OperatorReply> replyTo) {
     return Effect().reply(replyTo, new NotFound(streamId));
   }
 

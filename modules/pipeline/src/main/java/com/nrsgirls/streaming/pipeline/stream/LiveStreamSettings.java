@@ -11,9 +11,14 @@ import java.time.Duration;
  * @param reconnectGrace how long a dropped publisher may take to come back before the stream's
  *     outputs are ended
  * @param snapshotEvery events between snapshots of a stream's state
+ * @param idlePassivation an entity that is not live and was asked nothing for this long stops
  */
 public record LiveStreamSettings(
-    Duration keyTtl, Duration takeoverTimeout, Duration reconnectGrace, int snapshotEvery) {
+    Duration keyTtl,
+    Duration takeoverTimeout,
+    Duration reconnectGrace,
+    int snapshotEvery,
+    Duration idlePassivation) {
 
   public static LiveStreamSettings create(Config config) {
     Config c = config.getConfig("nrs.streaming.pipeline");
@@ -21,6 +26,7 @@ public record LiveStreamSettings(
         c.getDuration("key-ttl"),
         c.getDuration("takeover-timeout"),
         c.getDuration("reconnect-grace"),
-        c.getInt("snapshot-every"));
+        c.getInt("snapshot-every"),
+        c.getDuration("idle-passivation"));
   }
 }

@@ -22,6 +22,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -120,6 +121,7 @@ class MediaGraphTest {
             List.of(
                 HlsBranch.source(
                     store,
+                    testKit.system().dispatchers().lookup(DispatcherSelector.blocking()),
                     "stallhls01",
                     "s1",
                     HlsSettings.DEFAULT,

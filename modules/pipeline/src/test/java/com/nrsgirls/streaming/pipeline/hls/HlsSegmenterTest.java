@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -60,7 +61,7 @@ class HlsSegmenterTest {
   }
 
   /** Video at 30 fps with a keyframe every {@code gop} frames, AAC at 48 kHz, in DTS order. */
-  private static List<MediaPacket> av(long startMillis, long millis, int gop, boolean audio) {
+  static List<MediaPacket> av(long startMillis, long millis, int gop, boolean audio) {
     List<MediaPacket> packets = new ArrayList<>();
     int frames = (int) (millis * 30 / 1000);
     int audioFrame = 0;
@@ -242,6 +243,164 @@ class HlsSegmenterTest {
         ticks(oldEnd + HlsSegmenter.TIMELINE_GAP_MILLIS),
         videoPes(segments.get(2)).get(0).pts(),
         "the new timeline starts just after the old one");
+  }
+
+  @Test
+  void smallBackwardStepsAreJitterAndKeepEachTracksTimestampsRising() throws Exception {
+    List<MediaPacket> packets = new ArrayList<>(av(0, 6000, 60, true));
+    // audio 1 ms before the frame before it, video 40 ms before, and an audio frame repeating the
+    // timestamp of the one before
+    stepBack(packets, Codec.AAC, 100, 1);
+    stepBack(packets, Codec.H264, 75, 40);
+    stepBack(packets, Codec.AAC, 200, 0);
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, packets);
+    segmenter.finish();
+
+    assertEquals(0, segmenter.timestampDiscontinuities());
+    assertEquals(3, segmenter.timestampsMoved());
+    assertEquals(1, segmenter.droppedPackets(), "only the audio frame before the first keyframe");
+    List<MediaPlaylist.Segment> segments = segmenter.playlist().segments();
+    assertDurations(List.of(2000L, 2000L, 2000L), segments);
+    assertTrue(segments.stream().noneMatch(MediaPlaylist.Segment::discontinuity));
+    List<TsReader.Pes> video = new ArrayList<>();
+    List<TsReader.Pes> audio = new ArrayList<>();
+    for (MediaPlaylist.Segment s : segments) {
+      TsReader.Stream ts = TsReader.read(Files.readAllBytes(dir.resolve(s.uri())));
+      video.addAll(ts.pes(TsMuxer.VIDEO_PID));
+      audio.addAll(ts.pes(TsMuxer.AUDIO_PID));
+    }
+    assertEquals(180, video.size(), "every video frame is in the output");
+    for (int i = 1; i < video.size(); i++) {
+      long before = video.get(i - 1).dts() >= 0 ? video.get(i - 1).dts() : video.get(i - 1).pts();
+      long dts = video.get(i).dts() >= 0 ? video.get(i).dts() : video.get(i).pts();
+      assertTrue(dts > before, "video DTS rises at PES " + i);
+      assertTrue(video.get(i).pts() >= dts, "PTS is never before DTS at PES " + i);
+    }
+    for (int i = 1; i < audio.size(); i++) {
+      assertTrue(audio.get(i).pts() > audio.get(i - 1).pts(), "audio PTS rises at PES " + i);
+    }
+  }
+
+  @Test
+  void aStepBackBeyondTheToleranceIsStillADiscontinuity() throws Exception {
+    List<MediaPacket> packets = new ArrayList<>(av(0, 6000, 60, true));
+    stepBack(packets, Codec.AAC, 100, HlsSegmenter.MAX_BACKWARD_STEP_MILLIS + 1);
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, packets);
+    segmenter.finish();
+    assertEquals(1, segmenter.timestampDiscontinuities());
+    assertEquals(0, segmenter.timestampsMoved());
+  }
+
+  /**
+   * Gives the {@code n}th frame of {@code codec} a timestamp {@code millis} before the frame of
+   * that codec before it, keeping its place in the list.
+   */
+  private static void stepBack(List<MediaPacket> packets, Codec codec, int n, long millis) {
+    long previous = -1;
+    int seen = 0;
+    for (int i = 0; i < packets.size(); i++) {
+      MediaPacket p = packets.get(i);
+      if (p.codec() != codec) {
+        continue;
+      }
+      if (seen++ == n) {
+        packets.set(
+            i,
+            codec == Codec.AAC
+                ? TestMedia.audioFrame(previous - millis, 300)
+                : TestMedia.videoFrame(previous - millis, 0, p.isKeyframe(), 2000));
+        return;
+      }
+      previous = p.dts();
+    }
+    throw new IllegalArgumentException("no frame " + n + " of " + codec);
+  }
+
+  @Test
+  void aGopLongerThanTheTargetIsSplitAndTheTargetDurationNeverChanges() throws Exception {
+    // 250 frames at 30 fps: an 8.3 s GOP, OBS's "auto" keyframe interval
+    HlsSettings settings = HlsSettings.DEFAULT.withPlaylistSize(20);
+    HlsSegmenter segmenter = open(settings, START);
+    configs(segmenter);
+    feed(segmenter, av(0, 25_000, 250, true));
+    segmenter.finishLive();
+
+    MediaPlaylist playlist = MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8")));
+    assertEquals(2, playlist.targetDuration());
+    assertTrue(Files.readString(dir.resolve("index.m3u8")).contains("#EXT-X-TARGETDURATION:2\n"));
+    assertEquals(1, segmenter.droppedPackets(), "only the audio frame before the first keyframe");
+    List<Long> durations = published.stream().map(PublishedSegment::durationMillis).toList();
+    for (long d : durations) {
+      assertTrue(d < 2500, "every segment rounds to at most 2 s: " + durations);
+    }
+    // once the GOP is known (from the second keyframe at 8333 ms) each one is cut in five parts
+    List<PublishedSegment> secondGop =
+        published.stream()
+            .filter(p -> p.programDateTime().isAfter(START.plusMillis(8000)))
+            .filter(p -> p.programDateTime().isBefore(START.plusMillis(16_600)))
+            .toList();
+    assertEquals(5, secondGop.size(), durations.toString());
+    for (PublishedSegment p : secondGop) {
+      assertTrue(Math.abs(p.durationMillis() - 1667) <= 1, durations.toString());
+    }
+    int keyframeStarts = 0;
+    for (PublishedSegment p : published) {
+      TsReader.Pes first =
+          TsReader.read(Files.readAllBytes(dir.resolve(p.name()))).pes(TsMuxer.VIDEO_PID).get(0);
+      keyframeStarts += first.randomAccess() ? 1 : 0;
+    }
+    assertEquals(3, keyframeStarts, "the segments at 0, 8.3 and 16.7 s start with an IDR");
+    assertEquals(published.size() - 3, segmenter.splitSegments());
+    assertTrue(published.stream().noneMatch(PublishedSegment::discontinuity));
+
+    // a later session with a short GOP continues under the same target duration
+    HlsSegmenter next = open(settings, START.plusSeconds(60));
+    configs(next);
+    feed(next, av(0, 4000, 60, true));
+    next.finish();
+    assertEquals(2, next.playlist().targetDuration());
+    assertEquals(
+        2, MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8"))).targetDuration());
+  }
+
+  @Test
+  void aKeyframeIsTakenEarlyWhenWaitingForTheNextWouldOverrunTheTarget() throws Exception {
+    // a 1.5 s GOP: cutting at 3 s would need a target duration of 3
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, av(0, 9000, 45, true));
+    segmenter.finish();
+    assertEquals(2, segmenter.playlist().targetDuration());
+    assertDurations(
+        List.of(1500L, 1500L, 1500L, 1500L, 1500L, 1500L), segmenter.playlist().segments());
+    assertEquals(0, segmenter.splitSegments());
+    for (MediaPlaylist.Segment s : segmenter.playlist().segments()) {
+      assertTrue(videoPes(s).get(0).randomAccess(), s.uri() + " starts with a keyframe");
+    }
+  }
+
+  @Test
+  void aContinuedPlaylistKeepsItsTargetDurationEvenIfTheSettingsDiffer() throws Exception {
+    HlsSettings oneSecond = HlsSettings.DEFAULT.withTargetDuration(Duration.ofSeconds(1));
+    HlsSegmenter first = open(oneSecond, START);
+    configs(first);
+    feed(first, av(0, 3000, 30, true));
+    first.finishLive();
+    assertEquals(1, first.playlist().targetDuration());
+
+    HlsSegmenter second = open(HlsSettings.DEFAULT, START.plusSeconds(30));
+    configs(second);
+    feed(second, av(0, 4000, 30, true));
+    second.finish();
+    MediaPlaylist playlist = MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8")));
+    assertEquals(1, playlist.targetDuration(), "RFC 8216 6.2.1: it must not change");
+    for (MediaPlaylist.Segment s : playlist.segments()) {
+      assertTrue(s.durationMillis() < 1500, "fits the listed target duration: " + s);
+    }
   }
 
   @Test

@@ -36,6 +36,24 @@ class LocalSegmentStoreTest {
   }
 
   @Test
+  void writesGoStraightToTheFileWithoutBufferingACopy() throws Exception {
+    LocalSegmentStore store = new LocalSegmentStore(root);
+    byte[] chunk = new byte[64 * 188]; // one muxer chunk
+    try (SegmentOutput out = store.createSegment("s1", "source", "0-a.ts")) {
+      out.write(chunk, 0, chunk.length);
+      Path temp;
+      try (Stream<Path> files = Files.list(root.resolve("s1/source"))) {
+        temp = files.filter(f -> f.getFileName().toString().startsWith(".")).findFirst().get();
+      }
+      assertEquals(chunk.length, Files.size(temp), "in the file at once, not held in a buffer");
+      out.write(chunk, 100, 188);
+      assertEquals(chunk.length + 188, Files.size(temp));
+      out.commit();
+    }
+    assertEquals(chunk.length + 188, Files.size(root.resolve("s1/source/0-a.ts")));
+  }
+
+  @Test
   void abortedOrUnclosedSegmentLeavesNothing() throws Exception {
     LocalSegmentStore store = new LocalSegmentStore(root);
     SegmentOutput out = store.createSegment("s1", "source", "1-a.ts");

@@ -46,7 +46,7 @@ class MediaPlaylistTest {
     Locale before = Locale.getDefault();
     try {
       Locale.setDefault(Locale.GERMANY);
-      String text = MediaPlaylist.empty(2).append(segment(0, 2533, false), 3).render();
+      String text = MediaPlaylist.empty(3).append(segment(0, 2533, false), 3).render();
       assertTrue(text.contains("#EXTINF:2.533,\n"), text);
       assertTrue(text.contains("#EXT-X-TARGETDURATION:3\n"), text);
     } finally {
@@ -72,18 +72,26 @@ class MediaPlaylistTest {
   }
 
   @Test
-  void targetDurationCoversEveryListedSegmentAndNeverShrinks() {
+  void targetDurationNeverChangesAndRefusesSegmentsThatRoundAboveIt() {
     MediaPlaylist playlist = MediaPlaylist.empty(2).append(segment(0, 2002, false), 2);
     assertEquals(2, playlist.targetDuration(), "2.002 s rounds to 2 (RFC 8216 4.3.3.1)");
-    playlist = playlist.append(segment(1, 2500, false), 2);
-    assertEquals(3, playlist.targetDuration(), "2.5 s rounds to 3");
-    playlist = playlist.append(segment(1, 4500, false), 2);
-    assertEquals(5, playlist.targetDuration());
-    playlist = playlist.append(segment(2, 2000, false), 2).append(segment(3, 2000, false), 2);
-    assertEquals(5, playlist.targetDuration(), "a live playlist's target duration must not drop");
+    playlist = playlist.append(segment(1, 2499, false), 2);
+    assertEquals(2, playlist.targetDuration(), "2.499 s still rounds to 2");
+    MediaPlaylist before = playlist;
+    IllegalArgumentException tooLong =
+        assertThrows(
+            IllegalArgumentException.class, () -> before.append(segment(2, 2500, false), 2));
+    assertTrue(tooLong.getMessage().contains("2-abc.ts"), tooLong.getMessage());
     assertThrows(
         IllegalArgumentException.class,
         () -> new MediaPlaylist(2, 0, 0, List.of(segment(0, 2600, false)), false, -1));
+    assertEquals(2, playlist.append(segment(2, 500, false), 2).targetDuration());
+  }
+
+  @Test
+  void parseCoversSegmentsThatABrokenPlaylistListsAboveItsTargetDuration() throws Exception {
+    String text = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:3.7,\na.ts\n";
+    assertEquals(4, MediaPlaylist.parse(text).targetDuration());
   }
 
   @Test

@@ -18,6 +18,10 @@ import org.apache.pekko.stream.javadsl.StreamRefs;
 /** Media graphs that only record how the entity drives them; {@link #finish} ends one. */
 final class FakeGraphs implements MediaGraphFactory {
   final List<FakeGraph> started = new CopyOnWriteArrayList<>();
+
+  /** When set, a stopped graph only completes when the test calls {@link FakeGraph#finish}. */
+  volatile boolean slowToStop;
+
   final java.util.concurrent.BlockingQueue<String> outputsEnded =
       new java.util.concurrent.LinkedBlockingQueue<>();
   private final ActorSystem<?> system;
@@ -30,7 +34,7 @@ final class FakeGraphs implements MediaGraphFactory {
   public SessionGraph start(
       String streamId, String sessionId, ActorRef<LiveStreamProtocol.Command> entity) {
     SinkRef<MediaPacket> ref = StreamRefs.<MediaPacket>sinkRef().to(Sink.ignore()).run(system);
-    FakeGraph graph = new FakeGraph(sessionId, ref, entity);
+    FakeGraph graph = new FakeGraph(sessionId, ref, entity, slowToStop);
     started.add(graph);
     return graph;
   }
@@ -50,13 +54,18 @@ final class FakeGraphs implements MediaGraphFactory {
     final SinkRef<MediaPacket> sink;
     final ActorRef<LiveStreamProtocol.Command> entity;
     final CompletableFuture<Done> completion = new CompletableFuture<>();
+    final boolean slowToStop;
     volatile String stopReason;
 
     FakeGraph(
-        String sessionId, SinkRef<MediaPacket> sink, ActorRef<LiveStreamProtocol.Command> entity) {
+        String sessionId,
+        SinkRef<MediaPacket> sink,
+        ActorRef<LiveStreamProtocol.Command> entity,
+        boolean slowToStop) {
       this.sessionId = sessionId;
       this.sink = sink;
       this.entity = entity;
+      this.slowToStop = slowToStop;
     }
 
     @Override
@@ -72,7 +81,9 @@ final class FakeGraphs implements MediaGraphFactory {
     @Override
     public void stop(String reason) {
       stopReason = reason;
-      finish(reason);
+      if (!slowToStop) {
+        finish(reason);
+      }
     }
 
     /** The graph ends as a real one does: it tells the entity, then completes. */

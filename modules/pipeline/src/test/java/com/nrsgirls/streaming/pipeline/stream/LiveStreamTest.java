@@ -57,7 +57,11 @@ class LiveStreamTest {
         new LiveStream.Dependencies(
             graphs,
             new LiveStreamSettings(
-                Duration.ofDays(90), Duration.ofSeconds(3), Duration.ofMillis(300), 100),
+                Duration.ofDays(90),
+                Duration.ofSeconds(3),
+                Duration.ofMillis(300),
+                100,
+                Duration.ofMinutes(10)),
             clock,
             () -> "127.0.0.1:25520");
     streamId = "teststream" + ids.incrementAndGet();
@@ -75,12 +79,14 @@ class LiveStreamTest {
 
   private PublishReply publish(ActorRef<Command> entity, StreamKey key, String sessionId) {
     TestProbe<PublishReply> probe = testKit.createTestProbe();
-    entity.tell(
-        new Publish(
-            new Key(key),
-            new PublishSession(sessionId, "10.0.0.7:50000", "127.0.0.1:25520"),
-            probe.getRef()));
+    entity.tell(publishCommand(key, sessionId, probe.getRef()));
     return probe.receiveMessage(Duration.ofSeconds(5));
+  }
+
+  private static Publish publishCommand(
+      StreamKey key, String sessionId, ActorRef<PublishReply> replyTo) {
+    return new Publish(
+        new Key(key), new PublishSession(sessionId, "10.0.0.7:50000", "127.0.0.1:25520"), replyTo);
   }
 
   private StreamView state(ActorRef<Command> entity) {
@@ -167,6 +173,47 @@ class LiveStreamTest {
     PublishEnded ended = (PublishEnded) events.get(2);
     assertEquals("s1", ended.sessionId());
     assertEquals("s2", ((PublishStarted) events.get(3)).sessionId());
+  }
+
+  @Test
+  void theNewestOfSeveralReconnectsWinsAndTheOthersAreRefused() {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    graphs.slowToStop = true;
+    assertInstanceOf(PublishAccepted.class, publish(entity, key, "s1"));
+    FakeGraphs.FakeGraph first = graphs.last();
+
+    TestProbe<PublishReply> second = testKit.createTestProbe();
+    TestProbe<PublishReply> third = testKit.createTestProbe();
+    entity.tell(publishCommand(key, "s2", second.getRef()));
+    entity.tell(publishCommand(key, "s3", third.getRef()));
+    second.expectMessage(new PublishRejected(PublishRejection.UNAVAILABLE));
+    third.expectNoMessage(Duration.ofMillis(200));
+
+    first.finish("taken over by a new publish");
+    assertInstanceOf(PublishAccepted.class, third.receiveMessage(Duration.ofSeconds(5)));
+    assertEquals("s3", state(entity).session().sessionId());
+    assertEquals(2, graphs.started.size());
+
+    // and the stream is not stuck: a later reconnect takes over again
+    TestProbe<PublishReply> fourth = testKit.createTestProbe();
+    entity.tell(publishCommand(key, "s4", fourth.getRef()));
+    graphs.last().finish("taken over by a new publish");
+    assertInstanceOf(PublishAccepted.class, fourth.receiveMessage(Duration.ofSeconds(5)));
+  }
+
+  @Test
+  void revokingTheKeyTakesThePublisherOffTheAir() throws Exception {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new RevokeKey(probe.getRef()));
+    probe.expectMessageClass(Accepted.class);
+    assertEquals("key revoked", graphs.last().stopReason);
+    expectEvents(StreamCreated.class, PublishStarted.class, KeyRevoked.class, PublishEnded.class);
+    assertEquals(streamId, graphs.outputsEnded.poll(3, java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals(new PublishRejected(PublishRejection.KEY_REVOKED), publish(entity, key, "s2"));
   }
 
   @Test

@@ -1,0 +1,355 @@
+package com.nrsgirls.streaming.pipeline.graph;
+
+import com.nrsgirls.streaming.core.media.MediaPacket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.Done;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.SinkShape;
+import org.apache.pekko.stream.SubscriptionWithCancelException;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.stage.AbstractGraphStageWithMaterializedValue;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.AsyncCallback;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.jdk.javaapi.FutureConverters;
+
+/**
+ * The single fan-out point of a session's media graph. Every branch gets its own {@link DropQueue},
+ * and its sink runs as a sub-stream fused into this stage's actor: a packet reaches every branch
+ * without a thread hop. The stage always pulls, so a branch that falls behind only fills and then
+ * drops its own queue; it never slows ingest or the other branches. A branch whose work is heavy or
+ * blocking (a transcoder) puts an asynchronous boundary inside its own sink.
+ *
+ * <p>A branch that fails is attached again after a backoff (doubling up to a minute), starting with
+ * the latest codec configuration of each track; a branch attached while the session runs starts the
+ * same way. When ingest ends, each branch drains its queue and completes; one that has not finished
+ * within the flush timeout is aborted. The materialized {@link Control} attaches branches later and
+ * reports drops and completion.
+ */
+final class BranchFanOut
+    extends AbstractGraphStageWithMaterializedValue<SinkShape<MediaPacket>, BranchFanOut.Control> {
+  private static final Logger log = LoggerFactory.getLogger(BranchFanOut.class);
+  private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
+
+  /** The running fan-out, as the graph holds it; thread-safe. */
+  interface Control {
+    /** Adds a branch; its stage completes when the branch has finished. */
+    CompletionStage<Done> attach(Branch branch);
+
+    /** Packets each branch dropped so far, by branch name. */
+    Map<String, AtomicLong> drops();
+
+    /** Completes when every branch has finished, after ingest ended. */
+    CompletionStage<Done> completion();
+  }
+
+  private final Inlet<MediaPacket> in = Inlet.create("BranchFanOut.in");
+  private final SinkShape<MediaPacket> shape = SinkShape.of(in);
+  private final String logContext;
+  private final List<Branch> initial;
+  private final GraphSettings settings;
+
+  BranchFanOut(String logContext, List<Branch> initial, GraphSettings settings) {
+    this.logContext = logContext;
+    this.initial = List.copyOf(initial);
+    this.settings = settings;
+  }
+
+  @Override
+  public SinkShape<MediaPacket> shape() {
+    return shape;
+  }
+
+  @Override
+  public Pair<GraphStageLogic, Control> createLogicAndMaterializedValuePair(
+      Attributes inheritedAttributes) {
+    Logic logic = new Logic();
+    return Pair.create(logic, logic.control);
+  }
+
+  /** One branch: its queue, its current sub-stream, and its end. */
+  private final class Attached {
+    final Branch branch;
+    final DropQueue queue;
+    final CompletableFuture<Done> done;
+    GraphStageLogic.SubSourceOutlet<MediaPacket> outlet;
+    int failures;
+
+    Attached(Branch branch, AtomicLong dropped, CompletableFuture<Done> done) {
+      this.branch = branch;
+      this.queue =
+          new DropQueue(settings.branchBufferPackets(), settings.branchBufferBytes(), dropped);
+      this.done = done;
+    }
+  }
+
+  private final class Logic extends TimerGraphStageLogic {
+    private final List<Attached> branches = new ArrayList<>();
+    private final Map<String, AtomicLong> drops = new ConcurrentHashMap<>();
+    private final CompletableFuture<Done> allDone = new CompletableFuture<>();
+    private final AsyncCallback<Pair<Branch, CompletableFuture<Done>>> attachCallback =
+        createAsyncCallback(p -> attach(p.first(), p.second()));
+    private MediaPacket videoConfig;
+    private MediaPacket audioConfig;
+    private boolean ingestEnded;
+    final Control control;
+
+    Logic() {
+      super(shape);
+      control =
+          new Control() {
+            @Override
+            public CompletionStage<Done> attach(Branch branch) {
+              CompletableFuture<Done> done = new CompletableFuture<>();
+              FutureConverters.asJava(attachCallback.invokeWithFeedback(Pair.create(branch, done)))
+                  .whenComplete(
+                      (ok, err) -> {
+                        if (err != null) {
+                          done.completeExceptionally(err); // the fan-out is already gone
+                        }
+                      });
+              return done;
+            }
+
+            @Override
+            public Map<String, AtomicLong> drops() {
+              return drops;
+            }
+
+            @Override
+            public CompletionStage<Done> completion() {
+              return allDone;
+            }
+          };
+      setHandler(
+          in,
+          new AbstractInHandler() {
+            @Override
+            public void onPush() {
+              MediaPacket packet = grab(in);
+              if (packet.isConfig()) {
+                if (packet.isVideo()) {
+                  videoConfig = packet;
+                } else {
+                  audioConfig = packet;
+                }
+              }
+              for (int i = 0; i < branches.size(); i++) {
+                Attached a = branches.get(i);
+                if (a.outlet != null) {
+                  a.queue.offer(packet);
+                  deliver(a);
+                }
+              }
+              pull(in);
+            }
+
+            @Override
+            public void onUpstreamFinish() {
+              endIngest();
+            }
+
+            @Override
+            public void onUpstreamFailure(Throwable ex) {
+              // The publisher's connection failed; the branches keep what they were given.
+              endIngest();
+            }
+          });
+    }
+
+    @Override
+    public void preStart() {
+      setKeepGoing(true);
+      for (Branch b : initial) {
+        attach(b, new CompletableFuture<>());
+      }
+      pull(in);
+    }
+
+    private void attach(Branch branch, CompletableFuture<Done> done) {
+      if (ingestEnded) {
+        done.complete(Done.getInstance());
+        return;
+      }
+      AtomicLong dropped = drops.computeIfAbsent(branch.name(), n -> new AtomicLong());
+      Attached a = new Attached(branch, dropped, done);
+      branches.add(a);
+      start(a);
+    }
+
+    /** Runs the branch's sink as a fused sub-stream, beginning with the current configs. */
+    private void start(Attached a) {
+      if (videoConfig != null) {
+        a.queue.offer(videoConfig);
+      }
+      if (audioConfig != null) {
+        a.queue.offer(audioConfig);
+      }
+      SubSourceOutlet<MediaPacket> outlet =
+          new SubSourceOutlet<>("BranchFanOut." + a.branch.name());
+      a.outlet = outlet;
+      outlet.setHandler(
+          new AbstractOutHandler() {
+            @Override
+            public void onPull() {
+              deliver(a);
+            }
+
+            @Override
+            public void onDownstreamFinish(Throwable cause) {
+              branchCancelled(a, outlet, cause);
+            }
+          });
+      CompletionStage<Done> finished;
+      try {
+        finished =
+            Source.fromGraph(outlet.source())
+                .toMat(a.branch.sink().get(), Keep.right())
+                .run(subFusingMaterializer());
+      } catch (RuntimeException e) {
+        branchFailed(a, e);
+        return;
+      }
+      AsyncCallback<Throwable> onFinished =
+          createAsyncCallback(err -> branchFinished(a, outlet, err));
+      finished.whenComplete((ok, err) -> onFinished.invoke(err));
+    }
+
+    private void deliver(Attached a) {
+      SubSourceOutlet<MediaPacket> outlet = a.outlet;
+      if (outlet == null || outlet.isClosed()) {
+        return;
+      }
+      if (outlet.isAvailable() && !a.queue.isEmpty()) {
+        outlet.push(a.queue.poll());
+      }
+      if (ingestEnded && a.queue.isEmpty()) {
+        outlet.complete();
+      }
+    }
+
+    private void branchCancelled(Attached a, SubSourceOutlet<MediaPacket> outlet, Throwable cause) {
+      if (a.outlet != outlet) {
+        return;
+      }
+      if (cause instanceof SubscriptionWithCancelException.NonFailureCancellation) {
+        return; // the branch stopped taking input on purpose; its sink's completion says the rest
+      }
+      branchFailed(a, cause);
+    }
+
+    private void branchFinished(Attached a, SubSourceOutlet<MediaPacket> outlet, Throwable err) {
+      if (a.outlet != outlet) {
+        return;
+      }
+      if (err == null || ingestEnded) {
+        if (err != null) {
+          log.warn(
+              "{} branch {} failed while closing: {}", logContext, a.branch.name(), err.toString());
+        }
+        finish(a);
+      } else {
+        branchFailed(a, err);
+      }
+    }
+
+    private void branchFailed(Attached a, Throwable err) {
+      a.outlet = null;
+      if (ingestEnded) {
+        finish(a);
+        return;
+      }
+      a.failures++;
+      long backoff =
+          Math.min(
+              MAX_BACKOFF.toMillis(),
+              settings.branchRestartBackoff().toMillis() << Math.min(a.failures - 1, 16));
+      log.warn(
+          "{} branch {} failed ({} so far), attaching it again in {} ms: {}",
+          logContext,
+          a.branch.name(),
+          a.failures,
+          backoff,
+          err.toString());
+      while (a.queue.poll() != null) {
+        // what it had queued is stale by the time it is back
+      }
+      scheduleOnce(a, Duration.ofMillis(backoff));
+    }
+
+    @Override
+    public void onTimer(Object key) {
+      if (key instanceof Attached a) {
+        if (!ingestEnded && a.outlet == null && !a.done.isDone()) {
+          start(a);
+        }
+      } else if ("flush-timeout".equals(key)) {
+        for (Attached a : branches) {
+          if (!a.done.isDone()) {
+            log.warn(
+                "{} branch {} did not finish within {} ms, aborting it",
+                logContext,
+                a.branch.name(),
+                settings.flushTimeout().toMillis());
+            SubSourceOutlet<MediaPacket> outlet = a.outlet;
+            a.outlet = null;
+            if (outlet != null && !outlet.isClosed()) {
+              outlet.fail(new IllegalStateException("branch did not finish in time"));
+            }
+            finish(a);
+          }
+        }
+      }
+    }
+
+    private void endIngest() {
+      if (ingestEnded) {
+        return;
+      }
+      ingestEnded = true;
+      for (Attached a : branches) {
+        if (a.outlet == null) {
+          finish(a); // waiting for a restart that will not come
+        } else {
+          deliver(a);
+        }
+      }
+      scheduleOnce("flush-timeout", settings.flushTimeout());
+      checkAllDone();
+    }
+
+    private void finish(Attached a) {
+      a.done.complete(Done.getInstance());
+      checkAllDone();
+    }
+
+    private void checkAllDone() {
+      if (ingestEnded && branches.stream().allMatch(a -> a.done.isDone())) {
+        allDone.complete(Done.getInstance());
+        completeStage();
+      }
+    }
+
+    @Override
+    public void postStop() {
+      for (Attached a : branches) {
+        a.done.complete(Done.getInstance());
+      }
+      allDone.complete(Done.getInstance());
+    }
+  }
+}
