@@ -3,7 +3,6 @@ package com.nrsgirls.streaming.api;
 import static org.apache.pekko.http.javadsl.server.Directives.*;
 
 import com.nrsgirls.streaming.core.stream.StreamId;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -21,6 +20,7 @@ import org.apache.pekko.http.javadsl.model.headers.CacheControl;
 import org.apache.pekko.http.javadsl.model.headers.CacheDirectives;
 import org.apache.pekko.http.javadsl.model.headers.HttpOriginRanges;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -50,10 +50,15 @@ final class PlaybackRoutes {
 
   private final Path segmentDir;
   private final ApiJson json;
+  private final RejectionHandler notFound;
 
   PlaybackRoutes(Path segmentDir, ApiJson json) {
     this.segmentDir = segmentDir;
     this.json = json;
+    this.notFound =
+        RejectionHandler.newBuilder()
+            .handleNotFound(complete(json.notFound("no such playlist or segment")))
+            .build();
   }
 
   Route route() {
@@ -91,11 +96,12 @@ final class PlaybackRoutes {
     }
     Path dir = segmentDir.resolve(streamId);
     Path file = rendition == null ? dir.resolve(name) : dir.resolve(rendition).resolve(name);
-    if (!Files.isRegularFile(file)) {
-      return complete(json.notFound("no such playlist or segment"));
-    }
-    return respondWithHeader(
-        playlist ? PLAYLIST_CACHE : SEGMENT_CACHE,
-        () -> getFromFile(file.toFile(), playlist ? PLAYLIST : SEGMENT_TYPE));
+    // getFromFile looks at the file on the blocking-IO dispatcher and rejects a missing one.
+    return handleRejections(
+        notFound,
+        () ->
+            respondWithHeader(
+                playlist ? PLAYLIST_CACHE : SEGMENT_CACHE,
+                () -> getFromFile(file.toFile(), playlist ? PLAYLIST : SEGMENT_TYPE)));
   }
 }

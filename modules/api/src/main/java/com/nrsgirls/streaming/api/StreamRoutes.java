@@ -105,16 +105,35 @@ final class StreamRoutes {
       return complete(json.notFound("no stream " + streamId));
     }
     return concat(
-        pathEndOrSingleSlash(() -> get(() -> reply(directory.ask(streamId, GetState::new)))),
+        pathEndOrSingleSlash(
+            () ->
+                get(
+                    () ->
+                        reply(
+                            "state of stream=" + streamId,
+                            directory.ask(streamId, GetState::new)))),
         path(
             PathMatchers.segment("key").slash("rotate"),
-            () -> post(() -> reply(directory.ask(streamId, RotateKey::new)))),
+            () ->
+                post(
+                    () ->
+                        reply(
+                            "key rotation of stream=" + streamId,
+                            directory.ask(streamId, RotateKey::new)))),
         path(
             "key",
             () ->
                 delete(
-                    () -> reply(directory.ask(streamId, RevokeKey::new), StatusCodes.NO_CONTENT))),
-        path("stop", () -> post(() -> reply(directory.ask(streamId, Stop::new)))),
+                    () ->
+                        reply(
+                            "key revocation of stream=" + streamId,
+                            directory.ask(streamId, RevokeKey::new),
+                            StatusCodes.NO_CONTENT))),
+        path(
+            "stop",
+            () ->
+                post(
+                    () -> reply("stop of stream=" + streamId, directory.ask(streamId, Stop::new)))),
         path(
             "events",
             () ->
@@ -148,6 +167,7 @@ final class StreamRoutes {
     CreatorType type = CreatorType.valueOf(request.creatorType());
     String title = request.title() == null ? "" : request.title().strip();
     return reply(
+        "creation of stream=" + streamId,
         directory.ask(
             streamId, replyTo -> new Create(request.creatorId().strip(), type, title, replyTo)));
   }
@@ -175,8 +195,8 @@ final class StreamRoutes {
   }
 
   /** Turns an entity's reply into the HTTP answer the API promises for it. */
-  private Route reply(CompletionStage<OperatorReply> answer) {
-    return reply(answer, StatusCodes.ACCEPTED);
+  private Route reply(String what, CompletionStage<OperatorReply> answer) {
+    return reply(what, answer, StatusCodes.ACCEPTED);
   }
 
   /**
@@ -184,6 +204,7 @@ final class StreamRoutes {
    *     actions, 204 for ones already done
    */
   private Route reply(
+      String what,
       CompletionStage<OperatorReply> answer,
       org.apache.pekko.http.javadsl.model.StatusCode acceptedStatus) {
     return onComplete(
@@ -191,7 +212,7 @@ final class StreamRoutes {
         result -> {
           if (result.isFailure()) {
             Throwable e = result.failed().get();
-            log.warn("stream entity did not answer: {}", e.toString());
+            log.warn("operator API: {} got no answer from the stream: {}", what, e.toString());
             return complete(
                 json.error(
                     StatusCodes.SERVICE_UNAVAILABLE,
