@@ -107,7 +107,8 @@ public final class LiveStream
     return create(streamId, deps, null);
   }
 
-  private static Behavior<LiveStreamProtocol.Command> create(
+  /** An entity that passivates itself through {@code shard} when idle. */
+  static Behavior<LiveStreamProtocol.Command> create(
       String streamId, Dependencies deps, ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.withTimers(
         timers ->
@@ -483,7 +484,8 @@ public final class LiveStream
         && !live
         && running == null
         && waiting == null
-        && previousSettled.isDone()) {
+        && previousSettled.isDone()
+        && !timers.isTimerActive(EndOutputsIfIdle.class)) {
       context.getLog().debug("stream={} idle, passivating", streamId);
       shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
     }

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
@@ -261,6 +262,35 @@ class LiveStreamTest {
     assertEquals("s1", view.lastSession().sessionId());
     assertEquals("node restarted or stream moved", view.lastSession().endReason());
     assertInstanceOf(PublishAccepted.class, publish(again, created.streamKey().value(), "s2"));
+  }
+
+  @Test
+  void passivatesItselfOnlyWhenIdleAndNotLive() throws Exception {
+    TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
+    LiveStream.Dependencies quick =
+        new LiveStream.Dependencies(
+            graphs,
+            new LiveStreamSettings(
+                Duration.ofDays(90),
+                Duration.ofSeconds(3),
+                Duration.ofMillis(600),
+                100,
+                Duration.ofMillis(200)),
+            clock,
+            () -> "127.0.0.1:25520");
+    ActorRef<Command> entity = testKit.spawn(LiveStream.create(streamId, quick, shard.getRef()));
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    // live: no passivation however long nobody asks anything
+    shard.expectNoMessage(Duration.ofMillis(700));
+    graphs.last().finish("publisher disconnected");
+    // not before the reconnect grace is over and the outputs are ended
+    shard.expectNoMessage(Duration.ofMillis(400));
+    assertEquals(streamId, graphs.outputsEnded.poll(3, java.util.concurrent.TimeUnit.SECONDS));
+    ClusterSharding.Passivate<?> passivate =
+        (ClusterSharding.Passivate<?>)
+            shard.expectMessageClass(ClusterSharding.Passivate.class, Duration.ofSeconds(3));
+    assertEquals(entity, passivate.entity());
   }
 
   @Test
