@@ -26,6 +26,7 @@ public final class NodeConfig {
         ConfigFactory.defaultOverrides()
             .withFallback(overrides)
             .withFallback(ConfigFactory.defaultApplication())
+            .withFallback(ConfigFactory.parseResources(NodeConfig.class, "/nrs-node.conf"))
             .withFallback(ConfigFactory.defaultReferenceUnresolved())
             .resolve();
     return withSeedNodes(withJournal(config));

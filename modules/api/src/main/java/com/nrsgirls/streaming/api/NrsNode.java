@@ -130,7 +130,7 @@ public final class NrsNode {
                       binding -> {
                         urls.set(publicUrls(api, rtmp.localAddress(), binding.localAddress()));
                         NrsNode node = new NrsNode(system, rtmp, binding, token);
-                        node.registerShutdown();
+                        node.registerShutdown(graphs);
                         ready.set(true);
                         log.info(
                             "NRS node ready: rtmp={} http={} cluster={} data={}",
@@ -151,8 +151,15 @@ public final class NrsNode {
         api.publicRtmpUrl().orElse("rtmp://" + host + ":" + rtmp.getPort()));
   }
 
-  private void registerShutdown() {
+  private void registerShutdown(StreamGraphs graphs) {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+        "sessions-end-with-the-node",
+        () -> {
+          graphs.nodeStopping();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
     shutdown.addTask(
         CoordinatedShutdown.PhaseServiceUnbind(),
         "rtmp-unbind",

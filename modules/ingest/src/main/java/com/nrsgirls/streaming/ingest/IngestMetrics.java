@@ -21,8 +21,8 @@ public interface IngestMetrics {
    * A connection that {@link #connectionOpened()} counted ended.
    *
    * @param reason why: {@code peer-closed} (the normal end), {@code connection-failed}, {@code
-   *     publish-rejected}, {@code sink-closed} (the stream stopped or was taken over), or the
-   *     reason of the protocol error that closed it
+   *     publish-rejected}, {@code sink-closed} (the stream stopped or was taken over), {@code
+   *     server-shutdown}, or the reason of the protocol error that closed it
    */
   default void connectionClosed(String reason, Duration duration, long bytesIn) {}
 
@@ -34,7 +34,7 @@ public interface IngestMetrics {
 
   /**
    * A connection broke the protocol or a limit and was closed, e.g. {@code bad-handshake}, {@code
-   * message-too-long}, {@code idle-timeout}.
+   * message-too-long}, {@code idle-timeout}, {@code no-publish} (none within the publish deadline).
    */
   default void protocolError(String reason) {}
 

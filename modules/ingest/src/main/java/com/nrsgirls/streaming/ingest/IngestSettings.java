@@ -14,7 +14,13 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param session protocol limits and announced values of each connection
  * @param idleTimeout a connection that sends nothing this long while we wait for input is closed
  * @param handshakeTimeout a connection must finish the RTMP handshake within this
+ * @param publishDeadline a connection must ask to publish within this after its handshake
  * @param publishTimeout how long a publish may wait for the stream's answer
+ * @param readInterval while publishing, how long the connection waits after a short read before it
+ *     reads again; zero reads as soon as it has used the last bytes
+ * @param dispatcher the id of the dispatcher the connections' streams run on
+ * @param tcpReadSize the most one TCP read returns ({@code pekko.io.tcp.direct-buffer-size}): a
+ *     read of half that or more suggests more bytes are waiting, so the next is not deferred
  * @param maxConnectionsPerIp open connections allowed from one address
  * @param maxFailedPublishesPerIp publishes with a bad key one address may try per window before its
  *     new connections are refused until the window ends
@@ -26,7 +32,11 @@ public record IngestSettings(
     SessionSettings session,
     Duration idleTimeout,
     Duration handshakeTimeout,
+    Duration publishDeadline,
     Duration publishTimeout,
+    Duration readInterval,
+    String dispatcher,
+    int tcpReadSize,
     int maxConnectionsPerIp,
     int maxFailedPublishesPerIp,
     Duration failedPublishWindow) {
@@ -42,6 +52,7 @@ public record IngestSettings(
         new SessionSettings(
             c.getString("application"),
             intBytes(c, "max-message-length"),
+            intBytes(c, "max-message-length-before-publish"),
             intBytes(c, "max-chunk-size"),
             c.getInt("max-chunk-streams"),
             c.getInt("amf-max-depth"),
@@ -55,7 +66,11 @@ public record IngestSettings(
         session,
         c.getDuration("idle-timeout"),
         c.getDuration("handshake-timeout"),
+        c.getDuration("publish-deadline"),
         c.getDuration("publish-timeout"),
+        c.getDuration("read-interval"),
+        c.getString("dispatcher"),
+        (int) Math.min(Integer.MAX_VALUE, config.getBytes("pekko.io.tcp.direct-buffer-size")),
         c.getInt("max-connections-per-ip"),
         c.getInt("max-failed-publishes-per-ip"),
         c.getDuration("failed-publish-window"));
@@ -68,7 +83,11 @@ public record IngestSettings(
         session,
         idleTimeout,
         handshakeTimeout,
+        publishDeadline,
         publishTimeout,
+        readInterval,
+        dispatcher,
+        tcpReadSize,
         maxConnectionsPerIp,
         maxFailedPublishesPerIp,
         failedPublishWindow);

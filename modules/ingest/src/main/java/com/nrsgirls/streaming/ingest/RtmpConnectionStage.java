@@ -24,6 +24,7 @@ import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.SubscriptionWithCancelException;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
@@ -41,10 +42,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Data flow: each received {@code ByteString} is fed to the session, which answers with replies
  * (pushed to the TCP outlet) and signals. On a publish the stage stops reading and asks the {@link
- * PublishGateway}; when accepted it opens a sub-source for the media, materializes it into the
- * sink, and carries on. A media packet goes out only when the sink demands it; until then the stage
- * reads no more TCP input, so a slow stream backpressures the publisher. When the sink cancels (the
- * stream was stopped or taken over) the connection is closed.
+ * PublishGateway}; when accepted it opens a sub-source for the media, materializes it into the sink
+ * (in this stage's own actor: no thread hop per packet), and carries on. A media packet goes out
+ * only when the sink demands it; until then the stage reads no more TCP input, so a slow stream
+ * backpressures the publisher. When the sink cancels (the stream was stopped or taken over) the
+ * connection is closed; when the server shuts down (it cancels the TCP output) the media ends
+ * normally.
+ *
+ * <p>Deadlines (handshake, publish, idle) are checked by one periodic timer against timestamps the
+ * stage keeps, so a read costs no timer work. While publishing, the timer ticks every {@code
+ * read-interval} and paces the reads: after a short read the next waits for a tick, so it takes
+ * several of the encoder's writes at once (each read is several thread hand-offs in Pekko TCP).
  *
  * <p>Every problem (protocol error, timeout, rejection, a closed sink) closes this connection only,
  * after the replies already queued are sent. All mutable state lives in the logic.
@@ -58,6 +66,12 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
 
     /** The connection ended. Called once. */
     void closed();
+
+    /**
+     * Whether the server is shutting down: a TCP output cancelled then was cancelled by us, not by
+     * the peer.
+     */
+    boolean serverStopping();
   }
 
   private static final Logger log = LoggerFactory.getLogger(RtmpConnectionStage.class);
@@ -68,10 +82,14 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
   /** How long final replies (a rejection) may take to leave before the socket is closed anyway. */
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
-  private static final String HANDSHAKE_TIMER = "handshake";
-  private static final String IDLE_TIMER = "idle";
+  /** Checks the handshake, publish and idle deadlines; while publishing, paces the reads too. */
+  private static final String DEADLINE_TIMER = "deadlines";
+
   private static final String PUBLISH_TIMER = "publish";
   private static final String CLOSE_TIMER = "close";
+
+  /** The longest the deadline check waits; deadlines are met within this much. */
+  private static final Duration MAX_DEADLINE_CHECK_INTERVAL = Duration.ofSeconds(1);
 
   private final Inlet<ByteString> in = Inlet.create("RtmpConnection.in");
   private final Outlet<ByteString> out = Outlet.create("RtmpConnection.out");
@@ -126,7 +144,22 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
 
     private Materializer mat;
     private ByteBuffer input;
-    private boolean handshakeTimerSet;
+    private long handshakeDoneNanos = -1;
+    private boolean publishRequested;
+
+    /**
+     * When the stage last started waiting for input: right after it used the previous input, or
+     * when it resumed reading after a pause (backpressure, a publish decision). Idle time counts
+     * from here.
+     */
+    private long lastInputNanos;
+
+    /** Reads wait for the deadline timer's ticks (while publishing, see {@code read-interval}). */
+    private boolean readsPaced;
+
+    private boolean pullDeferred;
+    private int lastReadBytes;
+
     private boolean awaitingDecision;
     private CompletionStage<PublishReply> decision;
     private AtomicBoolean decisionConsumed;
@@ -149,8 +182,8 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
       mat = materializer();
       metrics.connectionOpened();
       log.info("RTMP connection opened from {}", remoteText);
-      scheduleOnce(HANDSHAKE_TIMER, settings.handshakeTimeout());
-      handshakeTimerSet = true;
+      Duration check = deadlineCheckInterval();
+      scheduleWithFixedDelay(DEADLINE_TIMER, check, check);
       requestInput();
     }
 
@@ -159,8 +192,8 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
     @Override
     public void onPush() {
       ByteString bytes = grab(in);
-      cancelTimer(IDLE_TIMER);
-      metrics.bytesIn(bytes.size());
+      lastReadBytes = bytes.size();
+      metrics.bytesIn(lastReadBytes);
       input = bytes.asByteBuffer();
       drive();
     }
@@ -195,6 +228,8 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
     public void onDownstreamFinish(Throwable cause) {
       if (closing) {
         finish();
+      } else if (observer.serverStopping()) {
+        serverShutdown();
       } else {
         drive();
       }
@@ -217,9 +252,8 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
             break;
           }
           RtmpServerSession.Signal signal = session.process(input != null ? input : NO_INPUT);
-          if (handshakeTimerSet && session.isHandshakeDone()) {
-            cancelTimer(HANDSHAKE_TIMER);
-            handshakeTimerSet = false;
+          if (handshakeDoneNanos < 0 && session.isHandshakeDone()) {
+            handshakeDoneNanos = System.nanoTime();
           }
           switch (signal) {
             case NEED_INPUT -> {
@@ -228,7 +262,12 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
                 peerGone("peer-closed", null);
                 return;
               }
-              requestInput();
+              if (readsPaced && lastReadBytes < settings.tcpReadSize() / 2) {
+                // wait for the next tick: by then the encoder's next writes are in one read
+                pullDeferred = true;
+              } else {
+                requestInput();
+              }
               flush();
               return;
             }
@@ -251,10 +290,7 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
     private void requestInput() {
       if (!hasBeenPulled(in) && !isClosed(in)) {
         pull(in);
-        // the handshake has its own, shorter deadline
-        if (session.isHandshakeDone()) {
-          scheduleOnce(IDLE_TIMER, settings.idleTimeout());
-        }
+        lastInputNanos = System.nanoTime();
       }
     }
 
@@ -271,6 +307,7 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
 
     private void requestPublish() {
       awaitingDecision = true;
+      publishRequested = true;
       Optional<StreamKey> key = session.requestedKey();
       if (key.isEmpty()) {
         reject("malformed-key", "NetStream.Publish.BadName", "Invalid stream key.");
@@ -346,6 +383,10 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
         return;
       }
       awaitingDecision = false;
+      if (!settings.readInterval().isZero()) {
+        readsPaced = true;
+        scheduleWithFixedDelay(DEADLINE_TIMER, settings.readInterval(), settings.readInterval());
+      }
       session.publishAccepted();
       metrics.publishAccepted();
       log.info("RTMP publish accepted from {}{}", remoteText, ids());
@@ -391,11 +432,19 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
       if (closing) {
         return;
       }
-      log.info(
-          "RTMP publish from {}{}: the stream closed its sink ({}), closing the connection",
-          remoteText,
-          ids(),
-          String.valueOf(cause));
+      if (cause instanceof SubscriptionWithCancelException.NonFailureCancellation) {
+        log.info(
+            "RTMP publish from {}{}: the stream closed its input (stopped or taken over by a new"
+                + " publish), closing the connection",
+            remoteText,
+            ids());
+      } else {
+        log.info(
+            "RTMP publish from {}{}: the stream's input failed ({}), closing the connection",
+            remoteText,
+            ids(),
+            cause.getMessage());
+      }
       close("sink-closed");
     }
 
@@ -417,19 +466,11 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
     @Override
     public void onTimer(Object key) {
       switch ((String) key) {
-        case HANDSHAKE_TIMER -> {
-          if (!session.isHandshakeDone() && !closing) {
-            protocolError(
-                new RtmpProtocolException(
-                    "handshake-timeout",
-                    "no complete handshake within " + settings.handshakeTimeout()));
-          }
-        }
-        case IDLE_TIMER -> {
-          if (!closing) {
-            protocolError(
-                new RtmpProtocolException(
-                    "idle-timeout", "nothing received for " + settings.idleTimeout()));
+        case DEADLINE_TIMER -> {
+          checkDeadlines(System.nanoTime());
+          if (pullDeferred && !closing) {
+            pullDeferred = false;
+            requestInput();
           }
         }
         case PUBLISH_TIMER -> {
@@ -441,6 +482,45 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
         case CLOSE_TIMER -> finish();
         default -> throw new IllegalStateException("unknown timer " + key);
       }
+    }
+
+    private void checkDeadlines(long now) {
+      if (closing) {
+        return;
+      }
+      if (handshakeDoneNanos < 0) {
+        if (now - openedAt > settings.handshakeTimeout().toNanos()) {
+          protocolError(
+              new RtmpProtocolException(
+                  "handshake-timeout",
+                  "no complete handshake within " + settings.handshakeTimeout()));
+        }
+      } else if (!publishRequested
+          && now - handshakeDoneNanos > settings.publishDeadline().toNanos()) {
+        protocolError(
+            new RtmpProtocolException(
+                "no-publish", "no publish within " + settings.publishDeadline()));
+      } else if (hasBeenPulled(in)
+          && !awaitingDecision
+          && now - lastInputNanos > settings.idleTimeout().toNanos()) {
+        protocolError(
+            new RtmpProtocolException(
+                "idle-timeout", "nothing received for " + settings.idleTimeout()));
+      }
+    }
+
+    /** A quarter of the shortest deadline, so each is met within a quarter of its length. */
+    private Duration deadlineCheckInterval() {
+      Duration shortest = settings.handshakeTimeout();
+      for (Duration d : new Duration[] {settings.idleTimeout(), settings.publishDeadline()}) {
+        if (d.compareTo(shortest) < 0) {
+          shortest = d;
+        }
+      }
+      Duration quarter = shortest.dividedBy(4);
+      return quarter.compareTo(MAX_DEADLINE_CHECK_INTERVAL) > 0
+          ? MAX_DEADLINE_CHECK_INTERVAL
+          : quarter.isZero() ? Duration.ofMillis(1) : quarter;
     }
 
     private void protocolError(RtmpProtocolException e) {
@@ -458,14 +538,25 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
       }
       closing = true;
       closeReason = reason;
-      cancelTimer(IDLE_TIMER);
+      cancelTimer(DEADLINE_TIMER);
       cancelTimer(PUBLISH_TIMER);
-      cancelTimer(HANDSHAKE_TIMER);
       if (awaitingDecision) {
         abandonDecision();
       }
       scheduleOnce(CLOSE_TIMER, CLOSE_GRACE);
       flush();
+    }
+
+    /**
+     * The server cancelled the TCP output (it is shutting down): the publisher did nothing wrong,
+     * so its media ends normally, and nothing more can be sent to it.
+     */
+    private void serverShutdown() {
+      if (media != null && !media.isClosed()) {
+        log.info("RTMP publish from {}{} ended: the server is shutting down", remoteText, ids());
+        media.complete();
+      }
+      close("server-shutdown");
     }
 
     /** The TCP connection ended under us. */

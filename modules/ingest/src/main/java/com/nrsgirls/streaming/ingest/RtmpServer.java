@@ -3,13 +3,17 @@ package com.nrsgirls.streaming.ingest;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SharedKillSwitch;
@@ -28,6 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It enforces the per-address limits: open connections, and publishes with a bad key per time
  * window (after too many, new connections from that address are refused until the window ends).
+ * Refusals are logged at most once per address per {@link #REFUSAL_LOG_INTERVAL}, with a count.
  */
 public final class RtmpServer {
   private static final Logger log = LoggerFactory.getLogger(RtmpServer.class);
@@ -37,6 +42,9 @@ public final class RtmpServer {
       Set.of("unavailable", "publish-timeout", "gateway-error");
 
   private static final int MAX_TRACKED_ADDRESSES = 10_000;
+
+  /** An address refused again and again gets one log line per interval, not one per refusal. */
+  static final Duration REFUSAL_LOG_INTERVAL = Duration.ofMinutes(1);
 
   private final IngestSettings settings;
   private final PublishGateway gateway;
@@ -48,11 +56,19 @@ public final class RtmpServer {
   private final ConcurrentHashMap<InetAddress, Integer> openPerAddress = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<InetAddress, FailureWindow> failedPublishes =
       new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<InetAddress, RefusalLog> refusalLogs = new ConcurrentHashMap<>();
   private final AtomicInteger open = new AtomicInteger();
+  private final AtomicReference<CompletionStage<Done>> stopped = new AtomicReference<>();
+  private volatile boolean stopping;
   private volatile Tcp.ServerBinding binding;
 
   /** Failed publishes of one address since {@code startNanos}. */
   private record FailureWindow(long startNanos, int count) {}
+
+  /**
+   * When an address's refusal was last logged, and how many refusals have not been logged since.
+   */
+  private record RefusalLog(long loggedNanos, int unlogged) {}
 
   private RtmpServer(
       ActorSystem<?> system,
@@ -102,16 +118,29 @@ public final class RtmpServer {
     return open.get();
   }
 
-  /** Stops accepting connections and closes the open ones. */
+  /**
+   * Stops accepting connections and closes the open ones; their publishes end normally. Calling it
+   * again returns the same stage.
+   */
   public CompletionStage<Done> stop() {
-    return binding
+    CompletableFuture<Done> done = new CompletableFuture<>();
+    if (!stopped.compareAndSet(null, done)) {
+      return stopped.get();
+    }
+    binding
         .unbind()
-        .thenApply(
-            unbound -> {
+        .whenComplete(
+            (unbound, error) -> {
+              stopping = true;
               connections.shutdown();
               log.info("RTMP ingest on {} stopped", binding.localAddress());
-              return Done.getInstance();
+              if (error != null) {
+                done.completeExceptionally(error);
+              } else {
+                done.complete(Done.getInstance());
+              }
             });
+    return done;
   }
 
   private void accept(Tcp.IncomingConnection connection) {
@@ -120,7 +149,7 @@ public final class RtmpServer {
     String refusal = admit(address);
     if (refusal != null) {
       metrics.connectionRefused(refusal);
-      log.warn("RTMP connection from {} refused: {}", remote, refusal);
+      logRefusal(address, refusal);
       connection.handleWith(
           Flow.fromSinkAndSourceCoupled(Sink.<ByteString>cancelled(), Source.<ByteString>empty()),
           materializer);
@@ -148,13 +177,56 @@ public final class RtmpServer {
                 open.decrementAndGet();
                 openPerAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
               }
+
+              @Override
+              public boolean serverStopping() {
+                return stopping;
+              }
             });
     try {
-      connection.handleWith(Flow.fromGraph(stage).via(connections.flow()), materializer);
+      connection
+          .flow()
+          .join(Flow.fromGraph(stage).via(connections.flow()))
+          .withAttributes(ActorAttributes.dispatcher(settings.dispatcher()))
+          .run(materializer);
     } catch (RuntimeException e) {
       log.error("RTMP connection from {} could not start", remote, e);
       open.decrementAndGet();
       openPerAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+    }
+  }
+
+  /**
+   * Logs a refusal unless one of the address's was logged less than {@link #REFUSAL_LOG_INTERVAL}
+   * ago; then it is counted, and the count goes into the address's next line.
+   */
+  private void logRefusal(InetAddress address, String reason) {
+    long now = System.nanoTime();
+    if (refusalLogs.size() > MAX_TRACKED_ADDRESSES) {
+      refusalLogs.values().removeIf(r -> now - r.loggedNanos() > REFUSAL_LOG_INTERVAL.toNanos());
+    }
+    int[] unlogged = {-1};
+    refusalLogs.compute(
+        address,
+        (a, r) -> {
+          if (r != null && now - r.loggedNanos() <= REFUSAL_LOG_INTERVAL.toNanos()) {
+            return new RefusalLog(r.loggedNanos(), r.unlogged() + 1);
+          }
+          unlogged[0] = r == null ? 0 : r.unlogged();
+          return new RefusalLog(now, 0);
+        });
+    if (unlogged[0] == 0) {
+      log.warn(
+          "RTMP connection from {} refused: {} (further refusals of the address are logged at most"
+              + " once a minute)",
+          address.getHostAddress(),
+          reason);
+    } else if (unlogged[0] > 0) {
+      log.warn(
+          "RTMP connection from {} refused: {} ({} more refused since the last line)",
+          address.getHostAddress(),
+          reason,
+          unlogged[0]);
     }
   }
 

@@ -38,6 +38,12 @@ final class RecordingMetrics implements IngestMetrics {
     record("rejected:" + reason);
   }
 
+  /** One per TCP read. */
+  @Override
+  public void bytesIn(long bytes) {
+    record("read");
+  }
+
   private synchronized void record(String event) {
     counts.merge(event, 1, Integer::sum);
     notifyAll();

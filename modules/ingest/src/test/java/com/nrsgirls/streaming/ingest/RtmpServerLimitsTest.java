@@ -3,12 +3,17 @@ package com.nrsgirls.streaming.ingest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.ingest.rtmp.ClientBytes;
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,6 +27,7 @@ class RtmpServerLimitsTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
 
   private RecordingMetrics metrics;
+  private StubGateway gateway;
   private RtmpServer server;
 
   @BeforeEach
@@ -40,9 +46,9 @@ class RtmpServerLimitsTest {
                 .withFallback(ConfigFactory.load())
                 .resolve());
     metrics = new RecordingMetrics();
+    gateway = new StubGateway(testKit.system());
     server =
-        RtmpServer.start(
-                testKit.system(), settings, new StubGateway(testKit.system()), metrics, "n1")
+        RtmpServer.start(testKit.system(), settings, gateway, metrics, "n1")
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
   }
@@ -79,6 +85,53 @@ class RtmpServerLimitsTest {
     try (RawClient again = new RawClient(server.localAddress())) {
       assertTrue(metrics.await("opened", 3, TIMEOUT), "admitted once the others left");
     }
+  }
+
+  /** A client hammering the server from one address costs one log line a minute, not one each. */
+  @Test
+  void logsTheRefusalsOfAnAddressOnceAMinute() throws Exception {
+    try (RawClient first = new RawClient(server.localAddress());
+        RawClient second = new RawClient(server.localAddress())) {
+      assertTrue(metrics.await("opened", 2, TIMEOUT));
+      LoggingTestKit.custom(event -> event.message().contains("refused"))
+          .withOccurrences(1)
+          .expect(
+              testKit.system(),
+              () -> {
+                for (int i = 0; i < 5; i++) {
+                  try (RawClient refused = new RawClient(server.localAddress())) {
+                    assertTrue(refused.awaitClosed(TIMEOUT) >= 0, "refused at once");
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                }
+                return null;
+              });
+      assertEquals(5, metrics.count("refused:too-many-connections"), "every refusal is counted");
+    }
+  }
+
+  /**
+   * When the server stops, publishers were doing nothing wrong: their streams end normally, not as
+   * lost connections.
+   */
+  @Test
+  void aServerShutdownEndsPublishesNormally() throws Exception {
+    ClientBytes bytes = new ClientBytes(4).handshake().connect("live").publish(StubGateway.KEY);
+    bytes.avcSequenceHeader(0).avcFrame(0, true, 0, 1000);
+    try (RawClient client = new RawClient(server.localAddress())) {
+      client.send(bytes.bytes());
+      StubGateway.Accepted publish = gateway.nextAccepted();
+
+      server.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+      assertTrue(client.awaitClosed(TIMEOUT) >= 0, "the publisher is disconnected");
+      List<MediaPacket> packets =
+          publish.packets().toCompletableFuture().get(10, TimeUnit.SECONDS); // not failed
+      assertTrue(packets.size() <= 2, packets.toString());
+    }
+    assertTrue(metrics.await("closed:server-shutdown", 1, TIMEOUT), metrics.toString());
+    assertEquals(0, metrics.count("closed:peer-closed"), metrics.toString());
   }
 
   @Test

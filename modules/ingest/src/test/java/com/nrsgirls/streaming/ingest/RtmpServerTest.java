@@ -212,16 +212,34 @@ class RtmpServerTest {
         metrics.await("protocol-error:" + reason, before + 1, CLOSE_TIMEOUT), metrics.toString());
   }
 
+  /** The log says why in words, without Pekko's internal cancellation class. */
   @Test
   void aCancelledSinkClosesThePublisher() throws Exception {
     int before = metrics.count("closed:sink-closed");
     try (Ffmpeg ffmpeg = Ffmpeg.publish(url(StubGateway.CANCELLING_KEY), 20, null)) {
-      StubGateway.Accepted publish = gateway.nextAccepted();
-      List<MediaPacket> packets = publish.packets().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      assertEquals(StubGateway.CANCEL_AFTER, packets.size());
-
-      assertTrue(
-          metrics.await("closed:sink-closed", before + 1, CLOSE_TIMEOUT), metrics.toString());
+      LoggingTestKit.custom(
+              event ->
+                  event
+                      .message()
+                      .endsWith(
+                          "the stream closed its input (stopped or taken over by a new publish),"
+                              + " closing the connection"))
+          .expect(
+              testKit.system(),
+              () -> {
+                try {
+                  StubGateway.Accepted publish = gateway.nextAccepted();
+                  List<MediaPacket> packets =
+                      publish.packets().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                  assertEquals(StubGateway.CANCEL_AFTER, packets.size());
+                  assertTrue(
+                      metrics.await("closed:sink-closed", before + 1, CLOSE_TIMEOUT),
+                      metrics.toString());
+                } catch (Exception e) {
+                  throw new AssertionError(e);
+                }
+                return null;
+              });
       Integer exit = ffmpeg.waitFor(10);
       assertNotNull(exit, "ffmpeg stops long before its 20 seconds");
       assertNotEquals(0, exit);

@@ -1,26 +1,31 @@
 package com.nrsgirls.streaming.ingest.rtmp;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Reassembles RTMP messages from the chunk stream a peer sends (Adobe RTMP spec §5.3).
  *
  * <p>Incremental: {@link #next(ByteBuffer)} takes whatever bytes arrived, split anywhere, and
  * returns one message as soon as it is complete, leaving the rest of the buffer unread. Header
- * bytes are gathered in a small scratch array; payload bytes are copied once, straight from the
- * input into the message's own array, which the caller may keep (a {@code MediaPacket} references
- * it). Nothing else is allocated per chunk.
+ * bytes are gathered in a small scratch array; payload bytes are copied from the input into the
+ * message's own array, which the caller may keep (a {@code MediaPacket} references it). That array
+ * grows as the message's chunks arrive (doubling, up to the declared length), so a header that
+ * declares a long message costs nothing until its bytes come. Apart from that growth nothing is
+ * allocated per chunk.
  *
  * <p>Set Chunk Size (§5.4.1) and Abort (§5.4.2) change how the following bytes are read, so the
  * decoder applies them itself before returning them. Timestamps are summed from deltas in 32 bits,
  * as the wire does, then extended to 64 bits per message stream: a step back by more than 2^31 is a
  * wrap.
  *
- * <p>Limits: message length, the chunk size the peer may set, the number of chunk streams and of
- * message streams, the bytes held by messages in progress and the bytes thrown away by Abort. So
- * what the decoder allocates stays within the bytes received plus four times the message limit.
- * Breaking one, or sending a header the spec does not allow, throws {@link RtmpProtocolException};
- * the decoder is unusable after that.
+ * <p>Limits: message length (which the driver may raise once it trusts the peer, see {@link
+ * #setMaxMessageLength}), the chunk size the peer may set, the number of chunk streams and of
+ * message streams, the declared bytes of messages in progress and the bytes thrown away by Abort.
+ * So what the decoder holds for messages in progress is at most twice the payload bytes received
+ * for them, plus {@value #INITIAL_CAPACITY} bytes per chunk stream. Breaking a limit, or sending a
+ * header the spec does not allow, throws {@link RtmpProtocolException}; the decoder is unusable
+ * after that.
  */
 public final class ChunkDecoder {
   /** §5.4.1: chunk size both directions start with. */
@@ -40,6 +45,9 @@ public final class ChunkDecoder {
 
   private static final byte[] EMPTY = new byte[0];
 
+  /** What a message's array starts with; most control and command messages fit. */
+  static final int INITIAL_CAPACITY = 256;
+
   /** The state §5.3.1.2 says each chunk stream carries over from its previous chunk. */
   private static final class ChunkStream {
     final int id;
@@ -49,7 +57,7 @@ public final class ChunkDecoder {
     int length;
     int typeId;
     int messageStreamId;
-    byte[] payload; // non-null while a message is in progress
+    byte[] payload; // non-null while a message is in progress; grows up to length
     int filled;
 
     ChunkStream(int id) {
@@ -57,9 +65,9 @@ public final class ChunkDecoder {
     }
   }
 
-  private final int maxMessageLength;
+  private int maxMessageLength;
   private final int maxChunkSize;
-  private final long maxBufferedBytes;
+  private long maxBufferedBytes;
 
   private final int[] chunkStreamIds;
   private final ChunkStream[] chunkStreams;
@@ -85,24 +93,32 @@ public final class ChunkDecoder {
    * @param maxChunkStreams how many chunk streams (and message streams) the peer may use
    */
   public ChunkDecoder(int maxMessageLength, int maxChunkSize, int maxChunkStreams) {
-    if (maxMessageLength < 1 || maxMessageLength > 0xFFFFFF) {
-      throw new IllegalArgumentException("maxMessageLength must be 1 to 16777215");
-    }
     if (maxChunkSize < DEFAULT_CHUNK_SIZE) {
       throw new IllegalArgumentException("maxChunkSize must be at least 128");
     }
     if (maxChunkStreams < 1) {
       throw new IllegalArgumentException("maxChunkStreams must be positive");
     }
-    this.maxMessageLength = maxMessageLength;
     this.maxChunkSize = maxChunkSize;
-    // A big message may be in progress while others interleave with it; twice the limit leaves
-    // room for that and still bounds what one connection can make us allocate.
-    this.maxBufferedBytes = 2L * maxMessageLength;
+    setMaxMessageLength(maxMessageLength);
     this.chunkStreamIds = new int[maxChunkStreams];
     this.chunkStreams = new ChunkStream[maxChunkStreams];
     this.messageStreamIds = new int[maxChunkStreams];
     this.messageStreamLastTimestamp = new long[maxChunkStreams];
+  }
+
+  /**
+   * Changes the longest message accepted from now on, e.g. raises it once the peer may publish.
+   * Messages already in progress keep the length they declared.
+   */
+  public void setMaxMessageLength(int maxMessageLength) {
+    if (maxMessageLength < 1 || maxMessageLength > 0xFFFFFF) {
+      throw new IllegalArgumentException("maxMessageLength must be 1 to 16777215");
+    }
+    this.maxMessageLength = maxMessageLength;
+    // A big message may be in progress while others interleave with it; twice the limit leaves
+    // room for that and still bounds the declared bytes one connection can keep open.
+    this.maxBufferedBytes = 2L * maxMessageLength;
   }
 
   /** The chunk size the peer sends with, as last set by its Set Chunk Size. */
@@ -125,6 +141,9 @@ public final class ChunkDecoder {
       ChunkStream cs = current;
       int n = Math.min(chunkRemaining, in.remaining());
       if (n > 0) {
+        if (cs.filled + n > cs.payload.length) {
+          grow(cs, cs.filled + n);
+        }
         in.get(cs.payload, cs.filled, n);
         cs.filled += n;
         chunkRemaining -= n;
@@ -139,6 +158,12 @@ public final class ChunkDecoder {
         return complete(cs);
       }
     }
+  }
+
+  /** Doubles the message's array (at least to {@code needed}, at most to the declared length). */
+  private static void grow(ChunkStream cs, int needed) {
+    int capacity = Math.min(cs.length, Math.max(needed, 2 * cs.payload.length));
+    cs.payload = Arrays.copyOf(cs.payload, capacity);
   }
 
   /** Gathers one chunk header; true when it is complete and applied. */
@@ -249,7 +274,7 @@ public final class ChunkDecoder {
     }
     bufferedBytes += cs.length;
     cs.timestamp = timestamp;
-    cs.payload = cs.length == 0 ? EMPTY : new byte[cs.length];
+    cs.payload = cs.length == 0 ? EMPTY : new byte[Math.min(cs.length, INITIAL_CAPACITY)];
     cs.filled = 0;
   }
 
@@ -275,8 +300,7 @@ public final class ChunkDecoder {
 
   /**
    * §5.4.2: drop the partly received message of a chunk stream. Each dropped message wasted the
-   * array allocated for it; without a budget, a peer could send a long header and an Abort over and
-   * over and make us allocate megabytes per few bytes it sends.
+   * array allocated for it; a budget keeps a peer from sending headers and Aborts over and over.
    */
   private void abort(int csid) throws RtmpProtocolException {
     for (int i = 0; i < chunkStreamCount; i++) {

@@ -28,7 +28,9 @@ import java.util.Random;
  * {@code @setDataFrame onMetaData} and audio/video; at the end {@code FCUnpublish} and {@code
  * deleteStream}. On {@code publish} the session stops and returns {@link Signal#PUBLISH_REQUESTED};
  * it must not be fed again until the driver calls {@link #publishAccepted()} or {@link
- * #publishRejected}, so no media is read before the decision.
+ * #publishRejected}, so no media is read before the decision. Until a publish is accepted, messages
+ * may be only {@link SessionSettings#maxMessageLengthBeforePublish()} long and metadata is ignored:
+ * a client without a valid key can make the server neither hold big buffers nor log.
  *
  * <p>Every deviation throws {@link RtmpProtocolException}; the driver then closes the connection.
  * Refusals the client should hear about (an unknown application, {@code play}) write their error
@@ -44,7 +46,10 @@ public final class RtmpServerSession {
     MEDIA,
     /** The client asked to publish: decide, see {@link #requestedKey()}. */
     PUBLISH_REQUESTED,
-    /** The encoder sent its metadata: {@link #metadata()}. */
+    /**
+     * The publishing encoder sent metadata that differs from what it sent before (or its first):
+     * {@link #metadata()}. Metadata outside a publish is ignored.
+     */
     METADATA,
     /** The client ended its publish normally ({@code FCUnpublish} or {@code deleteStream}). */
     PUBLISH_ENDED
@@ -92,7 +97,9 @@ public final class RtmpServerSession {
     this.handshake = new Handshake(random);
     this.decoder =
         new ChunkDecoder(
-            settings.maxMessageLength(), settings.maxChunkSize(), settings.maxChunkStreams());
+            settings.maxMessageLengthBeforePublish(),
+            settings.maxChunkSize(),
+            settings.maxChunkStreams());
     this.ackWindow = settings.windowAckSize();
   }
 
@@ -144,7 +151,7 @@ public final class RtmpServerSession {
     return requestedKey;
   }
 
-  /** The last metadata the encoder sent; null before any. */
+  /** The last metadata the encoder sent while publishing; null before any. */
   public StreamMetadata metadata() {
     return metadata;
   }
@@ -167,6 +174,7 @@ public final class RtmpServerSession {
     requirePending();
     writeControl(MessageType.USER_CONTROL, UserControl.streamBegin(publishStreamId).write());
     writeStatus("status", "NetStream.Publish.Start", "Publishing started.");
+    decoder.setMaxMessageLength(settings.maxMessageLength());
     state = State.PUBLISHING;
   }
 
@@ -316,6 +324,11 @@ public final class RtmpServerSession {
     if (state == State.AWAITING_CONNECT) {
       throw new RtmpProtocolException("command-before-connect", "data message before connect");
     }
+    if (state != State.PUBLISHING) {
+      // Only a publisher's metadata means anything; before a publish was accepted, parsing and
+      // reporting it would let anyone without a key make us work and log.
+      return null;
+    }
     DataMessage data = DataMessage.parse(message, settings.amfMaxDepth(), settings.amfMaxValues());
     List<Object> values = data.values();
     Object properties = null;
@@ -327,7 +340,7 @@ public final class RtmpServerSession {
       properties = values.get(0);
     }
     StreamMetadata parsed = StreamMetadata.from(properties);
-    if (parsed == null) {
+    if (parsed == null || parsed.equals(metadata)) {
       return null;
     }
     metadata = parsed;

@@ -7,7 +7,9 @@ import com.nrsgirls.streaming.ingest.amf.Amf0Reader;
  *
  * @param application the RTMP application publishers connect to ({@code live} in {@code
  *     rtmp://host/live/KEY})
- * @param maxMessageLength longest message accepted from a peer, bytes
+ * @param maxMessageLength longest message accepted from a peer that publishes, bytes
+ * @param maxMessageLengthBeforePublish longest message accepted before a publish was accepted: a
+ *     peer that has not shown a valid key may not make the server hold big buffers
  * @param maxChunkSize largest chunk size a peer may set
  * @param maxChunkStreams chunk streams (and message streams) a peer may use
  * @param amfMaxDepth how deep AMF0 containers may nest
@@ -20,6 +22,7 @@ import com.nrsgirls.streaming.ingest.amf.Amf0Reader;
 public record SessionSettings(
     String application,
     int maxMessageLength,
+    int maxMessageLengthBeforePublish,
     int maxChunkSize,
     int maxChunkStreams,
     int amfMaxDepth,
@@ -31,6 +34,10 @@ public record SessionSettings(
   public SessionSettings {
     if (maxMessageLength < 1 || maxMessageLength > 0xFFFFFF) {
       throw new IllegalArgumentException("max message length must be 1 byte to 16 MiB - 1");
+    }
+    if (maxMessageLengthBeforePublish < 1 || maxMessageLengthBeforePublish > maxMessageLength) {
+      throw new IllegalArgumentException(
+          "max message length before publish must be 1 byte to the max message length");
     }
     if (maxChunkSize < ChunkDecoder.DEFAULT_CHUNK_SIZE) {
       throw new IllegalArgumentException("max chunk size must be at least 128");
@@ -51,6 +58,7 @@ public record SessionSettings(
     return new SessionSettings(
         "live",
         8 * 1024 * 1024,
+        64 * 1024,
         1024 * 1024,
         64,
         Amf0Reader.DEFAULT_MAX_DEPTH,

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -421,6 +422,70 @@ class ChunkDecoderTest {
     RtmpProtocolException e =
         assertThrows(RtmpProtocolException.class, () -> decodeAll(decoder(), w.toBytes()));
     assertEquals("message-too-long", e.reason());
+  }
+
+  /**
+   * A header may declare a long message; the decoder must not allocate for it before the bytes
+   * come, or a few bytes per connection would pin megabytes.
+   */
+  @Test
+  void aDeclaredLengthCostsNothingUntilItsBytesArrive() throws Exception {
+    byte[] wire = new Wire().type0(6, 0, 0xFFFFFF, 9, 1).bytes(payload(100, 3), 0, 100).toBytes();
+    // the first run loads classes
+    new ChunkDecoder(0xFFFFFF, 1024 * 1024, 16).next(ByteBuffer.wrap(wire));
+    ChunkDecoder decoder = new ChunkDecoder(0xFFFFFF, 1024 * 1024, 16);
+
+    long before = Mutator.allocatedBytes();
+    assertNull(decoder.next(ByteBuffer.wrap(wire)));
+    long allocated = Mutator.allocatedBytes() - before;
+
+    if (before >= 0) {
+      assertTrue(allocated < 16 * 1024, allocated + " bytes allocated for 100 received");
+    }
+  }
+
+  @Test
+  void growsTheArrayOfALongMessageAsItsChunksArrive() throws Exception {
+    for (int chunkSize : new int[] {128, 4096}) {
+      int length = 100_000;
+      byte[] p = payload(length, chunkSize);
+      Wire w = new Wire();
+      if (chunkSize != ChunkDecoder.DEFAULT_CHUNK_SIZE) {
+        w.type0(2, 0, 4, MessageType.SET_CHUNK_SIZE, 0).u32(chunkSize);
+      }
+      w.type0(6, 0, length, 9, 1);
+      for (int pos = 0; pos < length; pos += chunkSize) {
+        if (pos > 0) {
+          w.basic(3, 6);
+        }
+        w.bytes(p, pos, Math.min(length, pos + chunkSize));
+      }
+      List<RtmpMessage> messages = decodeAll(new ChunkDecoder(length, 1 << 20, 16), w.toBytes());
+
+      RtmpMessage m = messages.get(messages.size() - 1);
+      assertArrayEquals(p, m.payload(), "chunk size " + chunkSize);
+    }
+  }
+
+  @Test
+  void raisesTheMessageLimitWhenTold() throws Exception {
+    ChunkDecoder decoder = new ChunkDecoder(1000, 1024 * 1024, 16);
+    byte[] big = new Wire().type0(6, 0, 2000, 9, 1).toBytes();
+    RtmpProtocolException e =
+        assertThrows(RtmpProtocolException.class, () -> decoder.next(ByteBuffer.wrap(big)));
+    assertEquals("message-too-long", e.reason());
+
+    ChunkDecoder raised = new ChunkDecoder(1000, 1024 * 1024, 16);
+    raised.setMaxMessageLength(2000);
+    byte[] p = payload(2000, 4);
+    Wire w = new Wire().type0(6, 0, 2000, 9, 1);
+    for (int pos = 0; pos < 2000; pos += 128) {
+      if (pos > 0) {
+        w.basic(3, 6);
+      }
+      w.bytes(p, pos, Math.min(2000, pos + 128));
+    }
+    assertArrayEquals(p, decodeAll(raised, w.toBytes()).get(0).payload());
   }
 
   @Test

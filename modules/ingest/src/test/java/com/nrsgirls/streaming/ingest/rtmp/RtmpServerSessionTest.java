@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -208,6 +209,54 @@ class RtmpServerSessionTest {
     StreamMetadata m = session.metadata();
     assertEquals(new StreamMetadata(1280, 720, 30, 2500, 160, m.encoder()), m);
     assertEquals("obs-output module (libobs version 30.0.0)?", m.encoder());
+  }
+
+  private byte[] metadata(String encoder) {
+    Map<String, Object> meta = new LinkedHashMap<>();
+    meta.put("width", 1920.0);
+    meta.put("encoder", encoder);
+    return new DataMessage("@setDataFrame", List.of("onMetaData", new AmfEcmaArray(meta))).encode();
+  }
+
+  /** Anyone can send metadata; only a publisher's is read, and each change is reported once. */
+  @Test
+  void reportsMetadataOnlyWhilePublishingAndWhenItChanges() throws Exception {
+    client.handshake().connect("live");
+    for (int i = 0; i < 5; i++) {
+      client.message(4, MessageType.DATA_AMF0, 0, 0, metadata("before publish"));
+    }
+    assertEquals(List.of(), feedAll(client.take()));
+    assertNull(session.metadata());
+
+    assertEquals(Signal.PUBLISH_REQUESTED, feedAll(client.publish(KEY).take()).get(0));
+    session.publishAccepted();
+    for (String encoder : new String[] {"a", "a", "a", "b", "b"}) {
+      client.message(4, MessageType.DATA_AMF0, 1, 0, metadata(encoder));
+    }
+    assertEquals(List.of(Signal.METADATA, Signal.METADATA), feedAll(client.take()));
+    assertEquals("b", session.metadata().encoder());
+  }
+
+  /** Before a publish was accepted only short messages are taken; after it, frames of any size. */
+  @Test
+  void limitsMessagesUntilAPublishIsAccepted() throws Exception {
+    int beforePublish = SessionSettings.defaults().maxMessageLengthBeforePublish();
+    assertReason(
+        "message-too-long",
+        client
+            .handshake()
+            .connect("live")
+            .message(3, MessageType.COMMAND_AMF0, 0, 0, new byte[beforePublish + 1])
+            .take());
+
+    setUp();
+    connectAndPublish();
+    client.avcSequenceHeader(0).avcFrame(33, true, 0, beforePublish * 4);
+    ByteBuffer in = ByteBuffer.wrap(client.take());
+    assertEquals(Signal.MEDIA, feed(in));
+    assertTrue(session.takeMedia().isConfig());
+    assertEquals(Signal.MEDIA, feed(in));
+    assertEquals(4 + beforePublish * 4, session.takeMedia().length());
   }
 
   @Test

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.japi.Pair;
@@ -65,7 +66,8 @@ public final class MediaGraph implements SessionGraph {
       List<Branch> branches,
       GraphSettings settings,
       Materializer materializer,
-      Clock clock) {
+      Clock clock,
+      BooleanSupplier nodeStopping) {
     String logContext = "stream=" + streamId + " session=" + sessionId;
     AtomicReference<String> stopReason = new AtomicReference<>();
     AtomicReference<BranchFanOut.Control> fanOutRef = new AtomicReference<>();
@@ -103,7 +105,7 @@ public final class MediaGraph implements SessionGraph {
         .completion()
         .whenComplete(
             (ok, err) -> {
-              String reason = graph.endReason(ingestEnd.getNow(null));
+              String reason = graph.endReason(ingestEnd.getNow(null), nodeStopping);
               log.info("{} media graph closed: {}", logContext, reason);
               entity.tell(new LiveStreamProtocol.SessionEnded(sessionId, reason));
               graph.completion.complete(Done.getInstance());
@@ -111,10 +113,13 @@ public final class MediaGraph implements SessionGraph {
     return graph;
   }
 
-  private String endReason(Throwable ingestFailure) {
+  private String endReason(Throwable ingestFailure, BooleanSupplier nodeStopping) {
     String stopped = stopReason.get();
     if (stopped != null) {
       return stopped;
+    }
+    if (nodeStopping.getAsBoolean()) {
+      return NODE_SHUT_DOWN; // ingest closed its publishers on the way down
     }
     // The failure's message names StreamRef actors; the journal and the API get the gist.
     return ingestFailure == null ? "publisher disconnected" : "publisher connection lost";

@@ -7,6 +7,9 @@ import org.apache.pekko.stream.SinkRef;
 
 /** The running media graph of one publish session, as the {@code LiveStream} entity holds it. */
 public interface SessionGraph {
+  /** The end reason of sessions that ended because their node was shutting down. */
+  String NODE_SHUT_DOWN = "node shut down";
+
   String sessionId();
 
   /** Where ingest streams the session's packets. */

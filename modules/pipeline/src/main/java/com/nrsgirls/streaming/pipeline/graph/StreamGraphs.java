@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -37,6 +38,7 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final List<BranchFactory> extraBranches;
   private final Materializer materializer;
   private final Executor blocking;
+  private final AtomicBoolean stopping = new AtomicBoolean();
 
   public StreamGraphs(
       ActorSystem<?> system,
@@ -77,7 +79,15 @@ public final class StreamGraphs implements MediaGraphFactory {
       branches.add(extra.apply(streamId, sessionId));
     }
     return MediaGraph.start(
-        streamId, sessionId, entity, branches, graphSettings, materializer, clock);
+        streamId, sessionId, entity, branches, graphSettings, materializer, clock, stopping::get);
+  }
+
+  /**
+   * The node is shutting down: sessions that end from now on end with {@link
+   * SessionGraph#NODE_SHUT_DOWN}, not as if their publishers had left.
+   */
+  public void nodeStopping() {
+    stopping.set(true);
   }
 
   @Override

@@ -433,7 +433,9 @@ public final class LiveStream
       context
           .getLog()
           .info("stream={} session={} ended: {}", streamId, cmd.sessionId(), cmd.reason());
-      if (STOPPED_BY_OPERATOR.equals(cmd.reason()) || KEY_REVOKED.equals(cmd.reason())) {
+      if (STOPPED_BY_OPERATOR.equals(cmd.reason())
+          || KEY_REVOKED.equals(cmd.reason())
+          || SessionGraph.NODE_SHUT_DOWN.equals(cmd.reason())) {
         endOutputs(cmd.reason());
       } else {
         timers.startSingleTimer(
@@ -494,8 +496,14 @@ public final class LiveStream
   }
 
   private void onRecoveryCompleted(LiveStreamState state) {
-    if (state instanceof Channel channel && channel.live() && running == null) {
-      context.getSelf().tell(new CloseOrphanedSession(channel.current().sessionId()));
+    if (state instanceof Channel channel && running == null) {
+      if (channel.live()) {
+        context.getSelf().tell(new CloseOrphanedSession(channel.current().sessionId()));
+      } else if (channel.last() != null
+          && SessionGraph.NODE_SHUT_DOWN.equals(channel.last().endReason())) {
+        // The node may have gone before it ended the outputs; ending them twice is harmless.
+        context.getSelf().tell(new EndOutputsIfIdle(channel.last().sessionId()));
+      }
     }
   }
 

@@ -76,7 +76,8 @@ class MediaGraphTest {
             List.of(collecting("hls-source", hls), stalled("stalled")),
             SETTINGS,
             mat,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            () -> false);
 
     // About four times real time: a burst, but not an impossible one.
     CompletionStage<Done> ingest =
@@ -130,7 +131,8 @@ class MediaGraphTest {
                 stalled("stalled")),
             SETTINGS,
             mat,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            () -> false);
     Source.from(packets).throttle(300, Duration.ofSeconds(1)).runWith(graph.sink().getSink(), mat);
     graph.completion().toCompletableFuture().get(30, TimeUnit.SECONDS);
 
@@ -163,7 +165,8 @@ class MediaGraphTest {
             List.of(collecting("hls-source", new ArrayList<>())),
             SETTINGS,
             mat,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            () -> false);
     // Real time pacing is not needed: health counts what arrived in each interval.
     Source.from(packets).runWith(graph.sink().getSink(), mat);
 
@@ -226,7 +229,14 @@ class MediaGraphTest {
     TestProbe<LiveStreamProtocol.Command> entity = testKit.createTestProbe();
     MediaGraph graph =
         MediaGraph.start(
-            "flakytest01", "s1", entity.getRef(), List.of(flaky), SETTINGS, mat, Clock.systemUTC());
+            "flakytest01",
+            "s1",
+            entity.getRef(),
+            List.of(flaky),
+            SETTINGS,
+            mat,
+            Clock.systemUTC(),
+            () -> false);
     // Paced so the session is still running when the branch comes back.
     Source.from(packets).throttle(100, Duration.ofMillis(100)).runWith(graph.sink().getSink(), mat);
     graph.completion().toCompletableFuture().get(30, TimeUnit.SECONDS);
