@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
@@ -168,6 +169,14 @@ public final class NrsNode {
         CoordinatedShutdown.PhaseServiceUnbind(),
         "http-unbind",
         () -> http.unbind().exceptionally(e -> Done.getInstance()));
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "sessions-settle",
+        () ->
+            graphs
+                .sessionsSettled()
+                .toCompletableFuture()
+                .completeOnTimeout(Done.getInstance(), 4, TimeUnit.SECONDS));
     shutdown.addTask(
         CoordinatedShutdown.PhaseServiceStop(),
         "http-terminate",

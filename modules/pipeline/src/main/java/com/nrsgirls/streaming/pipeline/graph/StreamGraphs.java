@@ -9,10 +9,13 @@ import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
@@ -20,6 +23,8 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.stream.Materializer;
 
 /**
@@ -39,6 +44,12 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final Materializer materializer;
   private final Executor blocking;
   private final AtomicBoolean stopping = new AtomicBoolean();
+  private final Set<Running> running = ConcurrentHashMap.newKeySet();
+
+  private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(4);
+  private final Scheduler scheduler;
+
+  private record Running(CompletableFuture<Done> settled) {}
 
   public StreamGraphs(
       ActorSystem<?> system,
@@ -55,6 +66,7 @@ public final class StreamGraphs implements MediaGraphFactory {
     this.segmentListener = segmentListener;
     this.extraBranches = List.copyOf(extraBranches);
     this.materializer = Materializer.matFromSystem(system);
+    this.scheduler = system.scheduler();
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
 
@@ -78,8 +90,49 @@ public final class StreamGraphs implements MediaGraphFactory {
     for (BranchFactory extra : extraBranches) {
       branches.add(extra.apply(streamId, sessionId));
     }
-    return MediaGraph.start(
-        streamId, sessionId, entity, branches, graphSettings, materializer, clock, stopping::get);
+    MediaGraph graph =
+        MediaGraph.start(
+            streamId,
+            sessionId,
+            entity,
+            branches,
+            graphSettings,
+            materializer,
+            clock,
+            stopping::get);
+    Running handle = new Running(new CompletableFuture<>());
+    running.add(handle);
+    graph
+        .completion()
+        .whenComplete(
+            (done, error) -> {
+              if (!stopping.get()) {
+                running.remove(handle);
+                handle.settled().complete(Done.getInstance());
+                return;
+              }
+              // The entity handles the graph's end before anything asked of it later, so a state
+              // query sent now answers only once the end is in the journal.
+              AskPattern.<LiveStreamProtocol.Command, LiveStreamProtocol.OperatorReply>ask(
+                      entity, LiveStreamProtocol.GetState::new, SETTLE_TIMEOUT, scheduler)
+                  .whenComplete(
+                      (state, askError) -> {
+                        running.remove(handle);
+                        handle.settled().complete(Done.getInstance());
+                      });
+            });
+    return graph;
+  }
+
+  /**
+   * Completes once every session has closed and, for those that closed because the node is
+   * stopping, their entities have recorded the end. The node's shutdown waits on this so that a
+   * clean stop never leaves a session open in the journal.
+   */
+  public CompletionStage<Done> sessionsSettled() {
+    return CompletableFuture.allOf(
+            running.stream().map(Running::settled).toArray(CompletableFuture[]::new))
+        .thenApply(v -> Done.getInstance());
   }
 
   /**
