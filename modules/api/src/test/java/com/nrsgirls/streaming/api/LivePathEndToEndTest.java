@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
+import com.nrsgirls.streaming.testkit.Ffprobe;
+import com.nrsgirls.streaming.testkit.Processes;
+import com.nrsgirls.streaming.testkit.TestClips;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,38 +15,28 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The live path end to end on a real node: the ffmpeg CLI publishes over RTMP with {@code -c copy},
  * the operator API creates and watches the stream, and ffprobe/ffmpeg validate the HLS the node
  * serves over HTTP.
  */
+@ExtendWith(TestNode.PerClass.class)
 class LivePathEndToEndTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir static Path work;
-  private static TestNode node;
   private static Path clip;
 
   @BeforeAll
-  static void startNode() throws Exception {
-    clip = Ffmpeg.clip(work, 8, 1280, 720);
-    node = TestNode.start(work.resolve("data"));
-  }
-
-  @AfterAll
-  static void stopNode() throws Exception {
-    if (node != null) {
-      node.close();
-    }
+  static void makeClip() {
+    clip = TestClips.flv(8, 1280, 720);
   }
 
   @Test
-  void ffmpegPublishesAndTheHlsOutputPlaysBack() throws Exception {
+  void ffmpegPublishesAndTheHlsOutputPlaysBack(TestNode node) throws Exception {
     JsonNode created = node.createStream("Friday set");
     String streamId = created.get("streamId").asText();
     String key = created.get("streamKey").asText();
@@ -51,7 +45,7 @@ class LivePathEndToEndTest {
         node.httpUrl("/live/" + streamId + "/index.m3u8"), created.get("playbackUrl").asText());
     assertTrue(created.get("ingestUrl").asText().endsWith("/live"));
 
-    Process publisher = Ffmpeg.publish(clip, node.rtmpUrl(key), 1);
+    Process publisher = Publisher.start(clip, node.rtmpUrl(key), 1);
     try {
       JsonNode live =
           node.awaitState(
@@ -71,10 +65,10 @@ class LivePathEndToEndTest {
               s -> !s.get("health").isNull() && s.get("health").get("fps").asDouble() > 20);
       assertTrue(healthy.get("health").get("bitrateKbps").asLong() > 0);
 
-      Ffmpeg.Result result = Ffmpeg.await(publisher, 30);
+      Processes.Result result = Publisher.await(publisher, 30);
       assertEquals(0, result.exitCode(), "publisher failed: " + result.stderr());
     } finally {
-      Ffmpeg.kill(publisher);
+      Publisher.kill(publisher);
     }
     JsonNode ended =
         node.awaitState(
@@ -86,18 +80,13 @@ class LivePathEndToEndTest {
 
     String master = node.httpUrl("/live/" + streamId + "/index.m3u8");
     // ffprobe through the node's HTTP server, the way a player reads it.
-    Ffmpeg.Result probe =
-        Ffmpeg.run(
-            List.of(
-                "ffprobe",
-                "-v",
-                "error",
-                "-show_entries",
-                "stream=codec_name,width,height:format=duration",
-                "-of",
-                "json",
-                master),
-            60);
+    Processes.Result probe =
+        Ffprobe.run(
+            master,
+            "-show_entries",
+            "stream=codec_name,width,height:format=duration",
+            "-of",
+            "json");
     assertEquals(0, probe.exitCode(), probe.stderr());
     JsonNode probed = JSON.readTree(probe.stdout());
     List<String> codecs = new ArrayList<>();
@@ -115,8 +104,7 @@ class LivePathEndToEndTest {
     double duration = probed.get("format").get("duration").asDouble();
     assertEquals(8.0, duration, 1.0, "duration of the HLS output");
 
-    Ffmpeg.Result decode =
-        Ffmpeg.run(List.of("ffmpeg", "-v", "error", "-i", master, "-f", "null", "-"), 120);
+    Processes.Result decode = Ffmpeg.decode(master);
     assertEquals(0, decode.exitCode());
     assertEquals("", decode.stderr().strip(), "decoding the HLS output printed errors");
 
@@ -124,10 +112,10 @@ class LivePathEndToEndTest {
   }
 
   @Test
-  void playlistsAndSegmentsAreServedWithTheRightHeaders() throws Exception {
+  void playlistsAndSegmentsAreServedWithTheRightHeaders(TestNode node) throws Exception {
     JsonNode created = node.createStream("headers");
     String streamId = created.get("streamId").asText();
-    Process publisher = Ffmpeg.publish(clip, node.rtmpUrl(created.get("streamKey").asText()), 1);
+    Process publisher = Publisher.start(clip, node.rtmpUrl(created.get("streamKey").asText()), 1);
     try {
       // the master playlist appears once the first segment is done
       node.awaitFile(
@@ -162,12 +150,12 @@ class LivePathEndToEndTest {
       assertEquals(404, node.get("/live/" + streamId + "/source/.hidden.ts", false).statusCode());
       assertEquals(404, node.get("/live/nosuchstream1/index.m3u8", false).statusCode());
     } finally {
-      Ffmpeg.kill(publisher);
+      Publisher.kill(publisher);
     }
   }
 
   @Test
-  void operatorApiNeedsTheTokenAndAnswersErrorsAsJson() throws Exception {
+  void operatorApiNeedsTheTokenAndAnswersErrorsAsJson(TestNode node) throws Exception {
     HttpResponse<String> anonymous = node.get("/api/v1/streams", false);
     assertEquals(401, anonymous.statusCode());
     assertEquals("unauthorized", node.json(anonymous).get("error").asText());
@@ -208,18 +196,8 @@ class LivePathEndToEndTest {
 
   /** Reads every packet of the playlist with ffprobe: DTS must rise within each stream. */
   static void assertMonotonicTimestamps(String playlistUrl) throws Exception {
-    Ffmpeg.Result packets =
-        Ffmpeg.run(
-            List.of(
-                "ffprobe",
-                "-v",
-                "error",
-                "-show_entries",
-                "packet=stream_index,dts_time",
-                "-of",
-                "csv=p=0",
-                playlistUrl),
-            60);
+    Processes.Result packets =
+        Ffprobe.run(playlistUrl, "-show_entries", "packet=stream_index,dts_time", "-of", "csv=p=0");
     assertEquals(0, packets.exitCode(), packets.stderr());
     Map<String, Double> last = new HashMap<>();
     int count = 0;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nrsgirls.streaming.testkit.TestClips;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -43,7 +44,7 @@ class NodeProcessEndToEndTest {
             "NRS_HTTP_PORT", String.valueOf(freePort()),
             "NRS_RTMP_PORT", String.valueOf(freePort()),
             "NRS_CLUSTER_PORT", String.valueOf(freePort()));
-    Path clip = Ffmpeg.clip(work, 8, 640, 360);
+    Path clip = TestClips.flv(8, 640, 360);
 
     Process node = startNode(env, work.resolve("node1.log"));
     String token;
@@ -72,14 +73,14 @@ class NodeProcessEndToEndTest {
           "rtmp://127.0.0.1:" + env.get("NRS_RTMP_PORT") + "/live",
           created.get("ingestUrl").asText());
       publisher =
-          Ffmpeg.publish(clip, "rtmp://127.0.0.1:" + env.get("NRS_RTMP_PORT") + "/live/" + key, 4);
+          Publisher.start(clip, "rtmp://127.0.0.1:" + env.get("NRS_RTMP_PORT") + "/live/" + key, 4);
       Path playlist = data.resolve("hls").resolve(streamId).resolve("source/index.m3u8");
       awaitFile(playlist, t -> t.contains(".ts"));
       assertFalse(log.contains(key.substring(key.lastIndexOf('_') + 1)), "no key in the log");
     } finally {
       node.destroyForcibly(); // SIGKILL: no shutdown hooks, no chance to end the session
       node.waitFor(30, TimeUnit.SECONDS);
-      Ffmpeg.kill(publisher);
+      Publisher.kill(publisher);
     }
 
     Process again = startNode(env, work.resolve("node2.log"));

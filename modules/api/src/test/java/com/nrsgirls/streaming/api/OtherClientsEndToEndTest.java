@@ -3,12 +3,13 @@ package com.nrsgirls.streaming.api;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
+import com.nrsgirls.streaming.testkit.Ffprobe;
+import com.nrsgirls.streaming.testkit.Processes;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -18,37 +19,28 @@ import org.junit.jupiter.params.provider.ValueSource;
  * implementation. Each publishes a live test pattern with AAC audio; the node's HLS output must
  * decode cleanly.
  */
+@ExtendWith(TestNode.PerClass.class)
 class OtherClientsEndToEndTest {
-  @TempDir static Path work;
-  private static TestNode node;
-
   @BeforeAll
-  static void startNode() throws Exception {
-    Ffmpeg.Result gst = Ffmpeg.run(List.of("gst-inspect-1.0", "rtmpsink"), 30);
+  static void needsGstreamer() throws Exception {
+    Processes.Result gst =
+        Processes.run(List.of("gst-inspect-1.0", "rtmpsink"), Duration.ofSeconds(30));
     assertEquals(
         0,
         gst.exitCode(),
         "GStreamer with rtmpsink is needed (apt-get install gstreamer1.0-tools"
             + " gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-plugins-good;"
             + " .ci/run installs them)");
-    node = TestNode.start(work.resolve("data"));
-  }
-
-  @AfterAll
-  static void stopNode() throws Exception {
-    if (node != null) {
-      node.close();
-    }
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"rtmpsink", "rtmp2sink"})
-  void gstreamerPublishesAndTheOutputDecodes(String sink) throws Exception {
+  void gstreamerPublishesAndTheOutputDecodes(String sink, TestNode node) throws Exception {
     JsonNode created = node.createStream(sink);
     String streamId = created.get("streamId").asText();
     String url = node.rtmpUrl(created.get("streamKey").asText());
-    Ffmpeg.Result published =
-        Ffmpeg.run(
+    Processes.Result published =
+        Processes.run(
             List.of(
                 "gst-launch-1.0",
                 "-e",
@@ -85,7 +77,7 @@ class OtherClientsEndToEndTest {
                 "aacparse",
                 "!",
                 "mux."),
-            60);
+            Duration.ofSeconds(60));
     assertEquals(0, published.exitCode(), published.stdout() + published.stderr());
 
     node.awaitState(streamId, Duration.ofSeconds(15), s -> s.get("status").asText().equals("idle"));
@@ -95,22 +87,11 @@ class OtherClientsEndToEndTest {
     assertEquals("publisher disconnected", last.get("endReason").asText());
 
     String playlist = node.httpUrl("/live/" + streamId + "/index.m3u8");
-    Ffmpeg.Result decode =
-        Ffmpeg.run(List.of("ffmpeg", "-v", "error", "-i", playlist, "-f", "null", "-"), 60);
+    Processes.Result decode = Ffmpeg.decode(playlist);
     assertEquals(0, decode.exitCode());
     assertEquals("", decode.stderr().strip(), sink + " output printed decode errors");
-    Ffmpeg.Result probe =
-        Ffmpeg.run(
-            List.of(
-                "ffprobe",
-                "-v",
-                "error",
-                "-show_entries",
-                "stream=codec_name,width,height",
-                "-of",
-                "csv=p=0",
-                playlist),
-            60);
+    Processes.Result probe =
+        Ffprobe.run(playlist, "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0");
     assertTrue(probe.stdout().contains("h264,640,360"), probe.stdout());
     assertTrue(probe.stdout().contains("aac"), probe.stdout());
   }

@@ -3,6 +3,9 @@ package com.nrsgirls.streaming.api;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
+import com.nrsgirls.streaming.testkit.Processes;
+import com.nrsgirls.streaming.testkit.TestClips;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,9 +26,9 @@ class PublishLifecycleEndToEndTest {
   private static Path longClip;
 
   @BeforeAll
-  static void makeClips() throws Exception {
-    shortClip = Ffmpeg.clip(work, 3, 640, 360);
-    longClip = Ffmpeg.clip(work, 8, 640, 360);
+  static void makeClips() {
+    shortClip = TestClips.flv(3, 640, 360);
+    longClip = TestClips.flv(8, 640, 360);
   }
 
   @Test
@@ -79,7 +82,7 @@ class PublishLifecycleEndToEndTest {
       String streamId = created.get("streamId").asText();
       String key = created.get("streamKey").asText();
 
-      Process first = Ffmpeg.publish(longClip, node.rtmpUrl(key), 4);
+      Process first = Publisher.start(longClip, node.rtmpUrl(key), 4);
       Process second = null;
       try {
         // Two segments listed: the first session is well under way.
@@ -89,8 +92,8 @@ class PublishLifecycleEndToEndTest {
             t -> t.lines().filter(l -> l.endsWith(".ts")).count() >= 2);
         String firstSession = node.state(streamId).get("session").get("sessionId").asText();
 
-        second = Ffmpeg.publish(longClip, node.rtmpUrl(key), 1);
-        Ffmpeg.Result dropped = Ffmpeg.await(first, 20);
+        second = Publisher.start(longClip, node.rtmpUrl(key), 1);
+        Processes.Result dropped = Publisher.await(first, 20);
         assertNotEquals(0, dropped.exitCode(), "the first publisher was disconnected");
         JsonNode taken =
             node.awaitState(
@@ -103,11 +106,11 @@ class PublishLifecycleEndToEndTest {
         assertEquals(
             "taken over by a new publish", taken.get("lastSession").get("endReason").asText());
 
-        Ffmpeg.Result finished = Ffmpeg.await(second, 30);
+        Processes.Result finished = Publisher.await(second, 30);
         assertEquals(0, finished.exitCode(), finished.stderr());
       } finally {
-        Ffmpeg.kill(first);
-        Ffmpeg.kill(second);
+        Publisher.kill(first);
+        Publisher.kill(second);
       }
       String playlist =
           node.awaitFile(
@@ -117,8 +120,7 @@ class PublishLifecycleEndToEndTest {
       assertEquals(1, countLines(playlist, "#EXT-X-DISCONTINUITY"), playlist);
 
       String url = node.httpUrl("/live/" + streamId + "/source/index.m3u8");
-      Ffmpeg.Result decode =
-          Ffmpeg.run(List.of("ffmpeg", "-v", "error", "-i", url, "-f", "null", "-"), 120);
+      Processes.Result decode = Ffmpeg.decode(url);
       assertEquals(0, decode.exitCode());
       assertEquals("", decode.stderr().strip(), "decoding across the reconnect printed errors");
       LivePathEndToEndTest.assertMonotonicTimestamps(url);
@@ -144,13 +146,13 @@ class PublishLifecycleEndToEndTest {
       key = created.get("streamKey").asText();
       assertPublishes(node, key, streamId);
       // A second session is cut off by the node going down.
-      Process live = Ffmpeg.publish(longClip, node.rtmpUrl(key), 4);
+      Process live = Publisher.start(longClip, node.rtmpUrl(key), 4);
       try {
         node.awaitState(
             streamId, Duration.ofSeconds(10), s -> s.get("status").asText().equals("live"));
       } finally {
         node.close();
-        Ffmpeg.kill(live);
+        Publisher.kill(live);
       }
     }
 
@@ -174,22 +176,22 @@ class PublishLifecycleEndToEndTest {
   }
 
   private void assertRefused(TestNode node, String key) throws Exception {
-    Process p = Ffmpeg.publish(shortClip, node.rtmpUrl(key), 1);
+    Process p = Publisher.start(shortClip, node.rtmpUrl(key), 1);
     try {
-      Ffmpeg.Result r = Ffmpeg.await(p, 20);
+      Processes.Result r = Publisher.await(p, 20);
       assertNotEquals(0, r.exitCode(), "publishing with a refused key must fail");
     } finally {
-      Ffmpeg.kill(p);
+      Publisher.kill(p);
     }
   }
 
   private void assertPublishes(TestNode node, String key, String streamId) throws Exception {
-    Process p = Ffmpeg.publish(shortClip, node.rtmpUrl(key), 1);
+    Process p = Publisher.start(shortClip, node.rtmpUrl(key), 1);
     try {
-      Ffmpeg.Result r = Ffmpeg.await(p, 20);
+      Processes.Result r = Publisher.await(p, 20);
       assertEquals(0, r.exitCode(), r.stderr());
     } finally {
-      Ffmpeg.kill(p);
+      Publisher.kill(p);
     }
     node.awaitState(streamId, Duration.ofSeconds(10), s -> s.get("status").asText().equals("idle"));
   }

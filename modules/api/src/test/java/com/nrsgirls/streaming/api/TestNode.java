@@ -8,13 +8,22 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
 
 /**
  * A real node in the test JVM (ephemeral ports, its own data directory) and an HTTP client that
- * talks to its API the way an operator script would.
+ * talks to its API the way an operator script would. A test starts its own, or a class shares one
+ * through {@link PerClass}.
  */
 final class TestNode implements AutoCloseable {
   static final String TOKEN = "test-operator-token";
@@ -154,5 +163,44 @@ final class TestNode implements AutoCloseable {
   @Override
   public void close() throws Exception {
     node.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /**
+   * One node for all the tests of a class ({@code @ExtendWith(TestNode.PerClass.class)}), handed to
+   * every test method that takes a {@code TestNode} parameter: started before the first test,
+   * stopped after the last, its data in a temporary directory deleted then.
+   */
+  static final class PerClass implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
+    private static final ExtensionContext.Namespace NAMESPACE =
+        ExtensionContext.Namespace.create(PerClass.class);
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+      Path dataDir = Files.createTempDirectory("nrs-node");
+      context.getStore(NAMESPACE).put(TestNode.class, TestNode.start(dataDir));
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+      TestNode node = context.getStore(NAMESPACE).remove(TestNode.class, TestNode.class);
+      if (node != null) {
+        node.close();
+        try (Stream<Path> files = Files.walk(node.dataDir)) {
+          for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+            Files.delete(f);
+          }
+        }
+      }
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+      return parameter.getParameter().getType() == TestNode.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+      return context.getStore(NAMESPACE).get(TestNode.class, TestNode.class);
+    }
   }
 }

@@ -1,5 +1,8 @@
 package com.nrsgirls.streaming.ingest;
 
+import static com.nrsgirls.streaming.testkit.Ffmpeg.h264WithBFrames;
+import static com.nrsgirls.streaming.testkit.Ffmpeg.testSignal;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,46 +21,18 @@ final class Ffmpeg implements AutoCloseable {
   }
 
   /**
-   * Encodes {@code seconds} of test pattern and 440 Hz tone in real time (H.264 with B-frames, AAC)
-   * and publishes it as FLV to {@code rtmpUrl}, and also writes the same packets to {@code copy} if
-   * it is not null.
+   * Encodes {@code seconds} of the testkit's test signal in real time (its H.264 with B-frames,
+   * AAC) and publishes it as FLV to {@code rtmpUrl}, and also writes the same packets to {@code
+   * copy} if it is not null.
    */
   static Ffmpeg publish(String rtmpUrl, double seconds, Path copy) throws IOException {
     List<String> command =
         new ArrayList<>(
-            List.of(
-                "ffmpeg",
-                "-hide_banner",
-                "-nostdin",
-                "-loglevel",
-                "warning",
-                "-re",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=640x360:rate=30",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=440:sample_rate=48000",
-                "-map",
-                "0:v",
-                "-map",
-                "1:a",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "veryfast",
-                "-threads",
-                "2",
-                "-bf",
-                "2",
-                "-g",
-                "60",
-                "-c:a",
-                "aac",
-                "-t",
-                Double.toString(seconds)));
+            List.of("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re"));
+    command.addAll(testSignal(640, 360));
+    command.addAll(List.of("-map", "0:v", "-map", "1:a"));
+    command.addAll(h264WithBFrames());
+    command.addAll(List.of("-threads", "2", "-c:a", "aac", "-t", Double.toString(seconds)));
     if (copy == null) {
       command.addAll(List.of("-f", "flv", rtmpUrl));
     } else {

@@ -5,6 +5,7 @@ import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.PublishAccepted;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.PublishReply;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.PublishSession;
 import com.nrsgirls.streaming.core.stream.StreamKey;
+import com.nrsgirls.streaming.testkit.TestClips;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
@@ -368,50 +369,7 @@ class IngestCpuBench {
   private static Path clip(Path clip) throws Exception {
     if (!Files.exists(clip)) {
       Files.createDirectories(clip.toAbsolutePath().getParent());
-      Process p =
-          new ProcessBuilder(
-                  "ffmpeg",
-                  "-v",
-                  "error",
-                  "-y",
-                  "-f",
-                  "lavfi",
-                  "-i",
-                  "testsrc2=size=1920x1080:rate=30",
-                  "-f",
-                  "lavfi",
-                  "-i",
-                  "sine=frequency=440:sample_rate=48000",
-                  "-t",
-                  "60",
-                  "-c:v",
-                  "libx264",
-                  "-preset",
-                  "veryfast",
-                  "-b:v",
-                  "4500k",
-                  "-minrate",
-                  "4500k",
-                  "-maxrate",
-                  "4500k",
-                  "-bufsize",
-                  "9000k",
-                  "-g",
-                  "60",
-                  "-bf",
-                  "2",
-                  "-c:a",
-                  "aac",
-                  "-b:a",
-                  "160k",
-                  "-f",
-                  "flv",
-                  clip.toString())
-              .inheritIO()
-              .start();
-      if (p.waitFor() != 0) {
-        throw new IllegalStateException("ffmpeg could not make " + clip);
-      }
+      TestClips.write(clip, TestClips.Encoding.CBR_4500K, 60, 1920, 1080);
     }
     return clip;
   }

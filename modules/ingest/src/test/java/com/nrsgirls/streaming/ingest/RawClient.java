@@ -2,6 +2,7 @@ package com.nrsgirls.streaming.ingest;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -19,6 +20,24 @@ final class RawClient implements AutoCloseable {
     socket.getOutputStream().write(bytes);
     socket.getOutputStream().flush();
     return this;
+  }
+
+  /**
+   * Sends {@code bytes} from a new thread, for input the server may hold back by not reading; join
+   * the thread to see whether it got through.
+   */
+  Thread sendInBackground(byte[] bytes) {
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                send(bytes);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+            });
+    writer.start();
+    return writer;
   }
 
   /**

@@ -8,8 +8,6 @@ import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.ingest.rtmp.ClientBytes;
 import com.nrsgirls.streaming.ingest.rtmp.CommandMessage;
 import com.typesafe.config.ConfigFactory;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -35,51 +33,40 @@ class RtmpConnectionDeadlinesTest {
                   "pekko.scheduler.implementation = "
                       + "\"com.nrsgirls.streaming.ingest.CountingScheduler\"")
               .withFallback(ConfigFactory.load()));
-  private static RecordingMetrics metrics;
-  private static StubGateway gateway;
-  private static RtmpServer server;
+  private static TestServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    IngestSettings settings =
-        IngestSettings.create(
-            ConfigFactory.parseString(
-                    """
-                    nrs.streaming.ingest {
-                      port = 0
-                      idle-timeout = 2s
-                      publish-deadline = 1s
-                      # every read at once: the timer work per read shows, none is hidden by pacing
-                      read-interval = 0ms
-                      max-connections-per-ip = 100
-                    }
-                    """)
-                .withFallback(ConfigFactory.load())
-                .resolve());
-    metrics = new RecordingMetrics();
-    gateway = new StubGateway(testKit.system());
     server =
-        RtmpServer.start(testKit.system(), settings, gateway, metrics, "n1")
-            .toCompletableFuture()
-            .get(10, TimeUnit.SECONDS);
+        TestServer.start(
+            testKit.system(),
+            """
+            idle-timeout = 2s
+            publish-deadline = 1s
+            # every read at once: the timer work per read shows, none is hidden by pacing
+            read-interval = 0ms
+            max-connections-per-ip = 100
+            """);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    server.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    server.stop();
     testKit.shutdownTestKit();
   }
 
   /** A client that connects but never publishes holds a connection slot for nothing. */
   @Test
   void closesAConnectionThatDoesNotPublishInTime() throws Exception {
-    int before = metrics.count("protocol-error:no-publish");
+    int before = server.metrics.count("protocol-error:no-publish");
     try (RawClient client = new RawClient(server.localAddress())) {
       client.send(new ClientBytes(1).handshake().connect("live").bytes());
       assertTrue(client.awaitClosed(TIMEOUT) >= 0, "closed before the idle timeout");
     }
-    assertTrue(metrics.await("protocol-error:no-publish", before + 1, TIMEOUT), metrics.toString());
-    assertTrue(metrics.await("closed:no-publish", 1, TIMEOUT), metrics.toString());
+    assertTrue(
+        server.metrics.await("protocol-error:no-publish", before + 1, TIMEOUT),
+        server.metrics.toString());
+    assertTrue(server.metrics.await("closed:no-publish", 1, TIMEOUT), server.metrics.toString());
   }
 
   /**
@@ -95,15 +82,15 @@ class RtmpConnectionDeadlinesTest {
       bytes.avcFrame(i * 33L, i % 60 == 0, 0, 30_000); // 18 MB: many reads of at most 128 KiB
     }
     bytes.command(3, 0, CommandMessage.of("deleteStream", 7, null, 1.0));
-    int readsBefore = metrics.count("read");
+    int readsBefore = server.metrics.count("read");
     long scheduledBefore = CountingScheduler.scheduled.get();
     try (RawClient client = new RawClient(server.localAddress())) {
       client.send(bytes.bytes());
       List<MediaPacket> packets =
-          gateway.nextAccepted().packets().toCompletableFuture().get(20, TimeUnit.SECONDS);
+          server.gateway.nextAccepted().packets().toCompletableFuture().get(20, TimeUnit.SECONDS);
       assertEquals(601, packets.size());
     }
-    int reads = metrics.count("read") - readsBefore;
+    int reads = server.metrics.count("read") - readsBefore;
     long scheduled = CountingScheduler.scheduled.get() - scheduledBefore;
     assertTrue(reads > 100, reads + " reads");
     assertTrue(scheduled < reads / 2, scheduled + " timer tasks for " + reads + " reads");
@@ -120,18 +107,9 @@ class RtmpConnectionDeadlinesTest {
     }
     byte[] input = bytes.bytes();
     try (RawClient client = new RawClient(server.localAddress())) {
-      Thread writer =
-          new Thread(
-              () -> {
-                try {
-                  client.send(input);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-      writer.start();
-      StubGateway.Accepted publish = gateway.nextAccepted();
-      gateway.releaseSlowDecision();
+      Thread writer = client.sendInBackground(input);
+      StubGateway.Accepted publish = server.gateway.nextAccepted();
+      server.gateway.releaseSlowDecision();
       assertNotNull(publish.queue().pull().toCompletableFuture().get(10, TimeUnit.SECONDS));
 
       // the stream pulls nothing for longer than the idle timeout
@@ -144,7 +122,8 @@ class RtmpConnectionDeadlinesTest {
             "frame " + i);
       }
       writer.join(10_000);
-      assertEquals(0, metrics.count("protocol-error:idle-timeout"), metrics.toString());
+      assertEquals(
+          0, server.metrics.count("protocol-error:idle-timeout"), server.metrics.toString());
     }
   }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.ingest.rtmp.ClientBytes;
-import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -26,36 +25,23 @@ class RtmpServerLimitsTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(5);
   private static final ActorTestKit testKit = ActorTestKit.create();
 
-  private RecordingMetrics metrics;
-  private StubGateway gateway;
-  private RtmpServer server;
+  private TestServer server;
 
   @BeforeEach
   void start() throws Exception {
-    IngestSettings settings =
-        IngestSettings.create(
-            ConfigFactory.parseString(
-                    """
-                    nrs.streaming.ingest {
-                      port = 0
-                      publish-timeout = 1s
-                      max-connections-per-ip = 2
-                      max-failed-publishes-per-ip = 2
-                    }
-                    """)
-                .withFallback(ConfigFactory.load())
-                .resolve());
-    metrics = new RecordingMetrics();
-    gateway = new StubGateway(testKit.system());
     server =
-        RtmpServer.start(testKit.system(), settings, gateway, metrics, "n1")
-            .toCompletableFuture()
-            .get(10, TimeUnit.SECONDS);
+        TestServer.start(
+            testKit.system(),
+            """
+            publish-timeout = 1s
+            max-connections-per-ip = 2
+            max-failed-publishes-per-ip = 2
+            """);
   }
 
   @AfterEach
   void stop() throws Exception {
-    server.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    server.stop();
   }
 
   @AfterAll
@@ -71,19 +57,19 @@ class RtmpServerLimitsTest {
   void limitsConnectionsPerAddress() throws Exception {
     try (RawClient first = new RawClient(server.localAddress());
         RawClient second = new RawClient(server.localAddress())) {
-      assertTrue(metrics.await("opened", 2, TIMEOUT));
+      assertTrue(server.metrics.await("opened", 2, TIMEOUT));
       assertEquals(2, server.openConnections());
 
       try (RawClient third = new RawClient(server.localAddress())) {
         assertTrue(third.awaitClosed(TIMEOUT) >= 0, "refused at once");
       }
-      assertTrue(metrics.await("refused:too-many-connections", 1, TIMEOUT));
-      assertEquals(2, metrics.count("opened"));
+      assertTrue(server.metrics.await("refused:too-many-connections", 1, TIMEOUT));
+      assertEquals(2, server.metrics.count("opened"));
     }
-    assertTrue(metrics.await("closed:peer-closed", 2, TIMEOUT), metrics.toString());
+    assertTrue(server.metrics.await("closed:peer-closed", 2, TIMEOUT), server.metrics.toString());
 
     try (RawClient again = new RawClient(server.localAddress())) {
-      assertTrue(metrics.await("opened", 3, TIMEOUT), "admitted once the others left");
+      assertTrue(server.metrics.await("opened", 3, TIMEOUT), "admitted once the others left");
     }
   }
 
@@ -92,7 +78,7 @@ class RtmpServerLimitsTest {
   void logsTheRefusalsOfAnAddressOnceAMinute() throws Exception {
     try (RawClient first = new RawClient(server.localAddress());
         RawClient second = new RawClient(server.localAddress())) {
-      assertTrue(metrics.await("opened", 2, TIMEOUT));
+      assertTrue(server.metrics.await("opened", 2, TIMEOUT));
       LoggingTestKit.custom(event -> event.message().contains("refused"))
           .withOccurrences(1)
           .expect(
@@ -107,7 +93,8 @@ class RtmpServerLimitsTest {
                 }
                 return null;
               });
-      assertEquals(5, metrics.count("refused:too-many-connections"), "every refusal is counted");
+      assertEquals(
+          5, server.metrics.count("refused:too-many-connections"), "every refusal is counted");
     }
   }
 
@@ -121,17 +108,18 @@ class RtmpServerLimitsTest {
     bytes.avcSequenceHeader(0).avcFrame(0, true, 0, 1000);
     try (RawClient client = new RawClient(server.localAddress())) {
       client.send(bytes.bytes());
-      StubGateway.Accepted publish = gateway.nextAccepted();
+      StubGateway.Accepted publish = server.gateway.nextAccepted();
 
-      server.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      server.stop();
 
       assertTrue(client.awaitClosed(TIMEOUT) >= 0, "the publisher is disconnected");
       List<MediaPacket> packets =
           publish.packets().toCompletableFuture().get(10, TimeUnit.SECONDS); // not failed
       assertTrue(packets.size() <= 2, packets.toString());
     }
-    assertTrue(metrics.await("closed:server-shutdown", 1, TIMEOUT), metrics.toString());
-    assertEquals(0, metrics.count("closed:peer-closed"), metrics.toString());
+    assertTrue(
+        server.metrics.await("closed:server-shutdown", 1, TIMEOUT), server.metrics.toString());
+    assertEquals(0, server.metrics.count("closed:peer-closed"), server.metrics.toString());
   }
 
   @Test
@@ -142,14 +130,17 @@ class RtmpServerLimitsTest {
         assertTrue(client.awaitClosed(TIMEOUT) >= 0);
       }
     }
-    assertTrue(metrics.await("rejected:wrong-key", 1, TIMEOUT));
-    assertTrue(metrics.await("rejected:malformed-key", 1, TIMEOUT));
+    assertTrue(server.metrics.await("rejected:wrong-key", 1, TIMEOUT));
+    assertTrue(server.metrics.await("rejected:malformed-key", 1, TIMEOUT));
 
     try (RawClient client = new RawClient(server.localAddress())) {
       assertTrue(client.awaitClosed(TIMEOUT) >= 0, "refused at once");
     }
-    assertTrue(metrics.await("refused:too-many-failed-publishes", 1, TIMEOUT), metrics.toString());
-    assertEquals(2, metrics.count("opened"), "the refused connection never started a session");
+    assertTrue(
+        server.metrics.await("refused:too-many-failed-publishes", 1, TIMEOUT),
+        server.metrics.toString());
+    assertEquals(
+        2, server.metrics.count("opened"), "the refused connection never started a session");
   }
 
   @Test
@@ -159,9 +150,10 @@ class RtmpServerLimitsTest {
         client.send(publish(StubGateway.SILENT_KEY));
         assertTrue(client.awaitClosed(TIMEOUT) >= 0);
       }
-      assertTrue(metrics.await("rejected:publish-timeout", i, TIMEOUT), metrics.toString());
+      assertTrue(
+          server.metrics.await("rejected:publish-timeout", i, TIMEOUT), server.metrics.toString());
     }
-    assertEquals(3, metrics.count("opened"), "timeouts are not held against the address");
-    assertEquals(0, metrics.count("refused:too-many-failed-publishes"));
+    assertEquals(3, server.metrics.count("opened"), "timeouts are not held against the address");
+    assertEquals(0, server.metrics.count("refused:too-many-failed-publishes"));
   }
 }

@@ -15,10 +15,8 @@ import com.nrsgirls.streaming.ingest.flv.FlvFileReader;
 import com.nrsgirls.streaming.ingest.rtmp.ClientBytes;
 import com.nrsgirls.streaming.ingest.rtmp.CommandMessage;
 import com.nrsgirls.streaming.ingest.rtmp.MessageType;
-import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -43,59 +41,41 @@ class RtmpServerTest {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
 
   private static final ActorTestKit testKit = ActorTestKit.create();
-  private static RecordingMetrics metrics;
-  private static StubGateway gateway;
-  private static RtmpServer server;
+  private static TestServer server;
 
   @TempDir Path tmp;
 
   @BeforeAll
   static void start() throws Exception {
-    IngestSettings settings =
-        IngestSettings.create(
-            ConfigFactory.parseString(
-                    """
-                    nrs.streaming.ingest {
-                      port = 0
-                      idle-timeout = 2s
-                      handshake-timeout = 2s
-                      max-message-length = 1 MiB
-                      max-connections-per-ip = 100
-                      max-failed-publishes-per-ip = 1000
-                    }
-                    """)
-                .withFallback(ConfigFactory.load())
-                .resolve());
-    metrics = new RecordingMetrics();
-    gateway = new StubGateway(testKit.system());
     server =
-        RtmpServer.start(testKit.system(), settings, gateway, metrics, "test-node")
-            .toCompletableFuture()
-            .get(10, TimeUnit.SECONDS);
+        TestServer.start(
+            testKit.system(),
+            """
+            idle-timeout = 2s
+            handshake-timeout = 2s
+            max-message-length = 1 MiB
+            max-connections-per-ip = 100
+            max-failed-publishes-per-ip = 1000
+            """);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    server.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    server.stop();
     testKit.shutdownTestKit();
-  }
-
-  private static String url(String key) {
-    InetSocketAddress a = server.localAddress();
-    return "rtmp://127.0.0.1:" + a.getPort() + "/live/" + key;
   }
 
   @Test
   void ffmpegPublishesH264AndAac() throws Exception {
-    try (Ffmpeg ffmpeg = Ffmpeg.publish(url(StubGateway.KEY), 4, null)) {
-      StubGateway.Accepted publish = gateway.nextAccepted();
+    try (Ffmpeg ffmpeg = Ffmpeg.publish(server.rtmpUrl(StubGateway.KEY), 4, null)) {
+      StubGateway.Accepted publish = server.gateway.nextAccepted();
       assertEquals(0, ffmpeg.waitFor(30), ffmpeg.output());
 
       List<MediaPacket> packets = publish.packets().toCompletableFuture().get(10, TimeUnit.SECONDS);
 
       assertTrue(publish.session().sessionId().matches("[0-9a-f]{16}"));
       assertTrue(publish.session().remoteAddress().startsWith("127.0.0.1:"));
-      assertEquals("test-node", publish.session().ingestNode());
+      assertEquals(TestServer.NODE, publish.session().ingestNode());
 
       MediaPacket video = first(packets, Codec.H264);
       AvcDecoderConfig avc = AvcDecoderConfig.parse(video.array(), video.offset(), video.length());
@@ -143,21 +123,25 @@ class RtmpServerTest {
 
   @Test
   void ffmpegWithAWrongKeyIsRejected() throws Exception {
-    int before = metrics.count("rejected:wrong-key");
-    try (Ffmpeg ffmpeg = Ffmpeg.publish(url("live_abcdef123456_WRONG"), 4, null)) {
+    int before = server.metrics.count("rejected:wrong-key");
+    try (Ffmpeg ffmpeg = Ffmpeg.publish(server.rtmpUrl("live_abcdef123456_WRONG"), 4, null)) {
       Integer exit = ffmpeg.waitFor(20);
       assertNotNull(exit, "ffmpeg gives up");
       assertNotEquals(0, exit, ffmpeg.output());
     }
-    assertTrue(metrics.await("rejected:wrong-key", before + 1, CLOSE_TIMEOUT), metrics.toString());
-    assertTrue(metrics.await("closed:publish-rejected", 1, CLOSE_TIMEOUT), metrics.toString());
+    assertTrue(
+        server.metrics.await("rejected:wrong-key", before + 1, CLOSE_TIMEOUT),
+        server.metrics.toString());
+    assertTrue(
+        server.metrics.await("closed:publish-rejected", 1, CLOSE_TIMEOUT),
+        server.metrics.toString());
   }
 
   @Test
   void badInputClosesOnlyItsOwnConnection() throws Exception {
     Path copy = tmp.resolve("copy.flv");
-    try (Ffmpeg ffmpeg = Ffmpeg.publish(url(StubGateway.KEY), 4, copy)) {
-      StubGateway.Accepted publish = gateway.nextAccepted();
+    try (Ffmpeg ffmpeg = Ffmpeg.publish(server.rtmpUrl(StubGateway.KEY), 4, copy)) {
+      StubGateway.Accepted publish = server.gateway.nextAccepted();
 
       assertClosedFor("bad-handshake", "GET / HTTP/1.1\r\n\r\n".getBytes());
       assertClosedFor("bad-chunk-header", afterHandshake(new byte[] {0x43, 0, 0, 0, 0, 0, 4, 20}));
@@ -203,20 +187,21 @@ class RtmpServerTest {
   }
 
   private static void assertClosedFor(String reason, byte[] input) throws Exception {
-    int before = metrics.count("protocol-error:" + reason);
+    int before = server.metrics.count("protocol-error:" + reason);
     try (RawClient client = new RawClient(server.localAddress())) {
       client.send(input);
       assertTrue(client.awaitClosed(CLOSE_TIMEOUT) >= 0, "the server closes after " + reason);
     }
     assertTrue(
-        metrics.await("protocol-error:" + reason, before + 1, CLOSE_TIMEOUT), metrics.toString());
+        server.metrics.await("protocol-error:" + reason, before + 1, CLOSE_TIMEOUT),
+        server.metrics.toString());
   }
 
   /** The log says why in words, without Pekko's internal cancellation class. */
   @Test
   void aCancelledSinkClosesThePublisher() throws Exception {
-    int before = metrics.count("closed:sink-closed");
-    try (Ffmpeg ffmpeg = Ffmpeg.publish(url(StubGateway.CANCELLING_KEY), 20, null)) {
+    int before = server.metrics.count("closed:sink-closed");
+    try (Ffmpeg ffmpeg = Ffmpeg.publish(server.rtmpUrl(StubGateway.CANCELLING_KEY), 20, null)) {
       LoggingTestKit.custom(
               event ->
                   event
@@ -228,13 +213,13 @@ class RtmpServerTest {
               testKit.system(),
               () -> {
                 try {
-                  StubGateway.Accepted publish = gateway.nextAccepted();
+                  StubGateway.Accepted publish = server.gateway.nextAccepted();
                   List<MediaPacket> packets =
                       publish.packets().toCompletableFuture().get(10, TimeUnit.SECONDS);
                   assertEquals(StubGateway.CANCEL_AFTER, packets.size());
                   assertTrue(
-                      metrics.await("closed:sink-closed", before + 1, CLOSE_TIMEOUT),
-                      metrics.toString());
+                      server.metrics.await("closed:sink-closed", before + 1, CLOSE_TIMEOUT),
+                      server.metrics.toString());
                 } catch (Exception e) {
                   throw new AssertionError(e);
                 }
@@ -262,21 +247,12 @@ class RtmpServerTest {
     }
     byte[] input = bytes.bytes();
     try (RawClient client = new RawClient(server.localAddress())) {
-      Thread writer =
-          new Thread(
-              () -> {
-                try {
-                  client.send(input);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-      writer.start();
-      StubGateway.Accepted publish = gateway.nextAccepted();
+      Thread writer = client.sendInBackground(input);
+      StubGateway.Accepted publish = server.gateway.nextAccepted();
       writer.join(1000);
       assertTrue(writer.isAlive(), "nothing is read while the publish is undecided");
 
-      gateway.releaseSlowDecision();
+      server.gateway.releaseSlowDecision();
       for (int i = 0; i < 5; i++) {
         assertNotNull(publish.queue().pull().toCompletableFuture().get(10, TimeUnit.SECONDS));
       }

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
-import com.nrsgirls.streaming.ingest.flv.FlvFileReader;
+import com.nrsgirls.streaming.pipeline.testing.TestClips;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
+import com.nrsgirls.streaming.testkit.Ffprobe;
+import com.nrsgirls.streaming.testkit.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,65 +21,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real encoder output (ffmpeg: libx264 with B-frames, AAC, 2 s GOP, 10 s) through the segmenter
- * into a local store, checked with the real ffprobe and ffmpeg.
+ * Real encoder output (a testkit clip: libx264 with B-frames, AAC, 2 s GOP, 10 s) through the
+ * segmenter into a local store, checked with the real ffprobe and ffmpeg.
  */
 class HlsEndToEndTest {
   private static final Instant START = Instant.parse("2024-03-01T12:00:00Z");
 
-  @TempDir static Path work;
   private static List<MediaPacket> packets;
   private static long sourceVideoFrames;
 
   @TempDir Path root;
 
   @BeforeAll
-  static void encode() throws Exception {
-    Path flv = work.resolve("source.flv");
-    Result r =
-        run(
-            work,
-            "ffmpeg",
-            "-v",
-            "error",
-            "-nostdin",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=1280x720:rate=30",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-bf",
-            "2",
-            "-g",
-            "60",
-            "-keyint_min",
-            "60",
-            "-sc_threshold",
-            "0",
-            "-c:a",
-            "aac",
-            "-t",
-            "10",
-            "-f",
-            "flv",
-            flv.toString());
-    assertEquals(0, r.exit(), r.stderr());
-    packets = FlvFileReader.read(flv);
+  static void encode() {
+    packets = TestClips.h264Aac(10, 1280, 720);
     sourceVideoFrames = packets.stream().filter(p -> p.isVideo() && !p.isConfig()).count();
     assertTrue(
         packets.stream().anyMatch(p -> p.isVideo() && p.compositionOffset() > 0),
@@ -85,11 +49,7 @@ class HlsEndToEndTest {
 
   @Test
   void oneSessionPlaysAsH264AndAacWithEveryFrameInOrder() throws Exception {
-    HlsSegmenter segmenter = open(START);
-    for (MediaPacket p : packets) {
-      segmenter.accept(p);
-    }
-    segmenter.finish();
+    HlsSegmenter segmenter = segment(START, packets);
     Path dir = root.resolve("s1/source");
     Path playlist = dir.resolve("index.m3u8");
 
@@ -159,16 +119,8 @@ class HlsEndToEndTest {
 
   @Test
   void aSecondSessionContinuesThePlaylistAfterADiscontinuity() throws Exception {
-    HlsSegmenter first = open(START);
-    for (MediaPacket p : packets) {
-      first.accept(p);
-    }
-    first.finish();
-    HlsSegmenter second = open(START.plusSeconds(30));
-    for (MediaPacket p : packets) { // the publisher is back, its timestamps start at 0 again
-      second.accept(p);
-    }
-    second.finish();
+    segment(START, packets);
+    segment(START.plusSeconds(30), packets); // the publisher is back, its timestamps start at 0
     Path dir = root.resolve("s1/source");
     Path playlist = dir.resolve("index.m3u8");
     String text = Files.readString(playlist);
@@ -190,49 +142,38 @@ class HlsEndToEndTest {
   @Test
   void timestampsCrossingThe33BitWrapStillDecode() throws Exception {
     long shift = (1L << 33) / 90 - 5000; // the 90 kHz clock wraps 5 s into the stream
-    HlsSegmenter segmenter = open(START);
-    for (MediaPacket p : packets) {
-      segmenter.accept(p.shifted(shift));
-    }
-    segmenter.finish();
+    HlsSegmenter segmenter = segment(START, packets.stream().map(p -> p.shifted(shift)).toList());
     Path playlist = root.resolve("s1/source/index.m3u8");
     assertEquals(0, segmenter.timestampDiscontinuities());
     assertFalse(Files.readString(playlist).contains("DISCONTINUITY"));
     assertDecodesWithoutErrors(playlist);
   }
 
-  private HlsSegmenter open(Instant now) throws IOException {
-    return HlsSegmenter.open(
-        new LocalSegmentStore(root),
-        "s1",
-        "source",
-        HlsSettings.DEFAULT,
-        Clock.fixed(now, ZoneOffset.UTC));
+  /** One publish session: every packet through a segmenter opened at {@code now}, then finished. */
+  private HlsSegmenter segment(Instant now, List<MediaPacket> session) throws Exception {
+    HlsSegmenter segmenter =
+        HlsSegmenter.open(
+            new LocalSegmentStore(root),
+            "s1",
+            "source",
+            HlsSettings.DEFAULT,
+            Clock.fixed(now, ZoneOffset.UTC));
+    for (MediaPacket p : session) {
+      segmenter.accept(p);
+    }
+    segmenter.finish();
+    return segmenter;
   }
 
   private void assertDecodesWithoutErrors(Path playlist) throws Exception {
-    Result r =
-        run(
-            root,
-            "ffmpeg",
-            "-v",
-            "error",
-            "-nostdin",
-            "-i",
-            playlist.toString(),
-            "-f",
-            "null",
-            "-");
-    assertEquals(0, r.exit(), r.stderr());
+    Processes.Result r = Ffmpeg.decode(playlist.toString());
+    assertEquals(0, r.exitCode(), r.stderr());
     assertEquals("", r.stderr().strip(), "ffmpeg reports no errors");
   }
 
-  private String ffprobe(Path input, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("ffprobe", "-v", "error"));
-    command.addAll(List.of(args));
-    command.add(input.toString());
-    Result r = run(root, command.toArray(String[]::new));
-    assertEquals(0, r.exit(), r.stderr());
+  private String ffprobe(Path input, String... options) throws Exception {
+    Processes.Result r = Ffprobe.run(input.toString(), options);
+    assertEquals(0, r.exitCode(), r.stderr());
     assertEquals("", r.stderr().strip(), "ffprobe reports no errors");
     return r.stdout();
   }
@@ -258,29 +199,6 @@ class HlsEndToEndTest {
           .filter(n -> n.endsWith(".ts"))
           .forEach(n -> numbers.add(n.substring(0, n.indexOf('-'))));
       return numbers;
-    }
-  }
-
-  private record Result(int exit, String stdout, String stderr) {}
-
-  private static Result run(Path dir, String... command) throws Exception {
-    Path out = Files.createTempFile(dir, "out", ".txt");
-    Path err = Files.createTempFile(dir, "err", ".txt");
-    try {
-      Process process =
-          new ProcessBuilder(command)
-              .directory(dir.toFile())
-              .redirectOutput(out.toFile())
-              .redirectError(err.toFile())
-              .start();
-      if (!process.waitFor(120, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError("timed out: " + String.join(" ", command));
-      }
-      return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
-    } finally {
-      Files.deleteIfExists(out);
-      Files.deleteIfExists(err);
     }
   }
 }
