@@ -7,6 +7,7 @@ import com.nrsgirls.streaming.ingest.RtmpServer;
 import com.nrsgirls.streaming.pipeline.graph.GraphSettings;
 import com.nrsgirls.streaming.pipeline.graph.StreamGraphs;
 import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
+import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
 import com.nrsgirls.streaming.pipeline.stream.LiveStream;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamSettings;
 import com.typesafe.config.Config;
@@ -24,6 +25,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -88,12 +90,13 @@ public final class NrsNode {
     AdminToken token = AdminToken.load(api.adminToken(), api.dataDir());
     NodeMetrics metrics = new NodeMetrics();
     Clock clock = Clock.systemUTC();
+    PlaylistCachingStore store = new PlaylistCachingStore(new LocalSegmentStore(api.segmentDir()));
     StreamGraphs graphs =
         new StreamGraphs(
             system,
             GraphSettings.create(config),
             StreamGraphs.hlsSettings(config),
-            new LocalSegmentStore(api.segmentDir()),
+            store,
             clock,
             metrics,
             List.of());
@@ -122,7 +125,12 @@ public final class NrsNode {
               var routes =
                   concat(
                       new NodeRoutes(ready::get, metrics.registry()).route(),
-                      new PlaybackRoutes(api.segmentDir(), json).route(),
+                      new PlaybackRoutes(
+                              api.segmentDir(),
+                              store,
+                              system.dispatchers().lookup(DispatcherSelector.blocking()),
+                              json)
+                          .route(),
                       new StreamRoutes(directory, json, token, urls::get).route());
               return Http.get(system)
                   .newServerAt(api.bindAddress(), api.port())

@@ -3,13 +3,23 @@ package com.nrsgirls.streaming.api;
 import static org.apache.pekko.http.javadsl.server.Directives.*;
 
 import com.nrsgirls.streaming.core.stream.StreamId;
+import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.AccessControlAllowHeaders;
@@ -20,16 +30,20 @@ import org.apache.pekko.http.javadsl.model.headers.CacheControl;
 import org.apache.pekko.http.javadsl.model.headers.CacheDirectives;
 import org.apache.pekko.http.javadsl.model.headers.HttpOriginRanges;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
-import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.FileIO;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * HLS playback by public stream id: {@code /live/{streamId}/index.m3u8} (master), {@code
  * /live/{streamId}/{rendition}/index.m3u8} and the segments it lists, read from the segment
- * directory. Playlists get a short cache lifetime, segments are immutable, any origin may fetch.
- * Names are checked against strict patterns before they touch the file system.
+ * directory (playlists from memory when this node wrote them). Playlists get a short cache
+ * lifetime, segments are immutable, any origin may fetch. Names are checked against strict patterns
+ * before they touch the file system.
  */
 final class PlaybackRoutes {
+  private static final Logger log = LoggerFactory.getLogger(PlaybackRoutes.class);
   private static final Pattern RENDITION = Pattern.compile("[a-z0-9]{1,16}");
   private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_-]{1,64}\\.ts");
   private static final ContentType.Binary PLAYLIST =
@@ -48,17 +62,23 @@ final class PlaybackRoutes {
           AccessControlAllowHeaders.create("Range", "Origin", "Accept"),
           AccessControlMaxAge.create(86_400));
 
-  private final Path segmentDir;
-  private final ApiJson json;
-  private final RejectionHandler notFound;
+  private static final int STRICT_LIMIT = 64 * 1024;
+  private static final int CHUNK = 256 * 1024;
 
-  PlaybackRoutes(Path segmentDir, ApiJson json) {
+  private final Path segmentDir;
+  private final PlaylistCachingStore playlists;
+  private final Executor blocking;
+  private final ApiJson json;
+
+  /**
+   * Serves files under {@code segmentDir}; playlists come from {@code playlists} when it has them,
+   * files are read on {@code blocking}.
+   */
+  PlaybackRoutes(Path segmentDir, PlaylistCachingStore playlists, Executor blocking, ApiJson json) {
     this.segmentDir = segmentDir;
+    this.playlists = playlists;
+    this.blocking = blocking;
     this.json = json;
-    this.notFound =
-        RejectionHandler.newBuilder()
-            .handleNotFound(complete(json.notFound("no such playlist or segment")))
-            .build();
   }
 
   Route route() {
@@ -94,14 +114,43 @@ final class PlaybackRoutes {
         || (!playlist && !SEGMENT.matcher(name).matches())) {
       return complete(json.notFound("no such playlist or segment"));
     }
+    if (playlist) {
+      Optional<byte[]> cached = playlists.cachedPlaylist(streamId, rendition);
+      if (cached.isPresent()) {
+        return complete(ok(PLAYLIST, PLAYLIST_CACHE, cached.get()));
+      }
+    }
     Path dir = segmentDir.resolve(streamId);
     Path file = rendition == null ? dir.resolve(name) : dir.resolve(rendition).resolve(name);
-    // getFromFile looks at the file on the blocking-IO dispatcher and rejects a missing one.
-    return handleRejections(
-        notFound,
-        () ->
-            respondWithHeader(
-                playlist ? PLAYLIST_CACHE : SEGMENT_CACHE,
-                () -> getFromFile(file.toFile(), playlist ? PLAYLIST : SEGMENT_TYPE)));
+    ContentType type = playlist ? PLAYLIST : SEGMENT_TYPE;
+    HttpHeader cache = playlist ? PLAYLIST_CACHE : SEGMENT_CACHE;
+    // On the blocking dispatcher: a small file is read whole into a strict entity; a segment is
+    // streamed in large chunks (a streamed file entity defaults to 8 KiB chunks; a whole segment in
+    // one array would be a humongous allocation per request).
+    return completeWithFuture(
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                long size = Files.size(file);
+                if (size <= STRICT_LIMIT) {
+                  return ok(type, cache, Files.readAllBytes(file));
+                }
+                return HttpResponse.create()
+                    .withEntity(HttpEntities.create(type, size, FileIO.fromPath(file, CHUNK)))
+                    .addHeader(cache);
+              } catch (NoSuchFileException | AccessDeniedException e) {
+                return json.notFound("no such playlist or segment");
+              } catch (IOException e) {
+                log.warn(
+                    "playback: reading {} failed: {}", segmentDir.relativize(file), e.toString());
+                return json.error(
+                    StatusCodes.INTERNAL_SERVER_ERROR, "read_failed", "could not read the file");
+              }
+            },
+            blocking));
+  }
+
+  private static HttpResponse ok(ContentType type, HttpHeader cache, byte[] bytes) {
+    return HttpResponse.create().withEntity(HttpEntities.create(type, bytes)).addHeader(cache);
   }
 }
