@@ -53,6 +53,8 @@ import org.slf4j.LoggerFactory;
  * stage keeps, so a read costs no timer work. While publishing, the timer ticks every {@code
  * read-interval} and paces the reads: after a short read the next waits for a tick, so it takes
  * several of the encoder's writes at once (each read is several thread hand-offs in Pekko TCP).
+ * Around the time the next video keyframe is forecast ({@link KeyframeForecast}) reads are not
+ * paced, so the segment that keyframe closes is listed without waiting a tick.
  *
  * <p>Every problem (protocol error, timeout, rejection, a closed sink) closes this connection only,
  * after the replies already queued are sent. All mutable state lives in the logic.
@@ -159,6 +161,7 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
 
     private boolean pullDeferred;
     private int lastReadBytes;
+    private KeyframeForecast keyframes;
 
     private boolean awaitingDecision;
     private CompletionStage<PublishReply> decision;
@@ -262,7 +265,9 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
                 peerGone("peer-closed", null);
                 return;
               }
-              if (readsPaced && lastReadBytes < settings.tcpReadSize() / 2) {
+              if (readsPaced
+                  && lastReadBytes < settings.tcpReadSize() / 2
+                  && !keyframes.due(System.nanoTime())) {
                 // wait for the next tick: by then the encoder's next writes are in one read
                 pullDeferred = true;
               } else {
@@ -271,7 +276,15 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
               flush();
               return;
             }
-            case MEDIA -> pendingMedia = session.takeMedia();
+            case MEDIA -> {
+              pendingMedia = session.takeMedia();
+              if (readsPaced
+                  && pendingMedia.isVideo()
+                  && pendingMedia.isKeyframe()
+                  && !pendingMedia.isConfig()) {
+                keyframes.keyframe(pendingMedia.dts(), System.nanoTime());
+              }
+            }
             case PUBLISH_REQUESTED -> requestPublish();
             case METADATA -> logMetadata(session.metadata());
             case PUBLISH_ENDED -> endPublish();
@@ -385,6 +398,12 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
       awaitingDecision = false;
       if (!settings.readInterval().isZero()) {
         readsPaced = true;
+        // Around each forecast keyframe reads are not paced: the segment it closes is listed
+        // without waiting for the next tick. The window opens two ticks early, so a read deferred
+        // just before it opens is done in time.
+        long tick = settings.readInterval().toNanos();
+        keyframes =
+            new KeyframeForecast(2 * tick, Duration.ofSeconds(1).toNanos(), System.nanoTime());
         scheduleWithFixedDelay(DEADLINE_TIMER, settings.readInterval(), settings.readInterval());
       }
       session.publishAccepted();
