@@ -76,7 +76,9 @@ class NodeProcessEndToEndTest {
           Publisher.start(clip, "rtmp://127.0.0.1:" + env.get("NRS_RTMP_PORT") + "/live/" + key, 4);
       Path playlist = data.resolve("hls").resolve(streamId).resolve("source/index.m3u8");
       awaitFile(playlist, t -> t.contains(".ts"));
-      assertFalse(log.contains(key.substring(key.lastIndexOf('_') + 1)), "no key in the log");
+      // the secret follows "live_{streamId}_" and may itself contain '_'
+      String secret = key.substring(("live_" + streamId + "_").length());
+      assertFalse(log.contains(secret), "no key in the log");
     } finally {
       node.destroyForcibly(); // SIGKILL: no shutdown hooks, no chance to end the session
       node.waitFor(30, TimeUnit.SECONDS);

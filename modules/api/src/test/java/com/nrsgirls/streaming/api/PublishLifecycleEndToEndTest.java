@@ -67,7 +67,8 @@ class PublishLifecycleEndToEndTest {
       List<String> lines = logs.lines();
       assertTrue(lines.stream().anyMatch(l -> l.contains("WRONG_KEY")), "a refusal is logged");
       for (String secret : List.of(key, newKey, wrongKey)) {
-        String part = secret.substring(secret.lastIndexOf('_') + 1);
+        // the secret follows "live_{streamId}_" and may itself contain '_'
+        String part = secret.substring(("live_" + streamId + "_").length());
         assertEquals(
             List.of(),
             lines.stream().filter(l -> l.contains(part)).toList(),

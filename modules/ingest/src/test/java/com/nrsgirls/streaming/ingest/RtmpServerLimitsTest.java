@@ -109,6 +109,8 @@ class RtmpServerLimitsTest {
     try (RawClient client = new RawClient(server.localAddress())) {
       client.send(bytes.bytes());
       StubGateway.Accepted publish = server.gateway.nextAccepted();
+      // the connection has taken the decision and is streaming into the sink
+      assertTrue(server.metrics.await("accepted", 1, TIMEOUT));
 
       server.stop();
 
