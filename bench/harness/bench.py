@@ -52,7 +52,7 @@ NRS_JAVA_OPTS = ("-Xms128m -Xmx1g -XX:-UseDynamicNumberOfCompilerThreads "
 
 FULL = dict(
     rounds=2, warmup_s=60, warmup_streams=10,
-    copy_ns=[1, 10, 50], copy_s=15,
+    copy_rounds=3, copy_ns=[1, 10, 50], copy_s=15,
     capacity_steps=[120, 160, 200, 220, 240, 280, 320], capacity_s=15, capacity_budget_s=300,
     latency_s=24, latency_streams=2, poll_ms=5,
     serving_conns=[100, 1000], serving_s=5, serving_warm_s=3,
@@ -60,7 +60,7 @@ FULL = dict(
 )
 SMOKE = dict(
     rounds=1, warmup_s=5, warmup_streams=1,
-    copy_ns=[1], copy_s=3,
+    copy_rounds=1, copy_ns=[1], copy_s=3,
     capacity_steps=[2], capacity_s=5, capacity_budget_s=30,
     latency_s=6, latency_streams=1, poll_ms=5,
     serving_conns=[10], serving_s=2, serving_warm_s=1,
@@ -344,7 +344,7 @@ class Bench:
         c = self.cfg
         targets = [self.nrs, self.ngx1, self.nms]
         runs, idles = [], []
-        for rnd in range(1, c["rounds"] + 1):
+        for rnd in range(1, c["copy_rounds"] + 1):
             idle = self.idle_rates(c["copy_s"], targets)
             idles.append(idle)
             log("copy path round %d, idle CPU/s: %s" % (rnd, {k: round(v, 4) for k, v in idle.items()}))
