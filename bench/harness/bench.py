@@ -2,7 +2,7 @@
 
 Run through bench/run (which installs what is missing and holds /tmp/nrs-bench.lock):
 
-    bench/run            # the full benchmark, ~17 min on 2 cores; bench/results/<date>.{md,json}
+    bench/run            # the full benchmark, ~18 min on 2 cores; bench/results/<date>.{md,json}
     bench/run --smoke    # one stream, a few seconds per scenario; exits 1 if a figure is missing
 
 Every ratio comes from runs interleaved in this one invocation (per round: NRS, anchor, ...),
@@ -53,7 +53,7 @@ NRS_JAVA_OPTS = ("-Xms128m -Xmx1g -XX:-UseDynamicNumberOfCompilerThreads "
 FULL = dict(
     rounds=2, warmup_s=60, warmup_streams=10,
     copy_rounds=3, copy_ns=[1, 10, 50], copy_s=15,
-    capacity_steps=[120, 160, 200, 220, 240, 280, 320], capacity_s=15, capacity_budget_s=300,
+    capacity_steps=[160, 200, 220, 240, 280, 320], capacity_s=15, capacity_budget_s=240,
     latency_s=24, latency_streams=2, poll_ms=5,
     serving_conns=[100, 1000], serving_s=5, serving_warm_s=3,
     abr_s=20, restream_targets=2, restream_s=20,
