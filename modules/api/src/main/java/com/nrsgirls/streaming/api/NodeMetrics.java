@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The node's Prometheus metrics: ingest connections, protocol errors and publishes by reason, bytes
- * in, HLS segments published, and the JVM's own.
+ * in, HLS segments published, what the HLS branches repaired or lost (dropped and malformed frames,
+ * moved timestamps, split segments, failed writes), and the JVM's own.
  */
 final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener {
   private final PrometheusMeterRegistry registry =
@@ -83,5 +84,20 @@ final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener {
   public void segmentPublished(String streamId, PublishedSegment segment) {
     segments.increment();
     segmentBytes.record(segment.bytes());
+  }
+
+  @Override
+  public void repairs(String streamId, HlsBranch.Repairs delta) {
+    repair("dropped-frame", delta.droppedFrames());
+    repair("timestamp-moved", delta.timestampsMoved());
+    repair("split-segment", delta.splitSegments());
+    repair("malformed-frame", delta.malformedFrames());
+    repair("failed-write", delta.failedWrites());
+  }
+
+  private void repair(String kind, long count) {
+    if (count > 0) {
+      registry.counter("nrs_hls_repairs", "kind", kind).increment(count);
+    }
   }
 }

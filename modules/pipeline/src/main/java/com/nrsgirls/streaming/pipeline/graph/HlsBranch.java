@@ -58,6 +58,34 @@ public final class HlsBranch
     SegmentListener NONE = (streamId, segment) -> {};
 
     void segmentPublished(String streamId, PublishedSegment segment);
+
+    /**
+     * What the branch repaired or left out since its last report (sent with each published segment
+     * and when the branch ends, only when something changed): frames dropped (before a config or
+     * keyframe, of an ignored codec, empty), frames whose timestamp stepped back and were moved,
+     * segments split inside a GOP that was too long, malformed frames skipped, and segments lost to
+     * a failed write.
+     */
+    default void repairs(String streamId, Repairs delta) {}
+  }
+
+  /** Counts of what an HLS branch repaired or lost; see {@link SegmentListener#repairs}. */
+  public record Repairs(
+      long droppedFrames,
+      long timestampsMoved,
+      long splitSegments,
+      long malformedFrames,
+      long failedWrites) {
+    static final Repairs NONE = new Repairs(0, 0, 0, 0, 0);
+
+    Repairs minus(Repairs o) {
+      return new Repairs(
+          droppedFrames - o.droppedFrames,
+          timestampsMoved - o.timestampsMoved,
+          splitSegments - o.splitSegments,
+          malformedFrames - o.malformedFrames,
+          failedWrites - o.failedWrites);
+    }
   }
 
   private final Inlet<MediaPacket> in = Inlet.create("HlsBranch.in");
@@ -137,6 +165,7 @@ public final class HlsBranch
     private final CompletableFuture<Done> done;
     private QueuedSegmentStore queued;
     private HlsSegmenter segmenter;
+    private Repairs reported = Repairs.NONE;
     private RenditionInfo declared;
     private boolean segmentDone;
     private boolean ingestEnded;
@@ -244,6 +273,25 @@ public final class HlsBranch
       if (segmentDone) {
         segmentDone = false;
         updateMaster();
+        reportRepairs();
+      }
+    }
+
+    /** Tells the listener what changed in the repair counts since the last report. */
+    private void reportRepairs() {
+      if (segmenter == null) {
+        return;
+      }
+      Repairs now =
+          new Repairs(
+              segmenter.droppedPackets(),
+              segmenter.timestampsMoved(),
+              segmenter.splitSegments(),
+              malformed,
+              writeFailures);
+      if (!now.equals(reported)) {
+        segmentListener.repairs(streamId, now.minus(reported));
+        reported = now;
       }
     }
 
@@ -297,6 +345,7 @@ public final class HlsBranch
       try {
         segmenter.finishLive();
         updateMaster();
+        reportRepairs();
       } catch (IOException | RuntimeException e) {
         log.error("{} last segment could not be written: {}", context, e.toString());
         segmenter.abort();
