@@ -39,11 +39,25 @@ public final class Ffmpeg {
 
   /**
    * Decodes every stream of {@code input} (a file or URL) and throws the pictures and sound away: a
-   * clean input exits with 0 and prints nothing on stderr.
+   * clean input exits with 0 and prints nothing on stderr. The pictures keep the input's time base
+   * ({@code -enc_time_base:v -1}): by default they are stamped in 1/frame-rate ticks, and a live
+   * encoder's jitter (GStreamer's, say: frames 85 and 107 ms in) rounds two frames onto one tick,
+   * which the null muxer reports as non-monotonic DTS although the input's timestamps rise.
    */
   public static Processes.Result decode(String input) throws IOException, InterruptedException {
     return Processes.run(
-        List.of("ffmpeg", "-v", "error", "-nostdin", "-i", input, "-f", "null", "-"),
+        List.of(
+            "ffmpeg",
+            "-v",
+            "error",
+            "-nostdin",
+            "-i",
+            input,
+            "-enc_time_base:v",
+            "-1",
+            "-f",
+            "null",
+            "-"),
         DECODE_TIMEOUT);
   }
 }

@@ -44,12 +44,12 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final Materializer materializer;
   private final Executor blocking;
   private final AtomicBoolean stopping = new AtomicBoolean();
-  private final Set<Running> running = ConcurrentHashMap.newKeySet();
+
+  /** Per running session, completes once it has closed (and, if the node is stopping, settled). */
+  private final Set<CompletableFuture<Done>> unsettled = ConcurrentHashMap.newKeySet();
 
   private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(4);
   private final Scheduler scheduler;
-
-  private record Running(CompletableFuture<Done> settled) {}
 
   public StreamGraphs(
       ActorSystem<?> system,
@@ -100,15 +100,15 @@ public final class StreamGraphs implements MediaGraphFactory {
             materializer,
             clock,
             stopping::get);
-    Running handle = new Running(new CompletableFuture<>());
-    running.add(handle);
+    CompletableFuture<Done> settled = new CompletableFuture<>();
+    unsettled.add(settled);
     graph
         .completion()
         .whenComplete(
             (done, error) -> {
               if (!stopping.get()) {
-                running.remove(handle);
-                handle.settled().complete(Done.getInstance());
+                unsettled.remove(settled);
+                settled.complete(Done.getInstance());
                 return;
               }
               // The entity handles the graph's end before anything asked of it later, so a state
@@ -117,8 +117,8 @@ public final class StreamGraphs implements MediaGraphFactory {
                       entity, LiveStreamProtocol.GetState::new, SETTLE_TIMEOUT, scheduler)
                   .whenComplete(
                       (state, askError) -> {
-                        running.remove(handle);
-                        handle.settled().complete(Done.getInstance());
+                        unsettled.remove(settled);
+                        settled.complete(Done.getInstance());
                       });
             });
     return graph;
@@ -130,8 +130,7 @@ public final class StreamGraphs implements MediaGraphFactory {
    * clean stop never leaves a session open in the journal.
    */
   public CompletionStage<Done> sessionsSettled() {
-    return CompletableFuture.allOf(
-            running.stream().map(Running::settled).toArray(CompletableFuture[]::new))
+    return CompletableFuture.allOf(unsettled.toArray(CompletableFuture[]::new))
         .thenApply(v -> Done.getInstance());
   }
 
