@@ -202,6 +202,31 @@ class Nrs(Server):
         return 0
 
 
+def nginx_common(w, workers):
+    """The main context every nginx of the bench runs with, and the lines its http block shares."""
+    main = f"""daemon off;
+master_process on;
+worker_processes {workers};
+worker_rlimit_nofile 16384;
+pid {w}/nginx.pid;
+error_log {w}/logs/error.log warn;
+events {{ worker_connections 8192; }}
+"""
+    http_common = f"""  client_body_temp_path {w}/tmp/client; proxy_temp_path {w}/tmp/proxy;
+  fastcgi_temp_path {w}/tmp/fastcgi; uwsgi_temp_path {w}/tmp/uwsgi; scgi_temp_path {w}/tmp/scgi;
+  types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
+"""
+    return main, http_common
+
+
+def run_nginx(server, conf):
+    """Writes conf into the server's work directory and starts nginx on it in the foreground."""
+    path = os.path.join(server.workdir, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    server._spawn(["nginx", "-p", server.workdir, "-c", path], log_name="stdout.log")
+
+
 class NginxRtmp(Server):
     name = "nginx-rtmp"
     label = "nginx-rtmp"
@@ -220,16 +245,10 @@ class NginxRtmp(Server):
             os.makedirs(os.path.join(self.workdir, d), exist_ok=True)
         os.chmod(self.hls_dir, 0o777)
         w = self.workdir
+        main, http_common = nginx_common(w, self.workers)
         conf = f"""
 load_module {NGINX_RTMP_MODULE};
-daemon off;
-master_process on;
-worker_processes {self.workers};
-worker_rlimit_nofile 16384;
-pid {w}/nginx.pid;
-error_log {w}/logs/error.log warn;
-events {{ worker_connections 8192; }}
-rtmp {{
+{main}rtmp {{
   server {{
     listen 127.0.0.1:{self.rtmp_port};
     application live {{
@@ -246,19 +265,13 @@ rtmp {{
 }}
 http {{
   access_log off;
-  client_body_temp_path {w}/tmp/client; proxy_temp_path {w}/tmp/proxy;
-  fastcgi_temp_path {w}/tmp/fastcgi; uwsgi_temp_path {w}/tmp/uwsgi; scgi_temp_path {w}/tmp/scgi;
-  types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
-  server {{
+{http_common}  server {{
     listen 127.0.0.1:{self.http_port};
     location /hls/ {{ alias {self.hls_dir}/; add_header Cache-Control no-cache; }}
   }}
 }}
 """
-        path = os.path.join(w, "nginx.conf")
-        with open(path, "w") as f:
-            f.write(conf)
-        self._spawn(["nginx", "-p", w, "-c", path], log_name="stdout.log")
+        run_nginx(self, conf)
         wait_port(self.rtmp_port, 10, self.proc)
         wait_port(self.http_port, 10, self.proc)
 
@@ -291,24 +304,15 @@ class NginxHttp(Server):
         for d in ("logs", "tmp"):
             os.makedirs(os.path.join(self.workdir, d), exist_ok=True)
         w = self.workdir
+        main, http_common = nginx_common(w, self.workers)
         conf = f"""
-daemon off;
-master_process on;
-worker_processes {self.workers};
-worker_rlimit_nofile 16384;
-pid {w}/nginx.pid;
-error_log {w}/logs/error.log warn;
-events {{ worker_connections 8192; }}
-http {{
+{main}http {{
   access_log off;
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
   open_file_cache max=1000 inactive=20s;
-  client_body_temp_path {w}/tmp/client; proxy_temp_path {w}/tmp/proxy;
-  fastcgi_temp_path {w}/tmp/fastcgi; uwsgi_temp_path {w}/tmp/uwsgi; scgi_temp_path {w}/tmp/scgi;
-  types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
-  # the same Cache-Control NRS sends: short for playlists, immutable for segments
+{http_common}  # the same Cache-Control NRS sends: short for playlists, immutable for segments
   map $uri $nrs_cache {{ ~\\.m3u8$ "max-age=1, public"; default "public, max-age=31536000, immutable"; }}
   server {{
     listen 127.0.0.1:{self.http_port};
@@ -323,10 +327,7 @@ http {{
   }}
 }}
 """
-        path = os.path.join(w, "nginx.conf")
-        with open(path, "w") as f:
-            f.write(conf)
-        self._spawn(["nginx", "-p", w, "-c", path], log_name="stdout.log")
+        run_nginx(self, conf)
         wait_port(self.http_port, 10, self.proc)
 
     def url(self, path):

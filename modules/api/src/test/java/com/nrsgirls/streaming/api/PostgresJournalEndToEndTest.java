@@ -5,14 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nrsgirls.streaming.testkit.PostgresServer;
-import com.nrsgirls.streaming.testkit.Processes;
 import com.nrsgirls.streaming.testkit.TestClips;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -58,7 +56,7 @@ class PostgresJournalEndToEndTest {
       JsonNode created = node.createStream("on postgres");
       streamId = created.get("streamId").asText();
       key = created.get("streamKey").asText();
-      publish(node, key, streamId);
+      node.publishOnce(clip, key, streamId);
     }
     assertTrue(eventRows(streamId) >= 3, "created, publish started and ended are in PostgreSQL");
 
@@ -69,23 +67,10 @@ class PostgresJournalEndToEndTest {
       assertEquals("on postgres", state.get("title").asText());
       assertEquals("publisher disconnected", state.get("lastSession").get("endReason").asText());
       // The key's hash came back from PostgreSQL: the same key goes live again.
-      publish(node, key, streamId);
-      List<String> types = new ArrayList<>();
-      node.json(node.get("/api/v1/streams/" + streamId + "/events", true))
-          .forEach(e -> types.add(e.get("type").asText()));
+      node.publishOnce(clip, key, streamId);
+      List<String> types = node.eventTypes(streamId);
       assertEquals(2, types.stream().filter("PublishStarted"::equals).count(), types.toString());
     }
-  }
-
-  private static void publish(TestNode node, String key, String streamId) throws Exception {
-    Process p = Publisher.start(clip, node.rtmpUrl(key), 1);
-    try {
-      Processes.Result r = Publisher.await(p, 20);
-      assertEquals(0, r.exitCode(), r.stderr());
-    } finally {
-      Publisher.kill(p);
-    }
-    node.awaitState(streamId, Duration.ofSeconds(10), s -> s.get("status").asText().equals("idle"));
   }
 
   private static long eventRows(String streamId) throws Exception {

@@ -9,7 +9,6 @@ import com.nrsgirls.streaming.testkit.TestClips;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,7 +49,7 @@ class PublishLifecycleEndToEndTest {
       String newKey = node.json(rotated).get("streamKey").asText();
       assertNotEquals(key, newKey);
       assertRefused(node, key);
-      assertPublishes(node, newKey, streamId);
+      node.publishOnce(shortClip, newKey, streamId);
 
       HttpResponse<String> revoked =
           node.send("DELETE", "/api/v1/streams/" + streamId + "/key", null);
@@ -127,9 +126,7 @@ class PublishLifecycleEndToEndTest {
       assertEquals("", decode.stderr().strip(), "decoding across the reconnect printed errors");
       LivePathEndToEndTest.assertMonotonicTimestamps(url);
 
-      List<String> types = new ArrayList<>();
-      node.json(node.get("/api/v1/streams/" + streamId + "/events", true))
-          .forEach(e -> types.add(e.get("type").asText()));
+      List<String> types = node.eventTypes(streamId);
       assertEquals(
           List.of("PublishStarted", "PublishEnded", "PublishStarted", "PublishEnded"),
           types.stream().filter(t -> t.startsWith("Publish")).toList(),
@@ -146,7 +143,7 @@ class PublishLifecycleEndToEndTest {
       JsonNode created = node.createStream("survives restarts");
       streamId = created.get("streamId").asText();
       key = created.get("streamKey").asText();
-      assertPublishes(node, key, streamId);
+      node.publishOnce(shortClip, key, streamId);
       // A second session is cut off by the node going down.
       Process live = Publisher.start(longClip, node.rtmpUrl(key), 4);
       try {
@@ -167,13 +164,11 @@ class PublishLifecycleEndToEndTest {
       assertEquals("node shut down", state.get("lastSession").get("endReason").asText());
       node.awaitFile(
           node.mediaPlaylist(streamId), Duration.ofSeconds(10), t -> t.contains("#EXT-X-ENDLIST"));
-      List<String> types = new ArrayList<>();
-      node.json(node.get("/api/v1/streams/" + streamId + "/events", true))
-          .forEach(e -> types.add(e.get("type").asText()));
+      List<String> types = node.eventTypes(streamId);
       assertEquals("StreamCreated", types.get(0));
       assertEquals(2, types.stream().filter("PublishStarted"::equals).count(), types.toString());
       // The key's hash came back with the journal: the same key still goes live.
-      assertPublishes(node, key, streamId);
+      node.publishOnce(shortClip, key, streamId);
     }
   }
 
@@ -185,17 +180,6 @@ class PublishLifecycleEndToEndTest {
     } finally {
       Publisher.kill(p);
     }
-  }
-
-  private void assertPublishes(TestNode node, String key, String streamId) throws Exception {
-    Process p = Publisher.start(shortClip, node.rtmpUrl(key), 1);
-    try {
-      Processes.Result r = Publisher.await(p, 20);
-      assertEquals(0, r.exitCode(), r.stderr());
-    } finally {
-      Publisher.kill(p);
-    }
-    node.awaitState(streamId, Duration.ofSeconds(10), s -> s.get("status").asText().equals("idle"));
   }
 
   private static long countLines(String text, String line) {

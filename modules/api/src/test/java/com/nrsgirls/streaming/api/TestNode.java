@@ -2,6 +2,7 @@ package com.nrsgirls.streaming.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nrsgirls.streaming.testkit.Processes;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.net.URI;
@@ -11,7 +12,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -122,6 +125,31 @@ final class TestNode implements AutoCloseable {
       throw new AssertionError("state answered " + r.statusCode() + ": " + r.body());
     }
     return json(r);
+  }
+
+  /**
+   * Publishes {@code clip} once with {@code key} from a real ffmpeg, asserts that the publisher
+   * finished cleanly, and waits until the stream is idle again.
+   */
+  void publishOnce(Path clip, String key, String streamId) throws Exception {
+    Process p = Publisher.start(clip, rtmpUrl(key), 1);
+    try {
+      Processes.Result r = Publisher.await(p, 20);
+      if (r.exitCode() != 0) {
+        throw new AssertionError("publisher exited " + r.exitCode() + ": " + r.stderr());
+      }
+    } finally {
+      Publisher.kill(p);
+    }
+    awaitState(streamId, Duration.ofSeconds(10), s -> s.get("status").asText().equals("idle"));
+  }
+
+  /** The types of the stream's persisted events, in order, from the events API. */
+  List<String> eventTypes(String streamId) throws Exception {
+    List<String> types = new ArrayList<>();
+    json(get("/api/v1/streams/" + streamId + "/events", true))
+        .forEach(e -> types.add(e.get("type").asText()));
+    return types;
   }
 
   /** Polls the state API until the condition holds: the API is the probe. */

@@ -12,6 +12,7 @@ import com.nrsgirls.streaming.ingest.rtmp.StreamMetadata;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
@@ -19,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
@@ -89,6 +91,9 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
 
   private static final String PUBLISH_TIMER = "publish";
   private static final String CLOSE_TIMER = "close";
+
+  /** How long after its forecast a late keyframe still keeps reads unpaced. */
+  private static final Duration KEYFRAME_GRACE = Duration.ofSeconds(1);
 
   /** The longest the deadline check waits; deadlines are met within this much. */
   private static final Duration MAX_DEADLINE_CHECK_INTERVAL = Duration.ofSeconds(1);
@@ -402,8 +407,7 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
         // without waiting for the next tick. The window opens two ticks early, so a read deferred
         // just before it opens is done in time.
         long tick = settings.readInterval().toNanos();
-        keyframes =
-            new KeyframeForecast(2 * tick, Duration.ofSeconds(1).toNanos(), System.nanoTime());
+        keyframes = new KeyframeForecast(2 * tick, KEYFRAME_GRACE.toNanos(), System.nanoTime());
         scheduleWithFixedDelay(DEADLINE_TIMER, settings.readInterval(), settings.readInterval());
       }
       session.publishAccepted();
@@ -530,16 +534,15 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
 
     /** A quarter of the shortest deadline, so each is met within a quarter of its length. */
     private Duration deadlineCheckInterval() {
-      Duration shortest = settings.handshakeTimeout();
-      for (Duration d : new Duration[] {settings.idleTimeout(), settings.publishDeadline()}) {
-        if (d.compareTo(shortest) < 0) {
-          shortest = d;
-        }
+      Duration quarter =
+          Stream.of(settings.handshakeTimeout(), settings.idleTimeout(), settings.publishDeadline())
+              .min(Comparator.naturalOrder())
+              .orElseThrow()
+              .dividedBy(4);
+      if (quarter.compareTo(MAX_DEADLINE_CHECK_INTERVAL) > 0) {
+        return MAX_DEADLINE_CHECK_INTERVAL;
       }
-      Duration quarter = shortest.dividedBy(4);
-      return quarter.compareTo(MAX_DEADLINE_CHECK_INTERVAL) > 0
-          ? MAX_DEADLINE_CHECK_INTERVAL
-          : quarter.isZero() ? Duration.ofMillis(1) : quarter;
+      return quarter.isZero() ? Duration.ofMillis(1) : quarter;
     }
 
     private void protocolError(RtmpProtocolException e) {

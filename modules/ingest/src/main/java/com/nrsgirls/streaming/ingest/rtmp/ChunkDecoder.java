@@ -9,23 +9,24 @@ import java.util.Arrays;
  * <p>Incremental: {@link #next(ByteBuffer)} takes whatever bytes arrived, split anywhere, and
  * returns one message as soon as it is complete, leaving the rest of the buffer unread. Header
  * bytes are gathered in a small scratch array; payload bytes are copied from the input into the
- * message's own array, which the caller may keep (a {@code MediaPacket} references it). That array
- * grows as the message's chunks arrive (doubling, up to the declared length), so a header that
- * declares a long message costs nothing until its bytes come. Apart from that growth nothing is
- * allocated per chunk.
+ * message's own array, which the caller may keep (a {@code MediaPacket} references it). Until the
+ * driver trusts the peer ({@link #trustPeer}) that array grows as the message's chunks arrive
+ * (doubling, up to the declared length), so a header that declares a long message costs nothing
+ * until its bytes come; after, it is allocated at the declared length at once. Apart from that
+ * nothing is allocated per chunk.
  *
  * <p>Set Chunk Size (§5.4.1) and Abort (§5.4.2) change how the following bytes are read, so the
  * decoder applies them itself before returning them. Timestamps are summed from deltas in 32 bits,
  * as the wire does, then extended to 64 bits per message stream: a step back by more than 2^31 is a
  * wrap.
  *
- * <p>Limits: message length (which the driver may raise once it trusts the peer, see {@link
- * #setMaxMessageLength}), the chunk size the peer may set, the number of chunk streams and of
- * message streams, the declared bytes of messages in progress and the bytes thrown away by Abort.
- * So what the decoder holds for messages in progress is at most twice the payload bytes received
- * for them, plus {@value #INITIAL_CAPACITY} bytes per chunk stream. Breaking a limit, or sending a
- * header the spec does not allow, throws {@link RtmpProtocolException}; the decoder is unusable
- * after that.
+ * <p>Limits: message length (which the driver raises once it trusts the peer, see {@link
+ * #trustPeer}), the chunk size the peer may set, the number of chunk streams and of message
+ * streams, the declared bytes of messages in progress and the bytes thrown away by Abort. So what
+ * the decoder holds for messages in progress is, before trust, at most twice the payload bytes
+ * received for them plus {@value #INITIAL_CAPACITY} bytes per chunk stream, and after, at most
+ * twice the message limit. Breaking a limit, or sending a header the spec does not allow, throws
+ * {@link RtmpProtocolException}; the decoder is unusable after that.
  */
 public final class ChunkDecoder {
   /** §5.4.1: chunk size both directions start with. */
@@ -66,6 +67,7 @@ public final class ChunkDecoder {
   }
 
   private int maxMessageLength;
+  private boolean trusted;
   private final int maxChunkSize;
   private long maxBufferedBytes;
 
@@ -108,10 +110,16 @@ public final class ChunkDecoder {
   }
 
   /**
-   * Changes the longest message accepted from now on, e.g. raises it once the peer may publish.
-   * Messages already in progress keep the length they declared.
+   * The peer is trusted from now on (it may publish): messages up to {@code maxMessageLength} are
+   * accepted, and each message's array is allocated at its declared length at once instead of
+   * growing, so a media frame is copied once. Messages already in progress keep their arrays.
    */
-  public void setMaxMessageLength(int maxMessageLength) {
+  public void trustPeer(int maxMessageLength) {
+    setMaxMessageLength(maxMessageLength);
+    trusted = true;
+  }
+
+  private void setMaxMessageLength(int maxMessageLength) {
     if (maxMessageLength < 1 || maxMessageLength > 0xFFFFFF) {
       throw new IllegalArgumentException("maxMessageLength must be 1 to 16777215");
     }
@@ -274,7 +282,10 @@ public final class ChunkDecoder {
     }
     bufferedBytes += cs.length;
     cs.timestamp = timestamp;
-    cs.payload = cs.length == 0 ? EMPTY : new byte[Math.min(cs.length, INITIAL_CAPACITY)];
+    cs.payload =
+        cs.length == 0
+            ? EMPTY
+            : new byte[trusted ? cs.length : Math.min(cs.length, INITIAL_CAPACITY)];
     cs.filled = 0;
   }
 

@@ -174,7 +174,7 @@ public final class RtmpServerSession {
     requirePending();
     writeControl(MessageType.USER_CONTROL, UserControl.streamBegin(publishStreamId).write());
     writeStatus("status", "NetStream.Publish.Start", "Publishing started.");
-    decoder.setMaxMessageLength(settings.maxMessageLength());
+    decoder.trustPeer(settings.maxMessageLength());
     state = State.PUBLISHING;
   }
 

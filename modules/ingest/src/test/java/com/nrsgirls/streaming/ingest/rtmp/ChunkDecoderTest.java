@@ -476,7 +476,7 @@ class ChunkDecoderTest {
     assertEquals("message-too-long", e.reason());
 
     ChunkDecoder raised = new ChunkDecoder(1000, 1024 * 1024, 16);
-    raised.setMaxMessageLength(2000);
+    raised.trustPeer(2000);
     byte[] p = payload(2000, 4);
     Wire w = new Wire().type0(6, 0, 2000, 9, 1);
     for (int pos = 0; pos < 2000; pos += 128) {

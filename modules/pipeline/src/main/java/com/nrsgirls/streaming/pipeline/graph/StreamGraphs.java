@@ -32,6 +32,9 @@ import org.apache.pekko.stream.Materializer;
  * whatever extra branches the node was built with (ABR, restream and recording plug in here).
  */
 public final class StreamGraphs implements MediaGraphFactory {
+  /** How long a stopping node waits for an entity to confirm a session's end is recorded. */
+  private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(4);
+
   /** Builds one more branch for a session, given its stream id and session id. */
   public interface BranchFactory extends BiFunction<String, String, Branch> {}
 
@@ -48,7 +51,6 @@ public final class StreamGraphs implements MediaGraphFactory {
   /** Per running session, completes once it has closed (and, if the node is stopping, settled). */
   private final Set<CompletableFuture<Done>> unsettled = ConcurrentHashMap.newKeySet();
 
-  private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(4);
   private final Scheduler scheduler;
 
   public StreamGraphs(
