@@ -1,9 +1,14 @@
 package com.nrsgirls.streaming.api;
 
+import java.io.Console;
 import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@code bin/nrs-streaming}: starts one node and runs until the JVM is told to stop. */
 public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -18,12 +23,17 @@ public final class Main {
     }
     AdminToken token = node.adminToken();
     if (token.generated()) {
-      // Printed once, to the terminal only (never to the log): the operator's first credential.
-      System.out.println(
-          "Operator API token (generated now, kept in "
-              + token.file().map(Object::toString).orElse("the data directory")
-              + "): "
-              + token.reveal());
+      String where = token.file().map(Object::toString).orElse("the data directory");
+      // Standard output is the log wherever a supervisor or a pipe collects it: the token goes to
+      // the terminal only, when the node was started from one.
+      Console console = System.console();
+      if (console != null) {
+        console.printf(
+            "Operator API token (generated now, kept in %s): %s%n", where, token.reveal());
+        console.flush();
+      }
+      log.info(
+          "Operator API token generated and kept in {} (owner-only); it is never logged", where);
     }
     node.system().getWhenTerminated().toCompletableFuture().join();
   }

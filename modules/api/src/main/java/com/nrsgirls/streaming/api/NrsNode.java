@@ -12,6 +12,7 @@ import com.nrsgirls.streaming.pipeline.stream.LiveStream;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamSettings;
 import com.typesafe.config.Config;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,6 +61,11 @@ public final class NrsNode {
 
   /** Starts a node; the stage completes when it is ready, or fails (and the node is gone). */
   public static CompletionStage<NrsNode> start(Config config) {
+    try {
+      DataDirectory.prepare(config);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
     AtomicBoolean ready = new AtomicBoolean();
     CompletionStage<NrsNode> node;
@@ -100,24 +106,30 @@ public final class NrsNode {
             clock,
             metrics,
             List.of());
-    LiveStream.init(
-        system,
-        new LiveStream.Dependencies(
-            graphs, LiveStreamSettings.create(config), clock, () -> nodeName));
-
     ClusterSharding sharding = ClusterSharding.get(system);
     ApiJson json = new ApiJson(system);
     IngestSettings ingestSettings = IngestSettings.create(config);
     AtomicReference<PublicUrls> urls = new AtomicReference<>();
+    // The schema first: sharding reads the entities it remembers from the journal as it starts.
     return SchemaUtils.createIfNotExists(system)
         .thenCompose(
-            done ->
-                RtmpServer.start(
-                    system,
-                    ingestSettings,
-                    new ShardedPublishGateway(sharding, ingestSettings.publishTimeout()),
-                    metrics,
-                    nodeName))
+            done -> {
+              try {
+                DataDirectory.restrictJournalFiles(config);
+              } catch (IOException e) {
+                throw new UncheckedIOException(e);
+              }
+              LiveStream.init(
+                  system,
+                  new LiveStream.Dependencies(
+                      graphs, LiveStreamSettings.create(config), clock, () -> nodeName));
+              return RtmpServer.start(
+                  system,
+                  ingestSettings,
+                  new ShardedPublishGateway(sharding, ingestSettings.publishTimeout()),
+                  metrics,
+                  nodeName);
+            })
         .thenCompose(
             rtmp -> {
               StreamDirectory directory =

@@ -85,6 +85,13 @@ public final class LiveStreamProtocol {
   public record CloseOrphanedSession(String sessionId) implements Command {}
 
   /**
+   * Internal: ending the stream's outputs after the session {@code sessionId} is done (the
+   * playlists got {@code EXT-X-ENDLIST}; {@code failure} is null) or failed. Once done, the entity
+   * records that nothing is left to end. Sent by the entity to itself.
+   */
+  public record OutputsWereEnded(String sessionId, String failure) implements Command {}
+
+  /**
    * A stream key inside a message. Serialized as the whole key, since the entity needs it to
    * compare; its {@code toString} stays masked.
    */
@@ -194,4 +201,10 @@ public final class LiveStreamProtocol {
       implements Event {}
 
   public record PublishEnded(String sessionId, String reason, Instant at) implements Event {}
+
+  /**
+   * The stream's outputs were ended after the session {@code sessionId}: its playlists say {@code
+   * EXT-X-ENDLIST}. Until this is in the journal a restarted entity ends them itself.
+   */
+  public record OutputsEnded(String sessionId, Instant at) implements Event {}
 }

@@ -171,7 +171,8 @@ class LiveStreamProtocolTest {
         Arguments.of(new PublishStarted("s-1", "203.0.113.7:50123", "node-a", T0)),
         Arguments.of(new MediaDetected("s-1", VIDEO, AUDIO, T0)),
         Arguments.of(new MediaDetected("s-1", VIDEO, null, T0)),
-        Arguments.of(new PublishEnded("s-1", "publisher left", T1)));
+        Arguments.of(new PublishEnded("s-1", "publisher left", T1)),
+        Arguments.of(new OutputsEnded("s-1", T1)));
   }
 
   @ParameterizedTest

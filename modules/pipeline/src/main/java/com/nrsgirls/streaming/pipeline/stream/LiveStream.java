@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -69,6 +70,11 @@ public final class LiveStream
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String STOPPED_BY_OPERATOR = "stopped by operator";
   private static final String KEY_REVOKED = "key revoked";
+  private static final String ORPHANED = "node restarted or stream moved";
+
+  /** Session end reasons after which the outputs end at once, without a reconnect grace. */
+  private static final Set<String> ENDS_OUTPUTS_AT_ONCE =
+      Set.of(STOPPED_BY_OPERATOR, KEY_REVOKED, SessionGraph.NODE_SHUT_DOWN, ORPHANED);
 
   private final ActorContext<LiveStreamProtocol.Command> context;
   private final TimerScheduler<LiveStreamProtocol.Command> timers;
@@ -91,6 +97,11 @@ public final class LiveStream
    * Starts sharding of the entity. Entities are never passivated by sharding's idle strategy (a
    * live stream's own messages do not count as activity there); each one passivates itself when it
    * is not live and nobody asked anything of it for {@code idle-passivation}.
+   *
+   * <p>Sharding remembers the running entities (in the journal, {@code remember-entities-store =
+   * eventsourced}) and starts them again when their shard starts after a crash: a stream that was
+   * live, or whose outputs were still open, is woken by that and ends what died with the node
+   * without anyone asking (see {@link #onRecoveryCompleted}).
    */
   public static void init(ActorSystem<?> system, Dependencies deps) {
     ClusterSharding.get(system)
@@ -99,7 +110,10 @@ public final class LiveStream
                     ENTITY_TYPE_KEY,
                     entityContext ->
                         create(entityContext.getEntityId(), deps, entityContext.getShard()))
-                .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+                .withSettings(
+                    ClusterShardingSettings.create(system)
+                        .withNoPassivationStrategy()
+                        .withRememberEntities(true)));
   }
 
   /** An entity outside sharding (tests): it never passivates. */
@@ -187,6 +201,7 @@ public final class LiveStream
         .onCommand(SessionEnded.class, this::onSessionEnded)
         .onCommand(EndOutputsIfIdle.class, this::onEndOutputsIfIdle)
         .onCommand(CloseOrphanedSession.class, this::onOrphanedSession)
+        .onCommand(OutputsWereEnded.class, this::onOutputsWereEnded)
         .onCommand(PassivateIfIdle.class, (s, c) -> onPassivateIfIdle(s));
     return builder.build();
   }
@@ -232,10 +247,16 @@ public final class LiveStream
         .thenReply(cmd.replyTo(), s -> new KeyIssued(new Key(key), expires));
   }
 
-  /** Revoking a key also takes its publisher off the air: a leaked key must stop working now. */
+  /**
+   * Revoking a key also takes its publisher off the air: a leaked key must stop working now.
+   * Revoking a revoked key changes nothing and records nothing.
+   */
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onRevokeKey(
       Channel state, RevokeKey cmd) {
     activeSinceLastIdleCheck = true;
+    if (state.keyRevoked()) {
+      return Effect().reply(cmd.replyTo(), new Accepted());
+    }
     context.getLog().info("stream={} key revoked", streamId);
     disconnect(KEY_REVOKED);
     return Effect().persist(new KeyRevoked(now())).thenReply(cmd.replyTo(), s -> new Accepted());
@@ -433,10 +454,8 @@ public final class LiveStream
       context
           .getLog()
           .info("stream={} session={} ended: {}", streamId, cmd.sessionId(), cmd.reason());
-      if (STOPPED_BY_OPERATOR.equals(cmd.reason())
-          || KEY_REVOKED.equals(cmd.reason())
-          || SessionGraph.NODE_SHUT_DOWN.equals(cmd.reason())) {
-        endOutputs(cmd.reason());
+      if (ENDS_OUTPUTS_AT_ONCE.contains(cmd.reason())) {
+        endOutputs(cmd.reason(), cmd.sessionId());
       } else {
         timers.startSingleTimer(
             EndOutputsIfIdle.class,
@@ -451,14 +470,37 @@ public final class LiveStream
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onEndOutputsIfIdle(
       Channel state, EndOutputsIfIdle cmd) {
     if (!state.live() && running == null && waiting == null) {
-      endOutputs("publisher did not come back");
+      endOutputs("publisher did not come back", cmd.sessionId());
     }
     return Effect().none().thenNoReply();
   }
 
-  private void endOutputs(String why) {
+  /** Ends the stream's outputs after {@code sessionId}; records it once they are ended. */
+  private void endOutputs(String why, String sessionId) {
     context.getLog().info("stream={} outputs ended: {}", streamId, why);
-    previousSettled = settle(deps.graphs().endOutputs(streamId));
+    CompletionStage<Done> work = deps.graphs().endOutputs(streamId);
+    previousSettled = settle(work);
+    context.pipeToSelf(
+        work, (ok, err) -> new OutputsWereEnded(sessionId, err == null ? null : err.toString()));
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onOutputsWereEnded(
+      Channel state, OutputsWereEnded cmd) {
+    if (cmd.failure() != null) {
+      context
+          .getLog()
+          .warn(
+              "stream={} session={} ending the outputs failed: {}",
+              streamId,
+              cmd.sessionId(),
+              cmd.failure());
+      return Effect().none().thenNoReply();
+    }
+    Session last = state.last();
+    if (last == null || !last.sessionId().equals(cmd.sessionId()) || last.outputsEnded()) {
+      return Effect().none().thenNoReply();
+    }
+    return Effect().persist(new OutputsEnded(cmd.sessionId(), now())).thenNoReply();
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onOrphanedSession(
@@ -470,10 +512,8 @@ public final class LiveStream
               "stream={} session={} ended: its node restarted or the stream moved",
               streamId,
               cmd.sessionId());
-      endOutputs("its session was lost with a node");
-      return Effect()
-          .persist(new PublishEnded(cmd.sessionId(), "node restarted or stream moved", now()))
-          .thenNoReply();
+      endOutputs("its session was lost with a node", cmd.sessionId());
+      return Effect().persist(new PublishEnded(cmd.sessionId(), ORPHANED, now())).thenNoReply();
     }
     return Effect().none().thenNoReply();
   }
@@ -495,15 +535,33 @@ public final class LiveStream
     return Effect().none().thenNoReply();
   }
 
+  /**
+   * Ends what the previous incarnation left open: a session the journal calls live has no graph
+   * here, so it is closed; outputs not yet recorded as ended are ended once what is left of the
+   * session's reconnect grace is over (at once after a stop or a lost node). Ending them twice (a
+   * crash between the playlist's end and its record) is harmless.
+   */
   private void onRecoveryCompleted(LiveStreamState state) {
-    if (state instanceof Channel channel && running == null) {
-      if (channel.live()) {
-        context.getSelf().tell(new CloseOrphanedSession(channel.current().sessionId()));
-      } else if (channel.last() != null
-          && SessionGraph.NODE_SHUT_DOWN.equals(channel.last().endReason())) {
-        // The node may have gone before it ended the outputs; ending them twice is harmless.
-        context.getSelf().tell(new EndOutputsIfIdle(channel.last().sessionId()));
-      }
+    if (!(state instanceof Channel channel) || running != null) {
+      return;
+    }
+    if (channel.live()) {
+      context.getSelf().tell(new CloseOrphanedSession(channel.current().sessionId()));
+      return;
+    }
+    Session last = channel.last();
+    if (last == null || last.outputsEnded()) {
+      return;
+    }
+    Duration left =
+        ENDS_OUTPUTS_AT_ONCE.contains(last.endReason())
+            ? Duration.ZERO
+            : Duration.between(now(), last.endedAt().plus(deps.settings().reconnectGrace()));
+    EndOutputsIfIdle end = new EndOutputsIfIdle(last.sessionId());
+    if (left.isNegative() || left.isZero()) {
+      context.getSelf().tell(end);
+    } else {
+      timers.startSingleTimer(EndOutputsIfIdle.class, end, left);
     }
   }
 
@@ -607,7 +665,8 @@ public final class LiveStream
                         null,
                         null,
                         null,
-                        null),
+                        null,
+                        false),
                     s.last()))
         .onEvent(
             MediaDetected.class,
@@ -620,6 +679,12 @@ public final class LiveStream
             (s, e) ->
                 s.live() && s.current().sessionId().equals(e.sessionId())
                     ? s.withSessions(null, s.current().ended(e.reason(), e.at()))
+                    : s)
+        .onEvent(
+            OutputsEnded.class,
+            (s, e) ->
+                s.last() != null && s.last().sessionId().equals(e.sessionId())
+                    ? s.withSessions(s.current(), s.last().withOutputsEnded())
                     : s);
     return builder.build();
   }

@@ -65,7 +65,12 @@ public sealed interface LiveStreamState extends CborSerializable {
     }
   }
 
-  /** One publish session, live or ended. */
+  /**
+   * One publish session, live or ended.
+   *
+   * @param outputsEnded whether the stream's outputs were ended after this session (its playlists
+   *     say EXT-X-ENDLIST); false while it is live or within its reconnect grace
+   */
   record Session(
       String sessionId,
       String remoteAddress,
@@ -74,14 +79,22 @@ public sealed interface LiveStreamState extends CborSerializable {
       Instant endedAt,
       String endReason,
       VideoInfo video,
-      AudioInfo audio) {
+      AudioInfo audio,
+      boolean outputsEnded) {
 
     Session withMedia(VideoInfo v, AudioInfo a) {
-      return new Session(sessionId, remoteAddress, ingestNode, startedAt, endedAt, endReason, v, a);
+      return new Session(
+          sessionId, remoteAddress, ingestNode, startedAt, endedAt, endReason, v, a, outputsEnded);
     }
 
     Session ended(String reason, Instant at) {
-      return new Session(sessionId, remoteAddress, ingestNode, startedAt, at, reason, video, audio);
+      return new Session(
+          sessionId, remoteAddress, ingestNode, startedAt, at, reason, video, audio, false);
+    }
+
+    Session withOutputsEnded() {
+      return new Session(
+          sessionId, remoteAddress, ingestNode, startedAt, endedAt, endReason, video, audio, true);
     }
 
     SessionView view() {

@@ -265,6 +265,56 @@ class LiveStreamTest {
   }
 
   @Test
+  void revokingARevokedKeyRecordsNothing() {
+    ActorRef<Command> entity = spawn();
+    create(entity);
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new RevokeKey(probe.getRef()));
+    probe.expectMessageClass(Accepted.class);
+    entity.tell(new RevokeKey(probe.getRef()));
+    probe.expectMessageClass(Accepted.class);
+    expectEvents(StreamCreated.class, KeyRevoked.class);
+    journal.expectNothingPersisted("LiveStream|" + streamId);
+  }
+
+  @Test
+  void aRestartEndsOutputsLeftOpenOnceTheirReconnectGraceIsOver() throws Exception {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    graphs.last().finish("publisher disconnected");
+    expectEvents(StreamCreated.class, PublishStarted.class, PublishEnded.class);
+    testKit.stop(entity); // the node dies within the reconnect grace
+    assertNull(graphs.outputsEnded.poll(400, java.util.concurrent.TimeUnit.MILLISECONDS));
+
+    // The grace (300 ms) counts from the session's end, on the entity's clock.
+    clock.advance(Duration.ofMillis(100));
+    ActorRef<Command> again = spawn();
+    assertNull(graphs.outputsEnded.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS));
+    assertEquals(streamId, graphs.outputsEnded.poll(3, java.util.concurrent.TimeUnit.SECONDS));
+    expectEvents(OutputsEnded.class);
+    testKit.stop(again);
+
+    // recorded: a later incarnation has nothing left to end
+    spawn();
+    assertNull(graphs.outputsEnded.poll(500, java.util.concurrent.TimeUnit.MILLISECONDS));
+  }
+
+  @Test
+  void aStoppedStreamRecordsThatItsOutputsEnded() throws Exception {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new Stop(probe.getRef()));
+    probe.expectMessageClass(Accepted.class);
+    expectEvents(StreamCreated.class, PublishStarted.class, PublishEnded.class, OutputsEnded.class);
+    assertEquals(
+        "s1",
+        ((OutputsEnded) journal.persistedInStorage("LiveStream|" + streamId).get(3)).sessionId());
+  }
+
+  @Test
   void passivatesItselfOnlyWhenIdleAndNotLive() throws Exception {
     TestProbe<ClusterSharding.ShardCommand> shard = testKit.createTestProbe();
     LiveStream.Dependencies quick =
