@@ -22,9 +22,11 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param tcpReadSize the most one TCP read returns ({@code pekko.io.tcp.direct-buffer-size}): a
  *     read of half that or more suggests more bytes are waiting, so the next is not deferred
  * @param maxConnectionsPerIp open connections allowed from one address
- * @param maxFailedPublishesPerIp publishes with a bad key one address may try per window before its
- *     new connections are refused until the window ends
- * @param failedPublishWindow the window of {@code maxFailedPublishesPerIp}
+ * @param maxFailedPublishesPerStreamAndIp publishes with a bad key one address may try for one
+ *     stream per window before its publishes to that stream are refused until the window ends
+ * @param maxFailedPublishesPerIp publishes with a bad key one address may try per window, for all
+ *     streams, before its new connections are refused until the window ends
+ * @param failedPublishWindow the window of both failure counts
  */
 public record IngestSettings(
     String bindAddress,
@@ -38,6 +40,7 @@ public record IngestSettings(
     String dispatcher,
     int tcpReadSize,
     int maxConnectionsPerIp,
+    int maxFailedPublishesPerStreamAndIp,
     int maxFailedPublishesPerIp,
     Duration failedPublishWindow) {
 
@@ -72,6 +75,7 @@ public record IngestSettings(
         c.getString("dispatcher"),
         (int) Math.min(Integer.MAX_VALUE, config.getBytes("pekko.io.tcp.direct-buffer-size")),
         c.getInt("max-connections-per-ip"),
+        c.getInt("max-failed-publishes-per-stream-and-ip"),
         c.getInt("max-failed-publishes-per-ip"),
         c.getDuration("failed-publish-window"));
   }
@@ -89,6 +93,7 @@ public record IngestSettings(
         dispatcher,
         tcpReadSize,
         maxConnectionsPerIp,
+        maxFailedPublishesPerStreamAndIp,
         maxFailedPublishesPerIp,
         failedPublishWindow);
   }

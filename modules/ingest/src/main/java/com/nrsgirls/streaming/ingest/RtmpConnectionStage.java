@@ -65,8 +65,17 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
 
   /** What the server wants to hear about a connection. */
   interface Observer {
-    /** A publish was refused; {@code reason} as for {@link IngestMetrics#publishRejected}. */
-    void publishRejected(String reason);
+    /**
+     * Asked before the stream is: why a publish to {@code streamId} from this connection's address
+     * is refused without a key check ({@code too-many-failed-publishes}), or null.
+     */
+    String publishRefusal(String streamId);
+
+    /**
+     * A publish was refused; {@code reason} as for {@link IngestMetrics#publishRejected}, {@code
+     * streamId} as the key named it (null when the key was malformed).
+     */
+    void publishRejected(String reason, String streamId);
 
     /** The connection ended. Called once. */
     void closed();
@@ -332,6 +341,11 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
         return;
       }
       streamId = key.get().streamId();
+      String refusal = observer.publishRefusal(streamId);
+      if (refusal != null) {
+        reject(refusal, "NetStream.Publish.BadName", "Too many failed attempts, try again later.");
+        return;
+      }
       sessionId = sessionIds.get();
       PublishSession publishSession = new PublishSession(sessionId, remoteText, ingestNode);
       AtomicBoolean consumed = new AtomicBoolean();
@@ -419,7 +433,7 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
     private void reject(String reason, String code, String description) {
       awaitingDecision = false;
       metrics.publishRejected(reason);
-      observer.publishRejected(reason);
+      observer.publishRejected(reason, streamId);
       log.info("RTMP publish rejected from {}{}: {}", remoteText, ids(), reason);
       session.publishRejected(code, description);
       close("publish-rejected");

@@ -1,5 +1,6 @@
 package com.nrsgirls.streaming.ingest;
 
+import com.nrsgirls.streaming.core.net.AddressLimits;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -8,8 +9,6 @@ import java.util.HexFormat;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -30,18 +29,22 @@ import org.slf4j.LoggerFactory;
  * RtmpConnectionStage} per accepted TCP connection, which asks the {@link PublishGateway} whether a
  * publisher may go live and streams its media into the sink it gets back.
  *
- * <p>It enforces the per-address limits: open connections, and publishes with a bad key per time
- * window (after too many, new connections from that address are refused until the window ends).
- * Refusals are logged at most once per address per {@link #REFUSAL_LOG_INTERVAL}, with a count.
+ * <p>It enforces the per-address limits ({@link AddressLimits}): open connections, and publishes
+ * with a bad key per time window, counted per address and stream and per address. After a few
+ * failures for one stream, publishes to that stream from that address are refused until the window
+ * ends, without their key being checked (so guessing stays expensive); only after many failures in
+ * all is every new connection from the address refused. A venue or studio behind one NAT thus stays
+ * live when one of its encoders has a wrong key. Refusals are logged at most once per address per
+ * {@link #REFUSAL_LOG_INTERVAL}, with a count.
  */
 public final class RtmpServer {
   private static final Logger log = LoggerFactory.getLogger(RtmpServer.class);
 
+  static final String TOO_MANY_FAILED_PUBLISHES = "too-many-failed-publishes";
+
   /** Rejections that say nothing about the key, so they do not count against an address. */
   private static final Set<String> NOT_KEY_FAILURES =
-      Set.of("unavailable", "publish-timeout", "gateway-error");
-
-  private static final int MAX_TRACKED_ADDRESSES = 10_000;
+      Set.of("unavailable", "publish-timeout", "gateway-error", TOO_MANY_FAILED_PUBLISHES);
 
   /** An address refused again and again gets one log line per interval, not one per refusal. */
   static final Duration REFUSAL_LOG_INTERVAL = Duration.ofMinutes(1);
@@ -53,22 +56,13 @@ public final class RtmpServer {
   private final Materializer materializer;
   private final SecureRandom random = new SecureRandom();
   private final SharedKillSwitch connections = KillSwitches.shared("rtmp-connections");
-  private final ConcurrentHashMap<InetAddress, Integer> openPerAddress = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<InetAddress, FailureWindow> failedPublishes =
-      new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<InetAddress, RefusalLog> refusalLogs = new ConcurrentHashMap<>();
-  private final AtomicInteger open = new AtomicInteger();
+  private final AddressLimits limits;
   private final AtomicReference<CompletionStage<Done>> stopped = new AtomicReference<>();
   private volatile boolean stopping;
   private volatile Tcp.ServerBinding binding;
 
-  /** Failed publishes of one address since {@code startNanos}. */
-  private record FailureWindow(long startNanos, int count) {}
-
-  /**
-   * When an address's refusal was last logged, and how many refusals have not been logged since.
-   */
-  private record RefusalLog(long loggedNanos, int unlogged) {}
+  /** The key failed publishes are counted under for one stream from one address. */
+  private record StreamFailures(InetAddress address, String streamId) {}
 
   private RtmpServer(
       ActorSystem<?> system,
@@ -81,6 +75,13 @@ public final class RtmpServer {
     this.metrics = metrics;
     this.ingestNode = ingestNode;
     this.materializer = Materializer.matFromSystem(system);
+    this.limits =
+        new AddressLimits(
+            "RTMP connection",
+            log,
+            settings.maxConnectionsPerIp(),
+            settings.failedPublishWindow(),
+            REFUSAL_LOG_INTERVAL);
   }
 
   /**
@@ -115,7 +116,7 @@ public final class RtmpServer {
 
   /** Connections running right now. */
   public int openConnections() {
-    return open.get();
+    return limits.open();
   }
 
   /**
@@ -149,13 +150,12 @@ public final class RtmpServer {
     String refusal = admit(address);
     if (refusal != null) {
       metrics.connectionRefused(refusal);
-      logRefusal(address, refusal);
+      limits.logRefusal(address, refusal);
       connection.handleWith(
           Flow.fromSinkAndSourceCoupled(Sink.<ByteString>cancelled(), Source.<ByteString>empty()),
           materializer);
       return;
     }
-    open.incrementAndGet();
     RtmpConnectionStage stage =
         new RtmpConnectionStage(
             settings,
@@ -166,16 +166,27 @@ public final class RtmpServer {
             this::newSessionId,
             new RtmpConnectionStage.Observer() {
               @Override
-              public void publishRejected(String reason) {
+              public String publishRefusal(String streamId) {
+                return limits.failuresReached(
+                        new StreamFailures(address, streamId),
+                        settings.maxFailedPublishesPerStreamAndIp())
+                    ? TOO_MANY_FAILED_PUBLISHES
+                    : null;
+              }
+
+              @Override
+              public void publishRejected(String reason, String streamId) {
                 if (!NOT_KEY_FAILURES.contains(reason)) {
-                  countFailedPublish(address);
+                  limits.countFailure(address);
+                  if (streamId != null) {
+                    limits.countFailure(new StreamFailures(address, streamId));
+                  }
                 }
               }
 
               @Override
               public void closed() {
-                open.decrementAndGet();
-                openPerAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+                limits.closed(address);
               }
 
               @Override
@@ -191,83 +202,16 @@ public final class RtmpServer {
           .run(materializer);
     } catch (RuntimeException e) {
       log.error("RTMP connection from {} could not start", remote, e);
-      open.decrementAndGet();
-      openPerAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
-    }
-  }
-
-  /**
-   * Logs a refusal unless one of the address's was logged less than {@link #REFUSAL_LOG_INTERVAL}
-   * ago; then it is counted, and the count goes into the address's next line.
-   */
-  private void logRefusal(InetAddress address, String reason) {
-    long now = System.nanoTime();
-    if (refusalLogs.size() > MAX_TRACKED_ADDRESSES) {
-      refusalLogs.values().removeIf(r -> now - r.loggedNanos() > REFUSAL_LOG_INTERVAL.toNanos());
-    }
-    int[] unlogged = {-1};
-    refusalLogs.compute(
-        address,
-        (a, r) -> {
-          if (r != null && now - r.loggedNanos() <= REFUSAL_LOG_INTERVAL.toNanos()) {
-            return new RefusalLog(r.loggedNanos(), r.unlogged() + 1);
-          }
-          unlogged[0] = r == null ? 0 : r.unlogged();
-          return new RefusalLog(now, 0);
-        });
-    if (unlogged[0] == 0) {
-      log.warn(
-          "RTMP connection from {} refused: {} (further refusals of the address are logged at most"
-              + " once a minute)",
-          address.getHostAddress(),
-          reason);
-    } else if (unlogged[0] > 0) {
-      log.warn(
-          "RTMP connection from {} refused: {} ({} more refused since the last line)",
-          address.getHostAddress(),
-          reason,
-          unlogged[0]);
+      limits.closed(address);
     }
   }
 
   /** Counts the connection against its address; the reason it is refused, or null. */
   private String admit(InetAddress address) {
-    FailureWindow failures = failedPublishes.get(address);
-    if (failures != null) {
-      if (expired(failures)) {
-        failedPublishes.remove(address, failures);
-      } else if (failures.count() >= settings.maxFailedPublishesPerIp()) {
-        return "too-many-failed-publishes";
-      }
+    if (limits.failuresReached(address, settings.maxFailedPublishesPerIp())) {
+      return TOO_MANY_FAILED_PUBLISHES;
     }
-    boolean[] admitted = {false};
-    openPerAddress.compute(
-        address,
-        (a, n) -> {
-          int count = n == null ? 0 : n;
-          if (count >= settings.maxConnectionsPerIp()) {
-            return n;
-          }
-          admitted[0] = true;
-          return count + 1;
-        });
-    return admitted[0] ? null : "too-many-connections";
-  }
-
-  private void countFailedPublish(InetAddress address) {
-    if (failedPublishes.size() > MAX_TRACKED_ADDRESSES) {
-      failedPublishes.values().removeIf(this::expired);
-    }
-    failedPublishes.compute(
-        address,
-        (a, w) ->
-            w == null || expired(w)
-                ? new FailureWindow(System.nanoTime(), 1)
-                : new FailureWindow(w.startNanos(), w.count() + 1));
-  }
-
-  private boolean expired(FailureWindow w) {
-    return System.nanoTime() - w.startNanos() > settings.failedPublishWindow().toNanos();
+    return limits.tryOpen(address) ? null : "too-many-connections";
   }
 
   /** 16 random hex characters. */

@@ -35,7 +35,8 @@ class RtmpServerLimitsTest {
             """
             publish-timeout = 1s
             max-connections-per-ip = 2
-            max-failed-publishes-per-ip = 2
+            max-failed-publishes-per-stream-and-ip = 2
+            max-failed-publishes-per-ip = 4
             """);
   }
 
@@ -126,13 +127,19 @@ class RtmpServerLimitsTest {
 
   @Test
   void refusesAnAddressAfterTooManyBadKeys() throws Exception {
-    for (String name : new String[] {"live_abcdef123456_WRONG", "not-a-key"}) {
+    for (String name :
+        new String[] {
+          "live_aaaaaaaaaaa1_WRONG",
+          "live_aaaaaaaaaaa2_WRONG",
+          "not-a-key",
+          "live_aaaaaaaaaaa3_WRONG"
+        }) {
       try (RawClient client = new RawClient(server.localAddress())) {
         client.send(publish(name));
         assertTrue(client.awaitClosed(TIMEOUT) >= 0);
       }
     }
-    assertTrue(server.metrics.await("rejected:wrong-key", 1, TIMEOUT));
+    assertTrue(server.metrics.await("rejected:wrong-key", 3, TIMEOUT));
     assertTrue(server.metrics.await("rejected:malformed-key", 1, TIMEOUT));
 
     try (RawClient client = new RawClient(server.localAddress())) {
@@ -142,7 +149,35 @@ class RtmpServerLimitsTest {
         server.metrics.await("refused:too-many-failed-publishes", 1, TIMEOUT),
         server.metrics.toString());
     assertEquals(
-        2, server.metrics.count("opened"), "the refused connection never started a session");
+        4, server.metrics.count("opened"), "the refused connection never started a session");
+  }
+
+  /**
+   * One encoder with a wrong key, behind the same NAT as a studio's other encoders: its stream is
+   * refused after a few tries, without its key being checked any more, and the others stay live.
+   */
+  @Test
+  void aWrongKeyForOneStreamDoesNotLockOutTheAddress() throws Exception {
+    String wrong = "live_neighbour0001_WRONG"; // another stream than StubGateway.KEY's
+    for (int i = 0; i < 4; i++) {
+      try (RawClient client = new RawClient(server.localAddress())) {
+        client.send(publish(wrong));
+        assertTrue(client.awaitClosed(TIMEOUT) >= 0);
+      }
+    }
+    assertTrue(server.metrics.await("rejected:wrong-key", 2, TIMEOUT), server.metrics.toString());
+    assertTrue(
+        server.metrics.await("rejected:too-many-failed-publishes", 2, TIMEOUT),
+        server.metrics.toString());
+    assertEquals(2, server.gateway.asked(), "the refused ones never reached the stream");
+
+    ClientBytes bytes = new ClientBytes(4).handshake().connect("live").publish(StubGateway.KEY);
+    try (RawClient client = new RawClient(server.localAddress())) {
+      client.send(bytes.bytes());
+      server.gateway.nextAccepted();
+      assertTrue(server.metrics.await("accepted", 1, TIMEOUT), "another stream still goes live");
+    }
+    assertEquals(0, server.metrics.count("refused:too-many-failed-publishes"));
   }
 
   @Test

@@ -46,13 +46,21 @@ final class StubGateway implements PublishGateway {
   private final ActorSystem<?> system;
   private final LinkedBlockingQueue<Accepted> accepted = new LinkedBlockingQueue<>();
   private final CompletableFuture<Boolean> slowDecision = new CompletableFuture<>();
+  private final java.util.concurrent.atomic.AtomicInteger asked =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   StubGateway(ActorSystem<?> system) {
     this.system = system;
   }
 
+  /** How many publishes asked the stream so far. */
+  int asked() {
+    return asked.get();
+  }
+
   @Override
   public CompletionStage<PublishReply> publish(StreamKey key, PublishSession session) {
+    asked.incrementAndGet();
     String k = key.reveal();
     if (k.equals(SILENT_KEY)) {
       return new CompletableFuture<>();
