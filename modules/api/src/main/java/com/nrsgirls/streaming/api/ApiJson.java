@@ -3,6 +3,9 @@ package com.nrsgirls.streaming.api;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -24,8 +27,18 @@ final class ApiJson {
   private final ObjectMapper mapper;
 
   ApiJson(ActorSystem<?> system) {
+    // A copy of Pekko's mapper, stricter on input: a number or a boolean where the API expects
+    // text is a bad request, not text.
     this.mapper =
-        JacksonObjectMapperProvider.get(system).getOrCreate("jackson-json", Optional.empty());
+        JacksonObjectMapperProvider.get(system)
+            .getOrCreate("jackson-json", Optional.empty())
+            .copy();
+    for (CoercionInputShape shape :
+        new CoercionInputShape[] {
+          CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean
+        }) {
+      mapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
+    }
   }
 
   ObjectMapper mapper() {

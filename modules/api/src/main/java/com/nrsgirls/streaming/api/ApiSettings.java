@@ -16,6 +16,11 @@ import java.util.Optional;
  * @param askTimeout how long an API request waits for a stream's entity
  * @param dataDir the node's data directory (journal, segments, admin token)
  * @param segmentDir where HLS segments and playlists are served from
+ * @param maxConnections HTTP connections open at once; more are closed as they come
+ * @param maxConnectionsPerAddress HTTP connections open at once from one address; 0 = no limit
+ * @param requestHeaderTimeout while no request is in flight, the next request head must arrive
+ *     within this, or the connection is closed
+ * @param requestBodyTimeout a request body must arrive whole within this
  */
 public record ApiSettings(
     String bindAddress,
@@ -25,7 +30,11 @@ public record ApiSettings(
     Optional<String> adminToken,
     Duration askTimeout,
     Path dataDir,
-    Path segmentDir) {
+    Path segmentDir,
+    int maxConnections,
+    int maxConnectionsPerAddress,
+    Duration requestHeaderTimeout,
+    Duration requestBodyTimeout) {
 
   public static ApiSettings create(Config config) {
     Config c = config.getConfig("nrs.streaming.api");
@@ -37,7 +46,11 @@ public record ApiSettings(
         nonEmpty(c.getString("admin-token")),
         c.getDuration("ask-timeout"),
         Path.of(config.getString("nrs.streaming.data-dir")),
-        Path.of(config.getString("nrs.streaming.pipeline.hls.segment-dir")));
+        Path.of(config.getString("nrs.streaming.pipeline.hls.segment-dir")),
+        c.getInt("max-connections"),
+        c.getInt("max-connections-per-address"),
+        c.getDuration("request-header-timeout"),
+        c.getDuration("request-body-timeout"));
   }
 
   private static Optional<String> nonEmpty(String s) {

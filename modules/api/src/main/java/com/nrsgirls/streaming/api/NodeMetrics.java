@@ -5,6 +5,7 @@ import com.nrsgirls.streaming.pipeline.graph.HlsBranch;
 import com.nrsgirls.streaming.pipeline.hls.PublishedSegment;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -17,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The node's Prometheus metrics: ingest connections, protocol errors and publishes by reason, bytes
  * in, HLS segments published, what the HLS branches repaired or lost (dropped and malformed frames,
- * moved timestamps, split segments, failed writes), and the JVM's own.
+ * moved timestamps, split segments, failed writes), HTTP connections the server closed (refused or
+ * over a deadline) and requests refused before routing, and the JVM's own.
  */
 final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener {
   private final PrometheusMeterRegistry registry =
@@ -37,6 +39,22 @@ final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener {
     segments = registry.counter("nrs_hls_segments_published");
     segmentBytes =
         DistributionSummary.builder("nrs_hls_segment_bytes").baseUnit("bytes").register(registry);
+    for (int status : new int[] {400, 413, 414, 431, 501, 505}) {
+      FunctionCounter.builder(
+              "nrs_http_requests_refused_before_routing",
+              JsonParsingErrorHandler.refused(),
+              refused -> {
+                var count = refused.get(status);
+                return count == null ? 0 : count.sum();
+              })
+          .tag("status", String.valueOf(status))
+          .register(registry);
+    }
+  }
+
+  /** The HTTP server closed a connection: {@code reason} as {@link HttpServer.Listener} says. */
+  void httpConnectionClosed(String reason) {
+    registry.counter("nrs_http_connections_closed", "reason", reason).increment();
   }
 
   PrometheusMeterRegistry registry() {

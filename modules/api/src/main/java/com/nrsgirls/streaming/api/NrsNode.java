@@ -31,8 +31,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,10 +47,10 @@ public final class NrsNode {
 
   private final ActorSystem<Void> system;
   private final RtmpServer rtmp;
-  private final ServerBinding http;
+  private final HttpServer http;
   private final AdminToken adminToken;
 
-  private NrsNode(ActorSystem<Void> system, RtmpServer rtmp, ServerBinding http, AdminToken token) {
+  private NrsNode(ActorSystem<Void> system, RtmpServer rtmp, HttpServer http, AdminToken token) {
     this.system = system;
     this.rtmp = rtmp;
     this.http = http;
@@ -96,7 +94,8 @@ public final class NrsNode {
     AdminToken token = AdminToken.load(api.adminToken(), api.dataDir());
     NodeMetrics metrics = new NodeMetrics();
     Clock clock = Clock.systemUTC();
-    PlaylistCachingStore store = new PlaylistCachingStore(new LocalSegmentStore(api.segmentDir()));
+    PlaylistCachingStore store =
+        new PlaylistCachingStore(new LocalSegmentStore(api.segmentDir()), clock);
     StreamGraphs graphs =
         new StreamGraphs(
             system,
@@ -144,9 +143,7 @@ public final class NrsNode {
                               json)
                           .route(),
                       new StreamRoutes(directory, json, token, urls::get).route());
-              return Http.get(system)
-                  .newServerAt(api.bindAddress(), api.port())
-                  .bind(routes)
+              return HttpServer.start(system, api, routes, metrics::httpConnectionClosed)
                   .thenApply(
                       binding -> {
                         urls.set(publicUrls(api, rtmp.localAddress(), binding.localAddress()));

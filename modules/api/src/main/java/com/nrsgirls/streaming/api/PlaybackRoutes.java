@@ -9,6 +9,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +17,7 @@ import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.DateTime;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -28,6 +30,7 @@ import org.apache.pekko.http.javadsl.model.headers.AccessControlAllowOrigin;
 import org.apache.pekko.http.javadsl.model.headers.AccessControlMaxAge;
 import org.apache.pekko.http.javadsl.model.headers.CacheControl;
 import org.apache.pekko.http.javadsl.model.headers.CacheDirectives;
+import org.apache.pekko.http.javadsl.model.headers.EntityTag;
 import org.apache.pekko.http.javadsl.model.headers.HttpOriginRanges;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -40,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * /live/{streamId}/{rendition}/index.m3u8} and the segments it lists, read from the segment
  * directory (playlists from memory when this node wrote them). Playlists get a short cache
  * lifetime, segments are immutable, any origin may fetch. Names are checked against strict patterns
- * before they touch the file system.
+ * before they touch the file system. HEAD is answered like GET without the body (the server's
+ * transparent HEAD), and every file and playlist carries an {@code ETag} and {@code Last-Modified}
+ * so CDNs and players can revalidate (304) and fetch byte ranges (206).
  */
 final class PlaybackRoutes {
   private static final Logger log = LoggerFactory.getLogger(PlaybackRoutes.class);
@@ -115,9 +120,15 @@ final class PlaybackRoutes {
       return complete(json.notFound("no such playlist or segment"));
     }
     if (playlist) {
-      Optional<byte[]> cached = playlists.cachedPlaylist(streamId, rendition);
+      Optional<PlaylistCachingStore.CachedPlaylist> cached =
+          playlists.cachedPlaylist(streamId, rendition);
       if (cached.isPresent()) {
-        return complete(ok(PLAYLIST, PLAYLIST_CACHE, cached.get()));
+        PlaylistCachingStore.CachedPlaylist c = cached.get();
+        return validated(
+            new Served(
+                ok(PLAYLIST, PLAYLIST_CACHE, c.bytes()),
+                EntityTag.create(c.etag(), false),
+                DateTime.create(c.written().toEpochMilli())));
       }
     }
     Path dir = segmentDir.resolve(streamId);
@@ -127,27 +138,51 @@ final class PlaybackRoutes {
     // On the blocking dispatcher: a small file is read whole into a strict entity; a segment is
     // streamed in large chunks (a streamed file entity defaults to 8 KiB chunks; a whole segment in
     // one array would be a humongous allocation per request).
-    return completeWithFuture(
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                long size = Files.size(file);
-                if (size <= STRICT_LIMIT) {
-                  return ok(type, cache, Files.readAllBytes(file));
-                }
-                return HttpResponse.create()
-                    .withEntity(HttpEntities.create(type, size, FileIO.fromPath(file, CHUNK)))
-                    .addHeader(cache);
-              } catch (NoSuchFileException | AccessDeniedException e) {
-                return json.notFound("no such playlist or segment");
-              } catch (IOException e) {
-                log.warn(
-                    "playback: reading {} failed: {}", segmentDir.relativize(file), e.toString());
-                return json.error(
-                    StatusCodes.INTERNAL_SERVER_ERROR, "read_failed", "could not read the file");
-              }
-            },
-            blocking));
+    return onSuccess(
+        CompletableFuture.supplyAsync(() -> read(file, type, cache), blocking), this::validated);
+  }
+
+  /**
+   * A response, with its validators when it is the file: conditional requests ({@code
+   * If-None-Match}, {@code If-Modified-Since}) are answered 304, a single {@code Range} 206 (416
+   * when it is outside the file).
+   */
+  private record Served(HttpResponse response, EntityTag etag, DateTime lastModified) {}
+
+  private Route validated(Served served) {
+    if (served.etag() == null) {
+      return complete(served.response());
+    }
+    return conditional(
+        served.etag(),
+        served.lastModified(),
+        () -> withRangeSupport(() -> complete(served.response())));
+  }
+
+  private Served read(Path file, ContentType type, HttpHeader cache) {
+    try {
+      BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+      long size = attributes.size();
+      long modified = attributes.lastModifiedTime().toMillis();
+      // nginx's form: modification time and size, each in hex
+      EntityTag etag =
+          EntityTag.create(Long.toHexString(modified) + "-" + Long.toHexString(size), false);
+      HttpResponse response =
+          size <= STRICT_LIMIT
+              ? ok(type, cache, Files.readAllBytes(file))
+              : HttpResponse.create()
+                  .withEntity(HttpEntities.create(type, size, FileIO.fromPath(file, CHUNK)))
+                  .addHeader(cache);
+      return new Served(response, etag, DateTime.create(modified));
+    } catch (NoSuchFileException | AccessDeniedException e) {
+      return new Served(json.notFound("no such playlist or segment"), null, null);
+    } catch (IOException e) {
+      log.warn("playback: reading {} failed: {}", segmentDir.relativize(file), e.toString());
+      return new Served(
+          json.error(StatusCodes.INTERNAL_SERVER_ERROR, "read_failed", "could not read the file"),
+          null,
+          null);
+    }
   }
 
   private static HttpResponse ok(ContentType type, HttpHeader cache, byte[] bytes) {

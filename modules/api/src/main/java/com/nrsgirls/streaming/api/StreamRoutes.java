@@ -159,6 +159,10 @@ final class StreamRoutes {
   }
 
   private Route create(CreateStreamRequest request) {
+    if (request == null) {
+      return complete(
+          json.error(StatusCodes.BAD_REQUEST, "bad_request", "the body must be a JSON object"));
+    }
     String problem = validate(request);
     if (problem != null) {
       return complete(json.error(StatusCodes.BAD_REQUEST, "bad_request", problem));
@@ -176,13 +180,41 @@ final class StreamRoutes {
     if (r.creatorId() == null || r.creatorId().isBlank() || r.creatorId().length() > MAX_TEXT) {
       return "creatorId is required (at most " + MAX_TEXT + " characters)";
     }
+    if (!printable(r.creatorId())) {
+      return "creatorId must not contain control characters or unpaired surrogates";
+    }
     if (r.creatorType() == null || !List.of("DJ", "PERFORMER").contains(r.creatorType())) {
       return "creatorType must be DJ or PERFORMER";
     }
     if (r.title() != null && r.title().length() > MAX_TEXT) {
       return "title must be at most " + MAX_TEXT + " characters";
     }
+    if (r.title() != null && !printable(r.title())) {
+      return "title must not contain control characters or unpaired surrogates";
+    }
     return null;
+  }
+
+  /**
+   * Whether {@code text} is printable Unicode: no control characters (they would end up in logs and
+   * players' UIs) and no unpaired surrogate (it is not Unicode; the journal's CBOR refuses it).
+   */
+  static boolean printable(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
+        return false;
+      }
+      if (Character.isHighSurrogate(c)) {
+        if (i + 1 >= text.length() || !Character.isLowSurrogate(text.charAt(i + 1))) {
+          return false;
+        }
+        i++;
+      } else if (Character.isLowSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Route list(Optional<String> status) {

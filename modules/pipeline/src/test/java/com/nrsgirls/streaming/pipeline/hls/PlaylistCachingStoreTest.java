@@ -17,7 +17,8 @@ class PlaylistCachingStoreTest {
 
   @Test
   void keepsWhatItWroteAndWritesTheDiskFirst() throws Exception {
-    PlaylistCachingStore store = new PlaylistCachingStore(new LocalSegmentStore(root));
+    PlaylistCachingStore store =
+        new PlaylistCachingStore(new LocalSegmentStore(root), java.time.Clock.systemUTC());
     store.writeMediaPlaylist("s1", "source", "#EXTM3U\n#one\n");
     store.writeMediaPlaylist("s1", "source", "#EXTM3U\n#two\n");
     store.writeMasterPlaylist("s1", "#EXTM3U\n#master\n");
@@ -33,14 +34,16 @@ class PlaylistCachingStoreTest {
   @Test
   void aPlaylistFromBeforeTheNodeStartedIsReadFromDisk() throws Exception {
     new LocalSegmentStore(root).writeMediaPlaylist("s1", "source", "#EXTM3U\n#old\n");
-    PlaylistCachingStore store = new PlaylistCachingStore(new LocalSegmentStore(root));
+    PlaylistCachingStore store =
+        new PlaylistCachingStore(new LocalSegmentStore(root), java.time.Clock.systemUTC());
     assertEquals(Optional.empty(), store.cachedPlaylist("s1", "source"));
     assertEquals(Optional.of("#EXTM3U\n#old\n"), store.readMediaPlaylist("s1", "source"));
   }
 
   @Test
   void aFailedWriteLeavesTheCacheAsItWas() throws Exception {
-    PlaylistCachingStore store = new PlaylistCachingStore(new LocalSegmentStore(root));
+    PlaylistCachingStore store =
+        new PlaylistCachingStore(new LocalSegmentStore(root), java.time.Clock.systemUTC());
     store.writeMediaPlaylist("s1", "source", "#EXTM3U\n#good\n");
     // The rendition directory replaced by a file: the next write cannot land.
     Path dir = root.resolve("s1/source");
@@ -51,8 +54,8 @@ class PlaylistCachingStoreTest {
     assertEquals("#EXTM3U\n#good\n", text(store.cachedPlaylist("s1", "source")));
   }
 
-  private static String text(Optional<byte[]> bytes) {
-    return new String(bytes.orElseThrow(), StandardCharsets.UTF_8);
+  private static String text(Optional<PlaylistCachingStore.CachedPlaylist> cached) {
+    return new String(cached.orElseThrow().bytes(), StandardCharsets.UTF_8);
   }
 
   private static void delete(Path p) {
