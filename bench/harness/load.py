@@ -13,17 +13,19 @@ import time
 
 class Publisher:
     """One `ffmpeg -re -t SECONDS -i CLIP -c copy` process publishing to one RTMP URL (`-f flv`)
-    or to several at once (`-f tee`, the clip read once); reaped with its rusage."""
+    or to several at once (`-f tee`, the clip read once); reaped with its rusage. With loop, the
+    clip is read over and over (`-stream_loop -1`) until SECONDS of media went out."""
 
-    def __init__(self, urls, clip, seconds, log):
+    def __init__(self, urls, clip, seconds, log, loop=False):
         self.urls = urls
         self.started = time.monotonic()
         if len(urls) == 1:
             out = ["-f", "flv", urls[0]]
         else:
             out = ["-map", "0", "-f", "tee", "|".join("[f=flv]" + u for u in urls)]
-        self.cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re", "-t", "%g" % seconds,
-                    "-i", clip, "-c", "copy"] + out
+        self.cmd = (["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-re"]
+                    + (["-stream_loop", "-1"] if loop else [])
+                    + ["-t", "%g" % seconds, "-i", clip, "-c", "copy"] + out)
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
         self.ended = None
         self.exit_code = None
@@ -63,7 +65,7 @@ class PublisherGroup:
     """N streams published by ffmpeg processes (see group_size) started over `spread` seconds,
     so their keyframes do not all coincide."""
 
-    def __init__(self, streams, clip, seconds, log_path, spread=1.0, per_process=None):
+    def __init__(self, streams, clip, seconds, log_path, spread=1.0, per_process=None, loop=False):
         self.log = open(log_path, "ab")
         self.pubs = []
         self.starts = {}
@@ -75,7 +77,7 @@ class PublisherGroup:
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            p = Publisher([s.publish_url for s in batch], clip, seconds, self.log)
+            p = Publisher([s.publish_url for s in batch], clip, seconds, self.log, loop=loop)
             self.pubs.append(p)
             for s in batch:
                 self.starts[s.ident] = p.started

@@ -54,6 +54,26 @@ def rss_kb(pid):
     return 0
 
 
+def threads(pid):
+    """Threads of a process (`Threads:` in its status); 0 if gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def open_fds(pid):
+    """File descriptors a process holds open (entries of /proc/PID/fd); 0 if gone."""
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid))
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+
+
 def jit_cpu_seconds(pid):
     """CPU seconds of the JVM's C1/C2 compiler threads (run the JVM with
     -XX:-UseDynamicNumberOfCompilerThreads so none exits and takes its time with it)."""
