@@ -305,9 +305,6 @@ class NginxHttp(Server):
             os.makedirs(os.path.join(self.workdir, d), exist_ok=True)
         w = self.workdir
         main, http_common = nginx_common(w, self.workers)
-        # NRS keeps its data directory owner-only (0700): nginx's workers read it as its owner.
-        if os.geteuid() == 0:
-            main = "user root;\n" + main
         conf = f"""
 {main}http {{
   access_log off;

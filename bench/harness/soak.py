@@ -366,6 +366,7 @@ class Soak:
              "threads": procstat.threads(pid) or None, "fds": procstat.open_fds(pid) or None,
              "cpu_s": round(cpu, 1), "cpu_pct": round(100 * (cpu - prev[1]) / (now - prev[0]), 1),
              "rtmp_connections_open": scrape_metrics(self.nrs).get("nrs_rtmp_connections_open"),
+             "journal_mb": journal_mb(self.nrs),
              "publisher_processes_running": self.group.running()}
         s["heap_after_gc_mb"] = heap_after_gc_mb(self.nrs)
         s.update(viewer_totals(self.viewers))
@@ -396,15 +397,23 @@ class Soak:
         self.results["wall_s"] = round(time.monotonic() - self.t_start, 1)
 
 
+def journal_mb(nrs):
+    """The embedded H2 journal file's size: it only grows while the node runs (it is compacted at
+    start), so its growth per minute is what the node writes to its journal under this load."""
+    path = os.path.join(nrs.data_dir, "journal", "nrs.mv.db")
+    return round(os.path.getsize(path) / 1e6, 2) if os.path.exists(path) else None
+
+
 def sample_line(s, publishers):
     """The log line printed for one minute's sample."""
     def num(v, f="%.0f"):
         return "?" if v is None else f % v
-    return ("minute %2d: RSS %s MB, heap after GC %s MB, %s threads, %s fds, CPU %s %%; RTMP open %s, "
-            "publisher processes %d; viewers: %d requests, %d segments (%.0f MB), %d gaps, %d anomalies, "
-            "%d errors" % (
+    return ("minute %2d: RSS %s MB, heap after GC %s MB, %s threads, %s fds, CPU %s %%, journal %s MB; "
+            "RTMP open %s, publisher processes %d; viewers: %d requests, %d segments (%.0f MB), %d gaps, "
+            "%d anomalies, %d errors" % (
                 s["minute"], num(s["rss_mb"]), num(s["heap_after_gc_mb"], "%.1f"), num(s["threads"]), num(s["fds"]),
-                num(s["cpu_pct"]), num(s["rtmp_connections_open"]), s["publisher_processes_running"],
+                num(s["cpu_pct"]), num(s.get("journal_mb"), "%.2f"), num(s["rtmp_connections_open"]),
+                s["publisher_processes_running"],
                 s["requests"], s["segments"], s["bytes"] / 1e6, s["gaps"], s["anomalies"],
                 s["non_200"] + s["conn_errors"]))
 
@@ -528,14 +537,15 @@ def markdown(results):
         "Cumulative viewer counters; CPU in % of one core over the minute (it includes the previous "
         "sample's full GC).",
         "",
-        "| minute | RSS MB | heap after GC MB | threads | fds | CPU % | RTMP open | publisher processes | "
-        "requests | segments | MB | gaps | anomalies | errors |",
-        "|" + "---|" * 14,
+        "| minute | RSS MB | heap after GC MB | threads | fds | CPU % | journal MB | RTMP open | "
+        "publisher processes | requests | segments | MB | gaps | anomalies | errors |",
+        "|" + "---|" * 15,
     ]
     for s in r["samples"]:
-        lines.append("| %d | %s | %s | %s | %s | %s | %s | %d | %d | %d | %.0f | %d | %d | %d |" % (
+        lines.append("| %d | %s | %s | %s | %s | %s | %s | %s | %d | %d | %d | %.0f | %d | %d | %d |" % (
             s["minute"], fmt(s["rss_mb"], "", 1), fmt(s["heap_after_gc_mb"], "", 1), fmt(s["threads"]),
-            fmt(s["fds"]), fmt(s["cpu_pct"]), fmt(s["rtmp_connections_open"]), s["publisher_processes_running"],
+            fmt(s["fds"]), fmt(s["cpu_pct"]), fmt(s.get("journal_mb"), "", 2), fmt(s["rtmp_connections_open"]),
+            s["publisher_processes_running"],
             s["requests"], s["segments"], s["bytes"] / 1e6, s["gaps"], s["anomalies"], s["non_200"] + s["conn_errors"]))
     nl = r.get("node_log") or {}
     lines += ["", "## The node", "",

@@ -38,6 +38,15 @@ public record ApiSettings(
 
   public static ApiSettings create(Config config) {
     Config c = config.getConfig("nrs.streaming.api");
+    // pekko-http answers a request still open after its request timeout itself (a 503), which
+    // would come before the body deadline's 408.
+    if (c.getDuration("request-body-timeout")
+            .compareTo(config.getDuration("pekko.http.server.request-timeout"))
+        >= 0) {
+      throw new IllegalArgumentException(
+          "nrs.streaming.api.request-body-timeout must be shorter than"
+              + " pekko.http.server.request-timeout");
+    }
     return new ApiSettings(
         c.getString("bind-address"),
         c.getInt("port"),

@@ -15,8 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's data directory, prepared before anything opens it: owner-only permissions (the journal
- * holds key hashes and session addresses, the admin token file the operator credential) and, on the
+ * The node's data directory, prepared before anything opens it: the journal owner-only (it holds
+ * key hashes and session addresses; the admin token file, the operator credential, is owner-only
+ * too), the data directory itself not listable by others but passable (0711), so that a web server
+ * running as another user can still serve the public segments under {@code hls/}, and, on the
  * embedded H2 journal, a compaction of the journal file.
  *
  * <p>The H2 journal runs with {@code REUSE_SPACE=FALSE} (see pipeline's reference.conf: with space
@@ -33,14 +35,15 @@ final class DataDirectory {
       PosixFilePermissions.fromString("rwx------");
   static final Set<PosixFilePermission> OWNER_ONLY_FILE =
       PosixFilePermissions.fromString("rw-------");
+  static final Set<PosixFilePermission> PASSABLE_DIR = PosixFilePermissions.fromString("rwx--x--x");
 
   private DataDirectory() {}
 
-  /** Creates the data directory owner-only, and tightens and compacts an existing H2 journal. */
+  /** Creates the data directory (0711), and tightens and compacts an existing H2 journal. */
   static void prepare(Config config) throws IOException {
     Path dataDir = Path.of(config.getString("nrs.streaming.data-dir"));
     createOwnerOnly(dataDir);
-    restrict(dataDir, OWNER_ONLY_DIR);
+    restrict(dataDir, PASSABLE_DIR);
     Optional<Path> journal = h2JournalFile(config);
     if (journal.isPresent()) {
       Path dir = journal.get().getParent();

@@ -70,7 +70,11 @@ final class HttpErrors {
         : new Described("bad_request", "the request was refused");
   }
 
-  /** {@code {"error":...,"message":...}} of fixed ASCII text (no escaping needed). */
+  /**
+   * {@code {"error":...,"message":...}} of fixed ASCII text (no escaping needed). Written by hand
+   * rather than through {@link ApiJson}: {@link JsonParsingErrorHandler} is created by pekko-http,
+   * with no mapper at hand.
+   */
   static byte[] body(Described d) {
     return ("{\"error\":\"" + d.error() + "\",\"message\":\"" + d.message() + "\"}")
         .getBytes(java.nio.charset.StandardCharsets.US_ASCII);

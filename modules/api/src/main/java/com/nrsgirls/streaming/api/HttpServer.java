@@ -2,6 +2,7 @@ package com.nrsgirls.streaming.api;
 
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeoutResponse;
 
 import com.nrsgirls.streaming.core.net.AddressLimits;
 import java.net.InetAddress;
@@ -16,6 +17,7 @@ import org.apache.pekko.http.javadsl.IncomingConnection;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
@@ -33,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * address ({@link AddressLimits}: a client over {@code max-connections-per-address}, or any beyond
  * {@code max-connections}, is closed at once) and runs through {@link RequestDeadlines} (a request
  * head or body that does not arrive in time closes the connection). Every error it answers is JSON
- * ({@link HttpErrors}).
+ * ({@link HttpErrors}), a handler over pekko-http's request timeout included. The header-timeout
+ * count in {@code /metrics} includes idle keep-alive connections: without reading the bytes, a
+ * client that sends nothing and one that sends a header byte at a time look alike.
  */
 final class HttpServer {
   private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
@@ -65,11 +69,15 @@ final class HttpServer {
             "HTTP connection",
             log,
             settings.maxConnectionsPerAddress(),
-            REFUSAL_LOG_INTERVAL,
+            Duration.ZERO, // HTTP counts no failures
             REFUSAL_LOG_INTERVAL);
     Route sealed =
-        handleExceptions(
-            HttpErrors.exceptions(), () -> handleRejections(HttpErrors.rejections(), () -> routes));
+        withRequestTimeoutResponse(
+            request -> HttpErrors.response(StatusCodes.SERVICE_UNAVAILABLE),
+            () ->
+                handleExceptions(
+                    HttpErrors.exceptions(),
+                    () -> handleRejections(HttpErrors.rejections(), () -> routes)));
     Flow<HttpRequest, HttpResponse, NotUsed> handler = sealed.flow(system);
     Flow<HttpRequest, HttpResponse, NotUsed> refuse =
         Flow.fromSinkAndSourceCoupled(Sink.cancelled(), Source.empty());
@@ -102,33 +110,39 @@ final class HttpServer {
       Listener listener,
       Materializer materializer) {
     InetAddress address = connection.remoteAddress().getAddress();
-    String refusal =
-        limits.open() >= settings.maxConnections()
-            ? "too-many-connections"
-            : limits.tryOpen(address) ? null : "too-many-connections-from-address";
-    if (refusal != null) {
-      listener.connectionClosed(refusal);
-      limits.logRefusal(address, refusal);
-      connection.handleWith(refuse, materializer);
-      return;
-    }
-    RequestDeadlines deadlines =
-        new RequestDeadlines(
-            settings.requestHeaderTimeout(),
-            settings.requestBodyTimeout(),
-            () -> listener.connectionClosed("header-timeout"));
-    Flow<HttpRequest, HttpResponse, CompletionStage<Done>> flow =
-        BidiFlow.fromGraph(deadlines)
-            .join(handler)
-            .via(connections.flow())
-            .watchTermination((notUsed, done) -> done);
+    // Everything in here runs in the accepting stream: an exception would stop the server
+    // accepting, so none may escape.
+    boolean counted = false;
     try {
+      String refusal =
+          limits.open() >= settings.maxConnections()
+              ? "too-many-connections"
+              : limits.tryOpen(address) ? null : "too-many-connections-from-address";
+      if (refusal != null) {
+        listener.connectionClosed(refusal);
+        limits.logRefusal(address, refusal);
+        connection.handleWith(refuse, materializer);
+        return;
+      }
+      counted = true;
+      RequestDeadlines deadlines =
+          new RequestDeadlines(
+              settings.requestHeaderTimeout(),
+              settings.requestBodyTimeout(),
+              () -> listener.connectionClosed("header-timeout"));
+      Flow<HttpRequest, HttpResponse, CompletionStage<Done>> flow =
+          BidiFlow.fromGraph(deadlines)
+              .join(handler)
+              .via(connections.flow())
+              .watchTermination((notUsed, done) -> done);
       connection
           .handleWith(flow, materializer)
           .whenComplete((done, error) -> limits.closed(address));
     } catch (RuntimeException e) {
       log.error("HTTP connection from {} could not start", address.getHostAddress(), e);
-      limits.closed(address);
+      if (counted) {
+        limits.closed(address);
+      }
     }
   }
 

@@ -5,7 +5,6 @@ import java.util.concurrent.atomic.LongAdder;
 import org.apache.pekko.event.LoggingAdapter;
 import org.apache.pekko.http.ParsingErrorHandler;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.scaladsl.model.ErrorInfo;
 import org.apache.pekko.http.scaladsl.model.StatusCode;
 import org.apache.pekko.http.scaladsl.settings.ServerSettings;
@@ -28,7 +27,7 @@ public final class JsonParsingErrorHandler extends ParsingErrorHandler {
       StatusCode status, ErrorInfo error, LoggingAdapter adapter, ServerSettings settings) {
     REFUSED.computeIfAbsent(status.intValue(), s -> new LongAdder()).increment();
     log.debug("HTTP request refused before routing: {}", status.intValue());
-    return HttpErrors.response(StatusCodes.get(status.intValue()));
+    return HttpErrors.response(status);
   }
 
   /** Requests refused before routing, per status, since the JVM started. */

@@ -26,7 +26,7 @@ public final class Main {
       String where = token.file().map(Object::toString).orElse("the data directory");
       // Standard output is the log wherever a supervisor or a pipe collects it: the token goes to
       // the terminal only, when the node was started from one.
-      Console console = System.console();
+      Console console = terminal();
       if (console != null) {
         console.printf(
             "Operator API token (generated now, kept in %s): %s%n", where, token.reveal());
@@ -36,5 +36,25 @@ public final class Main {
           "Operator API token generated and kept in {} (owner-only); it is never logged", where);
     }
     node.system().getWhenTerminated().toCompletableFuture().join();
+  }
+
+  /**
+   * The console when standard input and output are a terminal, else null. Up to Java 21 {@code
+   * System.console()} is null when either is redirected; from Java 22 it may return a console
+   * anyway, and {@code Console.isTerminal()} tells.
+   */
+  private static Console terminal() {
+    Console console = System.console();
+    if (console == null) {
+      return null;
+    }
+    try {
+      Object terminal = Console.class.getMethod("isTerminal").invoke(console);
+      return Boolean.TRUE.equals(terminal) ? console : null;
+    } catch (NoSuchMethodException beforeJava22) {
+      return console;
+    } catch (ReflectiveOperationException e) {
+      return null;
+    }
   }
 }

@@ -6,6 +6,7 @@ import com.nrsgirls.streaming.pipeline.hls.PublishedSegment;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -14,6 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 
 /**
  * The node's Prometheus metrics: ingest connections, protocol errors and publishes by reason, bytes
@@ -50,6 +52,11 @@ final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener {
           .tag("status", String.valueOf(status))
           .register(registry);
     }
+  }
+
+  /** Reports the HTTP server's open connections as {@code nrs_http_connections_open}. */
+  void httpConnectionsOpen(IntSupplier open) {
+    Gauge.builder("nrs_http_connections_open", open::getAsInt).register(registry);
   }
 
   /** The HTTP server closed a connection: {@code reason} as {@link HttpServer.Listener} says. */

@@ -109,6 +109,7 @@ public final class NrsNode {
     ApiJson json = new ApiJson(system);
     IngestSettings ingestSettings = IngestSettings.create(config);
     AtomicReference<PublicUrls> urls = new AtomicReference<>();
+    StreamDirectory directory = new StreamDirectory(system, api.askTimeout(), json.mapper());
     // The schema first: sharding reads the entities it remembers from the journal as it starts.
     return SchemaUtils.createIfNotExists(system)
         .thenCompose(
@@ -125,14 +126,12 @@ public final class NrsNode {
               return RtmpServer.start(
                   system,
                   ingestSettings,
-                  new ShardedPublishGateway(sharding, ingestSettings.publishTimeout()),
+                  new ShardedPublishGateway(sharding, directory, ingestSettings.publishTimeout()),
                   metrics,
                   nodeName);
             })
         .thenCompose(
             rtmp -> {
-              StreamDirectory directory =
-                  new StreamDirectory(system, api.askTimeout(), json.mapper());
               var routes =
                   concat(
                       new NodeRoutes(ready::get, metrics.registry()).route(),
@@ -147,6 +146,7 @@ public final class NrsNode {
                   .thenApply(
                       binding -> {
                         urls.set(publicUrls(api, rtmp.localAddress(), binding.localAddress()));
+                        metrics.httpConnectionsOpen(binding::openConnections);
                         NrsNode node = new NrsNode(system, rtmp, binding, token);
                         node.registerShutdown(graphs);
                         ready.set(true);

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -126,9 +127,7 @@ final class PlaybackRoutes {
         PlaylistCachingStore.CachedPlaylist c = cached.get();
         return validated(
             new Served(
-                ok(PLAYLIST, PLAYLIST_CACHE, c.bytes()),
-                EntityTag.create(c.etag(), false),
-                DateTime.create(c.written().toEpochMilli())));
+                ok(PLAYLIST, PLAYLIST_CACHE, c.bytes()), EntityTag.create(c.etag(), false), null));
       }
     }
     Path dir = segmentDir.resolve(streamId);
@@ -139,13 +138,18 @@ final class PlaybackRoutes {
     // streamed in large chunks (a streamed file entity defaults to 8 KiB chunks; a whole segment in
     // one array would be a humongous allocation per request).
     return onSuccess(
-        CompletableFuture.supplyAsync(() -> read(file, type, cache), blocking), this::validated);
+        CompletableFuture.supplyAsync(() -> read(file, playlist, type, cache), blocking),
+        this::validated);
   }
 
   /**
    * A response, with its validators when it is the file: conditional requests ({@code
-   * If-None-Match}, {@code If-Modified-Since}) are answered 304, a single {@code Range} 206 (416
-   * when it is outside the file).
+   * If-None-Match}, and {@code If-Modified-Since} for segments) are answered 304, a single {@code
+   * Range} 206 (416 when it is outside the file). A playlist has no {@code Last-Modified}: it can
+   * change twice within the second that header counts in, and a client revalidating by date alone
+   * would keep the older one.
+   *
+   * @param lastModified null for playlists
    */
   private record Served(HttpResponse response, EntityTag etag, DateTime lastModified) {}
 
@@ -153,13 +157,13 @@ final class PlaybackRoutes {
     if (served.etag() == null) {
       return complete(served.response());
     }
-    return conditional(
-        served.etag(),
-        served.lastModified(),
-        () -> withRangeSupport(() -> complete(served.response())));
+    Supplier<Route> ranged = () -> withRangeSupport(() -> complete(served.response()));
+    return served.lastModified() == null
+        ? conditional(served.etag(), ranged)
+        : conditional(served.etag(), served.lastModified(), ranged);
   }
 
-  private Served read(Path file, ContentType type, HttpHeader cache) {
+  private Served read(Path file, boolean playlist, ContentType type, HttpHeader cache) {
     try {
       BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
       long size = attributes.size();
@@ -173,7 +177,7 @@ final class PlaybackRoutes {
               : HttpResponse.create()
                   .withEntity(HttpEntities.create(type, size, FileIO.fromPath(file, CHUNK)))
                   .addHeader(cache);
-      return new Served(response, etag, DateTime.create(modified));
+      return new Served(response, etag, playlist ? null : DateTime.create(modified));
     } catch (NoSuchFileException | AccessDeniedException e) {
       return new Served(json.notFound("no such playlist or segment"), null, null);
     } catch (IOException e) {

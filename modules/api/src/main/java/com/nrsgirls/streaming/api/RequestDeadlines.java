@@ -3,10 +3,12 @@ package com.nrsgirls.streaming.api;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.BidiShape;
@@ -16,6 +18,7 @@ import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.stage.AbstractInHandler;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
@@ -23,12 +26,12 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * The deadlines of one HTTP connection, between pekko-http's server layer and the routes: while no
- * request is in flight (from the moment the connection opens or its last response leaves), the next
- * request's head must arrive within {@code headerTimeout}, or the connection is closed; and a
- * request body that is not in whole within {@code bodyTimeout} fails the request with {@link
- * BodyTimeoutException} (answered 408, connection closed). pekko-http's own idle timeout restarts
- * with every byte, so a client sending a header byte every few seconds would otherwise hold its
- * connection forever.
+ * request is in flight (from the moment the connection opens, or its last response has been sent
+ * whole: a slow viewer downloading a segment is not idle), the next request's head must arrive
+ * within {@code headerTimeout}, or the connection is closed; and a request body that is not in
+ * whole within {@code bodyTimeout} fails the request with {@link BodyTimeoutException} (answered
+ * 408, connection closed). pekko-http's own idle timeout restarts with every byte, so a client
+ * sending a header byte every few seconds would otherwise hold its connection forever.
  *
  * <p>Requests flow {@code in1 -> out1}, responses {@code in2 -> out2}. The header deadline also
  * ends idle keep-alive connections: players reuse theirs every target duration, far more often.
@@ -113,10 +116,12 @@ final class RequestDeadlines
             new AbstractInHandler() {
               @Override
               public void onPush() {
-                push(responsesOut, grab(responsesIn));
-                inFlight--;
-                if (inFlight == 0) {
-                  scheduleOnce(HEADER_TIMER, headerTimeout);
+                HttpResponse response = grab(responsesIn);
+                if (response.entity().isStrict() || response.entity().isKnownEmpty()) {
+                  push(responsesOut, response);
+                  responded();
+                } else {
+                  push(responsesOut, withSentCallback(response));
                 }
               }
 
@@ -140,9 +145,37 @@ final class RequestDeadlines
             });
       }
 
+      private final AsyncCallback<Done> sent = createAsyncCallback(done -> responded());
+
       @Override
       public void preStart() {
         scheduleOnce(HEADER_TIMER, headerTimeout);
+      }
+
+      /** A response has been sent whole: the connection is idle once none is in flight. */
+      private void responded() {
+        inFlight--;
+        if (inFlight == 0) {
+          scheduleOnce(HEADER_TIMER, headerTimeout);
+        }
+      }
+
+      /** The response, telling this stage when its streamed body has been sent (or failed). */
+      private HttpResponse withSentCallback(HttpResponse response) {
+        ResponseEntity entity = response.entity();
+        Source<ByteString, ?> bytes =
+            entity
+                .getDataBytes()
+                .watchTermination(
+                    (mat, done) -> {
+                      done.whenComplete((ok, error) -> sent.invoke(Done.getInstance()));
+                      return mat;
+                    });
+        OptionalLong length = entity.getContentLengthOption();
+        return response.withEntity(
+            length.isPresent()
+                ? HttpEntities.create(entity.getContentType(), length.getAsLong(), bytes)
+                : HttpEntities.createChunked(entity.getContentType(), bytes));
       }
 
       @Override

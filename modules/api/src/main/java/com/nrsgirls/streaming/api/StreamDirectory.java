@@ -49,6 +49,15 @@ final class StreamDirectory {
     return sharding.entityRefFor(ENTITY_TYPE_KEY, streamId).ask(command, askTimeout);
   }
 
+  /** Whether the journal holds any event of the stream: one indexed read, no entity started. */
+  CompletionStage<Boolean> exists(String streamId) {
+    return journal
+        .currentEventsByPersistenceId(PERSISTENCE_PREFIX + streamId, 0, Long.MAX_VALUE)
+        .take(1)
+        .runWith(Sink.headOption(), system)
+        .thenApply(Optional::isPresent);
+  }
+
   /** Every created stream's state, optionally only those with the given status. */
   CompletionStage<List<StreamView>> list(Optional<String> status) {
     return journal

@@ -102,7 +102,7 @@ final class StreamRoutes {
 
   private Route stream(String streamId) {
     if (!StreamId.isValid(streamId)) {
-      return complete(json.notFound("no stream " + streamId));
+      return complete(json.notFound("no such stream")); // never echo what a client sent
     }
     return concat(
         pathEndOrSingleSlash(

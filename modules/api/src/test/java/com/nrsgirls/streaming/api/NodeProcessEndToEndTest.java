@@ -16,9 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The node as operators run it ({@link NodeProcess}): a generated admin token kept owner-only in
- * the data directory and never written to the log, a data directory only its owner can read, and a
- * crash (SIGKILL) in the middle of a live session that the restarted node recovers from its
- * journal.
+ * the data directory and never written to the log, a journal only its owner can read, and a crash
+ * (SIGKILL) in the middle of a live session that the restarted node recovers from its journal.
  */
 class NodeProcessEndToEndTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,7 +40,8 @@ class NodeProcessEndToEndTest {
               Duration.ofSeconds(10));
       token = Files.readString(data.resolve("admin-token")).strip();
       assertFalse(log.contains(token), "the generated token never reaches the log");
-      assertEquals("rwx------", permissions(data), "the data directory is the owner's");
+      assertEquals("rwx--x--x", permissions(data), "others may pass, not list");
+      assertEquals("rwx------", permissions(data.resolve("journal")), "the journal is the owner's");
       assertEquals("rw-------", permissions(data.resolve("admin-token")));
       try (var journal = Files.list(data.resolve("journal"))) {
         for (Path f : journal.toList()) {

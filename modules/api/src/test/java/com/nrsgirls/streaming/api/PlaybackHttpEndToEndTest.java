@@ -73,16 +73,20 @@ class PlaybackHttpEndToEndTest {
   @Test
   void segmentsAnswerHeadRangesAndRevalidation(TestNode node) throws Exception {
     String url = node.httpUrl("/live/" + streamId + "/source/" + firstSegment(node));
-    checkFile(url, 188 * 10);
+    checkFile(url, 188 * 10, true);
   }
 
   @Test
   void playlistsAnswerHeadRangesAndRevalidation(TestNode node) throws Exception {
-    checkFile(node.httpUrl("/live/" + streamId + "/source/index.m3u8"), 20);
-    checkFile(node.httpUrl("/live/" + streamId + "/index.m3u8"), 10);
+    checkFile(node.httpUrl("/live/" + streamId + "/source/index.m3u8"), 20, false);
+    checkFile(node.httpUrl("/live/" + streamId + "/index.m3u8"), 10, false);
   }
 
-  private static void checkFile(String url, int rangeLength) throws Exception {
+  /**
+   * @param dated whether the file carries {@code Last-Modified} (segments; playlists change faster
+   *     than its one-second resolution)
+   */
+  private static void checkFile(String url, int rangeLength, boolean dated) throws Exception {
     Curl get = curl(url);
     assertEquals(200, get.status());
     long size = get.bodyBytes();
@@ -90,7 +94,7 @@ class PlaybackHttpEndToEndTest {
     String etag = get.headers().get("etag");
     String lastModified = get.headers().get("last-modified");
     assertNotNull(etag, "ETag: " + get.headers());
-    assertNotNull(lastModified, "Last-Modified: " + get.headers());
+    assertEquals(dated, lastModified != null, "Last-Modified: " + get.headers());
 
     Curl head = curl(url, "-I");
     assertEquals(200, head.status());
@@ -114,7 +118,10 @@ class PlaybackHttpEndToEndTest {
     assertEquals(etag, sameTag.headers().get("etag"));
     assertEquals(200, curl(url, "-H", "If-None-Match: \"something-else\"").status());
 
-    assertEquals(304, curl(url, "-H", "If-Modified-Since: " + lastModified).status());
-    assertEquals(200, curl(url, "-H", "If-Modified-Since: Mon, 01 Jan 2024 00:00:00 GMT").status());
+    if (dated) {
+      assertEquals(304, curl(url, "-H", "If-Modified-Since: " + lastModified).status());
+      assertEquals(
+          200, curl(url, "-H", "If-Modified-Since: Mon, 01 Jan 2024 00:00:00 GMT").status());
+    }
   }
 }

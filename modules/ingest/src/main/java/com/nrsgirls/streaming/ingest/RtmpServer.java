@@ -146,7 +146,7 @@ public final class RtmpServer {
 
   private void accept(Tcp.IncomingConnection connection) {
     InetSocketAddress remote = connection.remoteAddress();
-    InetAddress address = remote.getAddress();
+    InetAddress address = AddressLimits.client(remote.getAddress());
     String refusal = admit(address);
     if (refusal != null) {
       metrics.connectionRefused(refusal);

@@ -1,7 +1,10 @@
 package com.nrsgirls.streaming.core.net;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
@@ -10,9 +13,11 @@ import org.slf4j.Logger;
 /**
  * The per-address limits of a server that faces the internet (RTMP ingest, HTTP): connections open
  * per address, failures counted per key (an address, or an address and a stream) within a window,
- * and refusals logged at most once per address per interval, with the count of those not logged.
- * Thread-safe; the maps forget expired entries once they track many addresses, so an attacker with
- * many addresses costs bounded memory.
+ * and refusals logged at most once per address per interval, with the count of those not logged. An
+ * IPv6 client counts by its /64 ({@link #client}): one subscriber or host usually has a whole /64,
+ * so counting single addresses would let it open or fail without limit. Thread-safe; once a map
+ * tracks many keys, adding to it first forgets the expired ones (a scan), so memory is bounded by
+ * what one window of failures can add.
  */
 public final class AddressLimits {
   private static final int MAX_TRACKED = 10_000;
@@ -63,8 +68,26 @@ public final class AddressLimits {
     this.nanoTime = nanoTime;
   }
 
+  /**
+   * The key a peer's address is counted under: an IPv4 address itself, an IPv6 address's /64
+   * network (an IPv4-mapped IPv6 address as its IPv4 address).
+   */
+  public static InetAddress client(InetAddress address) {
+    if (!(address instanceof Inet6Address)) {
+      return address;
+    }
+    byte[] bytes = address.getAddress();
+    Arrays.fill(bytes, 8, 16, (byte) 0);
+    try {
+      return InetAddress.getByAddress(bytes);
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("16 bytes are an IPv6 address", e);
+    }
+  }
+
   /** Counts a new connection from {@code address}; false (not counted) when it has too many. */
-  public boolean tryOpen(InetAddress address) {
+  public boolean tryOpen(InetAddress peer) {
+    InetAddress address = client(peer);
     boolean[] admitted = {false};
     openPerAddress.compute(
         address,
@@ -83,8 +106,8 @@ public final class AddressLimits {
   }
 
   /** A connection counted by {@link #tryOpen} ended. */
-  public void closed(InetAddress address) {
-    openPerAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+  public void closed(InetAddress peer) {
+    openPerAddress.computeIfPresent(client(peer), (a, n) -> n <= 1 ? null : n - 1);
     open.decrementAndGet();
   }
 
@@ -93,7 +116,10 @@ public final class AddressLimits {
     return open.get();
   }
 
-  /** Counts a failure of {@code key} (an address, or a record of an address and more). */
+  /**
+   * Counts a failure of {@code key}: a {@link #client} address, or a record of one and more (build
+   * it with {@link #client}, so that an IPv6 peer counts by its /64).
+   */
   public void countFailure(Object key) {
     long now = nanoTime.getAsLong();
     if (failures.size() > MAX_TRACKED) {
@@ -128,7 +154,8 @@ public final class AddressLimits {
    * Logs that a connection or request from {@code address} was refused, unless one of the address's
    * refusals was logged less than the interval ago; those are counted into its next line.
    */
-  public void logRefusal(InetAddress address, String reason) {
+  public void logRefusal(InetAddress peer, String reason) {
+    InetAddress address = client(peer);
     long now = nanoTime.getAsLong();
     if (refusals.size() > MAX_TRACKED) {
       refusals.values().removeIf(r -> now - r.loggedNanos() > refusalLogIntervalNanos);

@@ -34,6 +34,22 @@ class AddressLimitsTest {
   }
 
   @Test
+  void anIpv6ClientCountsByItsSlash64() throws Exception {
+    AddressLimits limits = limits(2);
+    assertTrue(limits.tryOpen(InetAddress.getByName("2001:db8:1:2::1")));
+    assertTrue(limits.tryOpen(InetAddress.getByName("2001:db8:1:2:ffff::9")));
+    assertFalse(limits.tryOpen(InetAddress.getByName("2001:db8:1:2:abcd::7")), "same /64");
+    assertTrue(limits.tryOpen(InetAddress.getByName("2001:db8:1:3::1")), "another /64");
+    limits.closed(InetAddress.getByName("2001:db8:1:2::42"));
+    assertTrue(limits.tryOpen(InetAddress.getByName("2001:db8:1:2::5")));
+    assertEquals(
+        AddressLimits.client(InetAddress.getByName("2001:db8:1:2::1")),
+        AddressLimits.client(InetAddress.getByName("2001:db8:1:2:9::9")));
+    InetAddress v4 = InetAddress.getByName("192.0.2.7");
+    assertEquals(v4, AddressLimits.client(v4));
+  }
+
+  @Test
   void zeroMeansNoConnectionLimit() {
     AddressLimits limits = limits(0);
     for (int i = 0; i < 1000; i++) {

@@ -72,6 +72,9 @@ public final class LiveStream
   private static final String KEY_REVOKED = "key revoked";
   private static final String ORPHANED = "node restarted or stream moved";
 
+  /** How long after a failed end of the outputs (the store failed) it is tried again. */
+  private static final Duration OUTPUTS_END_RETRY = Duration.ofSeconds(10);
+
   /** Session end reasons after which the outputs end at once, without a reconnect grace. */
   private static final Set<String> ENDS_OUTPUTS_AT_ONCE =
       Set.of(STOPPED_BY_OPERATOR, KEY_REVOKED, SessionGraph.NODE_SHUT_DOWN, ORPHANED);
@@ -490,10 +493,13 @@ public final class LiveStream
       context
           .getLog()
           .warn(
-              "stream={} session={} ending the outputs failed: {}",
+              "stream={} session={} ending the outputs failed, trying again in {} s: {}",
               streamId,
               cmd.sessionId(),
+              OUTPUTS_END_RETRY.toSeconds(),
               cmd.failure());
+      timers.startSingleTimer(
+          EndOutputsIfIdle.class, new EndOutputsIfIdle(cmd.sessionId()), OUTPUTS_END_RETRY);
       return Effect().none().thenNoReply();
     }
     Session last = state.last();
@@ -521,9 +527,14 @@ public final class LiveStream
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onPassivateIfIdle(
       LiveStreamState state) {
     boolean live = state instanceof Channel c && c.live();
+    // Outputs not yet recorded as ended keep the entity (and so sharding's memory of it): once it
+    // is forgotten, nothing would end them.
+    boolean outputsOpen =
+        state instanceof Channel c && c.last() != null && !c.last().outputsEnded();
     if (shard != null
         && !activeSinceLastIdleCheck
         && !live
+        && !outputsOpen
         && running == null
         && waiting == null
         && previousSettled.isDone()
