@@ -33,7 +33,12 @@ public final class TestClips {
      */
     CBR_4500K(
         List.of("-b:v", "4500k", "-minrate", "4500k", "-maxrate", "4500k", "-bufsize", "9000k"),
-        List.of("-b:a", "160k"));
+        List.of("-b:a", "160k")),
+    /**
+     * x264's own keyframe interval, which OBS's default "0 = auto" keeps: 250 frames, 8.3 s at 30
+     * fps; yuv420p, AAC at 128 kbit/s.
+     */
+    OBS_AUTO_KEYFRAMES(List.of("-g", "250", "-pix_fmt", "yuv420p"), List.of("-b:a", "128k"));
 
     private final List<String> videoOptions;
     private final List<String> audioOptions;
@@ -49,13 +54,27 @@ public final class TestClips {
    * made on the first call and the same file afterwards.
    */
   public static Path flv(int seconds, int width, int height) {
+    return flv(Encoding.STANDARD, seconds, width, height);
+  }
+
+  /**
+   * A clip of {@code encoding}, {@code seconds} at {@code width}x{@code height} and 30 fps, made on
+   * the first call and the same file afterwards.
+   */
+  public static Path flv(Encoding encoding, int seconds, int width, int height) {
     return MADE.computeIfAbsent(
-        seconds + "s-" + width + "x" + height,
+        encoding.name().toLowerCase(java.util.Locale.ROOT)
+            + "-"
+            + seconds
+            + "s-"
+            + width
+            + "x"
+            + height,
         name -> {
           try {
             Path clip = directory().resolve("clip-" + name + ".flv");
             clip.toFile().deleteOnExit();
-            write(clip, Encoding.STANDARD, seconds, width, height);
+            write(clip, encoding, seconds, width, height);
             return clip;
           } catch (IOException e) {
             throw new UncheckedIOException(e);

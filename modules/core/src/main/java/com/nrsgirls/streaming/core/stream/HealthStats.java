@@ -2,7 +2,10 @@ package com.nrsgirls.streaming.core.stream;
 
 import com.nrsgirls.streaming.core.CborSerializable;
 import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A coarse snapshot of a live session's media, sent by its graph about once a second. Shown in the
@@ -15,6 +18,7 @@ import java.util.Map;
  * @param videoFrames video frames since the session started
  * @param audioFrames audio frames since the session started
  * @param branchDrops packets each output branch dropped because it fell behind, by branch name
+ * @param warnings what is wrong with the media, each in words its creator can act on
  */
 public record HealthStats(
     long bitrateKbps,
@@ -24,5 +28,25 @@ public record HealthStats(
     long videoFrames,
     long audioFrames,
     Map<String, Long> branchDrops,
+    List<String> warnings,
     Instant measuredAt)
-    implements CborSerializable {}
+    implements CborSerializable {
+
+  /**
+   * The warning for a keyframe interval over {@code limitMillis}, if it is: a segment starts at a
+   * keyframe, so the interval is how long segments are and how far behind live viewers start.
+   */
+  public static Optional<String> keyframeIntervalWarning(long intervalMillis, long limitMillis) {
+    if (intervalMillis <= limitMillis) {
+      return Optional.empty();
+    }
+    String seconds = String.format(Locale.ROOT, "%.1f s", intervalMillis / 1000.0);
+    return Optional.of(
+        "keyframe interval is "
+            + seconds
+            + ": set the encoder's keyframe interval to 2 s (OBS: Settings > Output > Streaming >"
+            + " Keyframe Interval 2); until then every segment lasts "
+            + seconds
+            + " and viewers start that much further behind live");
+  }
+}

@@ -52,7 +52,16 @@ class LiveStreamProtocolTest {
   private static final VideoInfo VIDEO = new VideoInfo("h264", "avc1.64001f", 1280, 720);
   private static final AudioInfo AUDIO = new AudioInfo("aac", "mp4a.40.2", 48000, 2);
   private static final HealthStats HEALTH =
-      new HealthStats(4500, 29.97, 2000, 1_234_567_890_123L, 900, 1400, Map.of("hls", 3L), T1);
+      new HealthStats(
+          4500,
+          29.97,
+          8333,
+          1_234_567_890_123L,
+          900,
+          1400,
+          Map.of("hls", 3L),
+          List.of(HealthStats.keyframeIntervalWarning(8333, 4000).orElseThrow()),
+          T1);
   private static final PublishSession SESSION =
       new PublishSession("s-1", "203.0.113.7:50123", "node-a");
   private static final SessionView SESSION_VIEW =

@@ -12,6 +12,7 @@ import java.time.Duration;
  * @param healthInterval how often the graph reports health to the entity
  * @param branchRestartBackoff wait before a failed branch is attached again
  * @param flushTimeout how long a branch may take to finish once the session is over
+ * @param keyframeIntervalWarning a keyframe interval longer than this is warned about in the health
  */
 public record GraphSettings(
     int hubBuffer,
@@ -19,7 +20,8 @@ public record GraphSettings(
     long branchBufferBytes,
     Duration healthInterval,
     Duration branchRestartBackoff,
-    Duration flushTimeout) {
+    Duration flushTimeout,
+    Duration keyframeIntervalWarning) {
 
   public static GraphSettings create(Config config) {
     Config c = config.getConfig("nrs.streaming.pipeline.graph");
@@ -33,6 +35,7 @@ public record GraphSettings(
         c.getBytes("branch-buffer-bytes"),
         c.getDuration("health-interval"),
         c.getDuration("branch-restart-backoff"),
-        c.getDuration("flush-timeout"));
+        c.getDuration("flush-timeout"),
+        c.getDuration("keyframe-interval-warning"));
   }
 }

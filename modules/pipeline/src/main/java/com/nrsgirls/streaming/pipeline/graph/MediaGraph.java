@@ -88,6 +88,7 @@ public final class MediaGraph implements SessionGraph {
         new MediaInspector(
             logContext,
             settings.healthInterval(),
+            settings.keyframeIntervalWarning(),
             clock,
             listener,
             () -> fanOutRef.get().drops(),

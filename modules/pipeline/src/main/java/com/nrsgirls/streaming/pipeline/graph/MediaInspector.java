@@ -11,6 +11,7 @@ import com.nrsgirls.streaming.core.stream.VideoInfo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -49,6 +50,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
   private final FlowShape<MediaPacket, MediaPacket> shape = FlowShape.of(in, out);
   private final String logContext;
   private final Duration interval;
+  private final long keyframeIntervalWarningMillis;
   private final Clock clock;
   private final Listener listener;
   private final Supplier<Map<String, AtomicLong>> branchDrops;
@@ -61,12 +63,14 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
   MediaInspector(
       String logContext,
       Duration interval,
+      Duration keyframeIntervalWarning,
       Clock clock,
       Listener listener,
       Supplier<Map<String, AtomicLong>> branchDrops,
       Consumer<Throwable> onUpstreamEnd) {
     this.logContext = logContext;
     this.interval = interval;
+    this.keyframeIntervalWarningMillis = keyframeIntervalWarning.toMillis();
     this.clock = clock;
     this.listener = listener;
     this.branchDrops = branchDrops;
@@ -217,6 +221,9 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
                 videoFrames,
                 audioFrames,
                 drops,
+                HealthStats.keyframeIntervalWarning(keyframeInterval, keyframeIntervalWarningMillis)
+                    .map(List::of)
+                    .orElse(List.of()),
                 clock.instant()));
         windowBytes = 0;
         windowVideoFrames = 0;

@@ -77,6 +77,7 @@ public final class StreamGraphs implements MediaGraphFactory {
     Config c = config.getConfig("nrs.streaming.pipeline.hls");
     return new HlsSettings(
         c.getDuration("target-duration"),
+        c.getDuration("max-target-duration"),
         c.getInt("playlist-size"),
         c.getInt("delete-grace"),
         c.getDuration("max-timestamp-gap"));

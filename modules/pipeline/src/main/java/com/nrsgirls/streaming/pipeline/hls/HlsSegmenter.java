@@ -26,17 +26,17 @@ import java.util.Optional;
  * window), then deletes segments that slid out more than {@link HlsSettings#deleteGrace()} segments
  * ago.
  *
- * <p>Long GOPs: {@code EXT-X-TARGETDURATION} is fixed for the life of the playlist (RFC 8216
- * §6.2.1), so no segment may last longer than what rounds to it (§4.3.3.1). A GOP that does not fit
- * is split into equal parts cut at non-keyframes, and a keyframe is taken early when waiting for
- * the next one would overrun. Raising the target duration instead would not help: players judge
- * whether a live playlist is stuck by the target duration of the copy they already hold (AVPlayer
- * fails with -12888 after 1.5 of them without a new segment, ExoPlayer with a
- * PlaylistStuckException after 3.5, hls.js runs dry at the live edge), so the segment that is too
- * long is already late before a playlist raising the target can be fetched, and a raised target
- * would stay for later sessions. A segment that starts without an IDR only costs a player that
- * joins or seeks there the frames up to the next keyframe (hls.js, AVPlayer and ExoPlayer all skip
- * to it), which a long GOP costs anyway.
+ * <p>Long GOPs: every segment starts with a keyframe, so a GOP longer than the target duration
+ * makes a longer segment. {@code EXT-X-TARGETDURATION} is fixed for the life of the playlist (RFC
+ * 8216 §6.2.1) and no segment may last longer than what rounds to it (§4.3.3.1), so a new
+ * playlist's target duration is decided by its first segment, before anything is listed: the
+ * configured target, or the first GOP's length when that is longer (OBS's "auto" keyframe interval
+ * is 8.3 s at 30 fps), up to {@link HlsSettings#maxTargetDuration()}. Until that first segment is
+ * done a GOP may run up to that maximum. A keyframe is taken early when waiting for the next one
+ * would overrun what the GOP needs. Only a GOP that cannot fit (longer than the maximum, or than
+ * the target duration a continued playlist already lists) is split into equal parts cut at
+ * non-keyframes, and counted ({@link #splitSegments()}): a player joining at such a part shows
+ * nothing until the next keyframe, and a decoder reading the part alone reports errors.
  *
  * <p>{@link #open} continues the rendition's existing playlist, if any: the media sequence goes on,
  * the first new segment gets {@code EXT-X-DISCONTINUITY} and an {@code EXT-X-ENDLIST} is dropped.
@@ -107,9 +107,17 @@ public final class HlsSegmenter {
   private final String sessionTag;
   private final long targetMillis;
   private final long cutMillis;
-  private final long maxSegmentMillis;
   private final long minSegmentMillis;
   private final long maxGapMillis;
+
+  /** The longest segment the configured target duration, and the maximum, allow. */
+  private final long configuredBudgetMillis;
+
+  private final long maxBudgetMillis;
+
+  /** The longest segment the listed target duration allows; 0 before it is decided. */
+  private long listedBudgetMillis;
+
   private final TsMuxer muxer = new TsMuxer();
   private final long[] lastDts = {UNSET, UNSET};
   private final ArrayDeque<String> slidOut = new ArrayDeque<>();
@@ -172,12 +180,13 @@ public final class HlsSegmenter {
       }
     }
     this.sessionTag = Long.toString(clock.millis(), 36);
-    // The playlist's target duration never changes, even if a continued playlist's differs from
-    // the settings (RFC 8216 §6.2.1); segments are cut to fit whichever is smaller.
-    long listedMillis = playlist.targetDuration() * 1000L;
-    this.targetMillis = Math.min(settings.targetDuration().toMillis(), listedMillis);
+    this.configuredBudgetMillis = budget(settings.targetDurationSeconds());
+    this.maxBudgetMillis = budget(settings.maxTargetDurationSeconds());
+    // A listed playlist's target duration never changes, even if the settings differ (RFC 8216
+    // §6.2.1): segments are cut to fit it. A new one's is decided by its first segment.
+    this.listedBudgetMillis = playlist.segments().isEmpty() ? 0 : budget(playlist.targetDuration());
+    this.targetMillis = settings.targetDuration().toMillis();
     this.cutMillis = targetMillis - targetMillis / 10;
-    this.maxSegmentMillis = listedMillis + 499; // the longest duration that rounds to the target
     this.minSegmentMillis = targetMillis / 4;
     this.maxGapMillis = settings.maxTimestampGap().toMillis();
   }
@@ -428,7 +437,10 @@ public final class HlsSegmenter {
     return timestampsMoved;
   }
 
-  /** Segments cut at a non-keyframe because the GOP was longer than the target duration allows. */
+  /**
+   * Segments cut at a non-keyframe because the GOP was longer than the target duration allows (the
+   * maximum, or a continued playlist's).
+   */
   public long splitSegments() {
     return splitSegments;
   }
@@ -474,21 +486,41 @@ public final class HlsSegmenter {
    */
   private boolean shouldCut(long dts, boolean keyframe) {
     long elapsed = dts - segmentStart;
+    long budget = budgetMillis();
     if (keyframe) {
       if (tracksChanged() || elapsed >= cutMillis) {
         return true;
       }
-      return gopMillis > 0 && elapsed >= minSegmentMillis && elapsed + gopMillis > maxSegmentMillis;
+      return gopMillis > 0 && elapsed >= minSegmentMillis && elapsed + gopMillis > budget;
     }
     // half a frame more than the next frame needs: frame steps on a millisecond clock jitter
-    if (elapsed + frameMillis + frameMillis / 2 > maxSegmentMillis) {
+    if (elapsed + frameMillis + frameMillis / 2 > budget) {
       return true;
     }
-    if (gopMillis <= maxSegmentMillis) {
+    if (gopMillis <= budget) {
       return false;
     }
-    long parts = (gopMillis + targetMillis - 1) / targetMillis;
+    long parts = (gopMillis + budget - 1) / budget;
     return elapsed >= gopMillis / parts;
+  }
+
+  /**
+   * The longest the open segment may last: what the listed target duration allows, or, before the
+   * first segment decides it, what the GOP needs (the configured target when the GOP fits it, up to
+   * the maximum otherwise).
+   */
+  private long budgetMillis() {
+    if (listedBudgetMillis > 0) {
+      return listedBudgetMillis;
+    }
+    return gopMillis > 0 && gopMillis <= configuredBudgetMillis
+        ? configuredBudgetMillis
+        : maxBudgetMillis;
+  }
+
+  /** The longest segment duration that rounds to {@code targetSeconds} (RFC 8216 §4.3.3.1). */
+  private static long budget(int targetSeconds) {
+    return targetSeconds * 1000L + 499;
   }
 
   /** Ends the open segment at the last frame and starts the next one on a new timeline. */
@@ -575,7 +607,7 @@ public final class HlsSegmenter {
    * the target duration allows if that is earlier (only after a gap in the source).
    */
   private void closeSegment(long endMillis) throws IOException {
-    endMillis = Math.min(endMillis, segmentStart + maxSegmentMillis);
+    endMillis = Math.min(endMillis, segmentStart + budgetMillis());
     long bytes;
     try {
       bytes = muxer.endSegment();
@@ -596,6 +628,17 @@ public final class HlsSegmenter {
     } catch (IOException e) {
       pendingDiscontinuity = true;
       throw e;
+    }
+    if (listedBudgetMillis == 0) {
+      // The first segment of a new playlist decides its target duration (see the class comment);
+      // 100 ms of slack so that a 2.0 s GOP measured at 2001 ms keeps a 2 s target.
+      int seconds =
+          (int)
+              Math.min(
+                  settings.maxTargetDurationSeconds(),
+                  Math.max(settings.targetDurationSeconds(), (duration - 100 + 999) / 1000));
+      playlist = playlist.withTargetDuration(seconds);
+      listedBudgetMillis = budget(seconds);
     }
     Instant programDateTime = segmentProgramDateTime;
     MediaPlaylist.Segment listed =

@@ -106,6 +106,18 @@ public record MediaPlaylist(
     return new MediaPlaylist(targetDuration, 0, 0, List.of(), false, -1);
   }
 
+  /**
+   * The same playlist with another target duration: only before its first segment is listed, since
+   * a listed playlist's target duration never changes (RFC 8216 §6.2.1).
+   */
+  public MediaPlaylist withTargetDuration(int seconds) {
+    if (!segments.isEmpty() || mediaSequence != 0) {
+      throw new IllegalStateException("the target duration of a listed playlist cannot change");
+    }
+    return new MediaPlaylist(
+        seconds, mediaSequence, discontinuitySequence, segments, ended, timelineEndMillis);
+  }
+
   /** The sequence number the next appended segment gets. */
   public long nextMediaSequence() {
     return mediaSequence + segments.size();

@@ -42,7 +42,8 @@ class MediaGraphTest {
           8 * 1024 * 1024,
           Duration.ofMillis(200),
           Duration.ofMillis(100),
-          Duration.ofSeconds(1));
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(4));
 
   @AfterAll
   static void shutdown() {

@@ -321,7 +321,7 @@ class HlsSegmenterTest {
   }
 
   @Test
-  void aGopLongerThanTheTargetIsSplitAndTheTargetDurationNeverChanges() throws Exception {
+  void aLongFirstGopSetsTheTargetDurationAndIsNeverSplit() throws Exception {
     // 250 frames at 30 fps: an 8.3 s GOP, OBS's "auto" keyframe interval
     HlsSettings settings = HlsSettings.DEFAULT.withPlaylistSize(20);
     HlsSegmenter segmenter = open(settings, START);
@@ -329,42 +329,78 @@ class HlsSegmenterTest {
     feed(segmenter, av(0, 25_000, 250, true));
     segmenter.finishLive();
 
-    MediaPlaylist playlist = MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8")));
-    assertEquals(2, playlist.targetDuration());
-    assertTrue(Files.readString(dir.resolve("index.m3u8")).contains("#EXT-X-TARGETDURATION:2\n"));
+    String text = Files.readString(dir.resolve("index.m3u8"));
+    assertTrue(text.contains("#EXT-X-TARGETDURATION:9\n"), text);
+    MediaPlaylist playlist = MediaPlaylist.parse(text);
     assertEquals(1, segmenter.droppedPackets(), "only the audio frame before the first keyframe");
     List<Long> durations = published.stream().map(PublishedSegment::durationMillis).toList();
-    for (long d : durations) {
-      assertTrue(d < 2500, "every segment rounds to at most 2 s: " + durations);
+    assertEquals(3, durations.size(), durations.toString());
+    for (long d : durations.subList(0, 2)) {
+      assertTrue(Math.abs(d - 8333) <= 1, "one GOP per segment: " + durations);
     }
-    // once the GOP is known (from the second keyframe at 8333 ms) each one is cut in five parts
-    List<PublishedSegment> secondGop =
-        published.stream()
-            .filter(p -> p.programDateTime().isAfter(START.plusMillis(8000)))
-            .filter(p -> p.programDateTime().isBefore(START.plusMillis(16_600)))
-            .toList();
-    assertEquals(5, secondGop.size(), durations.toString());
-    for (PublishedSegment p : secondGop) {
-      assertTrue(Math.abs(p.durationMillis() - 1667) <= 1, durations.toString());
+    for (MediaPlaylist.Segment s : playlist.segments()) {
+      assertTrue(s.roundedSeconds() <= 9, "the target duration covers " + s);
+      assertTrue(videoPes(s).get(0).randomAccess(), s.uri() + " starts with a keyframe");
     }
-    int keyframeStarts = 0;
-    for (PublishedSegment p : published) {
-      TsReader.Pes first =
-          TsReader.read(Files.readAllBytes(dir.resolve(p.name()))).pes(TsMuxer.VIDEO_PID).get(0);
-      keyframeStarts += first.randomAccess() ? 1 : 0;
-    }
-    assertEquals(3, keyframeStarts, "the segments at 0, 8.3 and 16.7 s start with an IDR");
-    assertEquals(published.size() - 3, segmenter.splitSegments());
-    assertTrue(published.stream().noneMatch(PublishedSegment::discontinuity));
+    assertEquals(0, segmenter.splitSegments());
 
     // a later session with a short GOP continues under the same target duration
     HlsSegmenter next = open(settings, START.plusSeconds(60));
     configs(next);
     feed(next, av(0, 4000, 60, true));
     next.finish();
-    assertEquals(2, next.playlist().targetDuration());
+    assertEquals(9, next.playlist().targetDuration());
     assertEquals(
-        2, MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8"))).targetDuration());
+        9, MediaPlaylist.parse(Files.readString(dir.resolve("index.m3u8"))).targetDuration());
+  }
+
+  @Test
+  void aGopThatDoesNotFitAContinuedPlaylistIsSplitInEqualParts() throws Exception {
+    HlsSettings settings = HlsSettings.DEFAULT.withPlaylistSize(30);
+    HlsSegmenter first = open(settings, START);
+    configs(first);
+    feed(first, av(0, 4000, 60, true));
+    first.finishLive();
+    assertEquals(2, first.playlist().targetDuration());
+
+    // the encoder came back with OBS's "auto" keyframe interval: the listed 2 s cannot change
+    published.clear();
+    HlsSegmenter second = open(settings, START.plusSeconds(30));
+    configs(second);
+    feed(second, av(0, 25_000, 250, true));
+    second.finishLive();
+    assertEquals(2, second.playlist().targetDuration());
+    List<Long> durations = published.stream().map(PublishedSegment::durationMillis).toList();
+    for (long d : durations) {
+      assertTrue(d < 2500, "every segment rounds to at most 2 s: " + durations);
+    }
+    // once the GOP is known (from the second keyframe at 8333 ms) each one is cut in as few equal
+    // parts as fit the listed target: four of 2083 ms (within two frames), each rounding to 2 s
+    List<PublishedSegment> secondGop =
+        published.stream()
+            .filter(p -> p.programDateTime().isAfter(START.plusMillis(38_000)))
+            .filter(p -> p.programDateTime().isBefore(START.plusMillis(46_600)))
+            .toList();
+    assertEquals(4, secondGop.size(), durations.toString());
+    for (PublishedSegment p : secondGop) {
+      assertTrue(Math.abs(p.durationMillis() - 2083) <= 67, durations.toString());
+    }
+    assertEquals(published.size() - 3, second.splitSegments());
+  }
+
+  @Test
+  void aGopLongerThanTheMaximumIsSplitAtTheMaximum() throws Exception {
+    HlsSettings settings =
+        HlsSettings.DEFAULT.withMaxTargetDuration(Duration.ofSeconds(4)).withPlaylistSize(20);
+    HlsSegmenter segmenter = open(settings, START);
+    configs(segmenter);
+    feed(segmenter, av(0, 17_000, 250, true));
+    segmenter.finishLive();
+    assertEquals(4, segmenter.playlist().targetDuration());
+    for (MediaPlaylist.Segment s : segmenter.playlist().segments()) {
+      assertTrue(s.roundedSeconds() <= 4, "the target duration covers " + s);
+    }
+    assertTrue(segmenter.splitSegments() > 0);
   }
 
   @Test
