@@ -40,7 +40,7 @@ import org.junit.jupiter.api.TestInfo;
  * is printed with every failure.
  */
 class JournalCrashTest {
-  private static final int ROUNDS = Integer.getInteger("nrs.crash.rounds", 12);
+  private static final int ROUNDS = Integer.getInteger("nrs.crash.rounds", 20);
   private static final String TOKEN = "crash-test-operator-token";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern ACCEPTED =
