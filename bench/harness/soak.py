@@ -433,7 +433,23 @@ def flatness(samples, key, first_minute):
     dev = 100 * abs(worst - med) / med
     return {"median": med, "min": min(v for _, v in vals), "max": max(v for _, v in vals),
             "max_deviation_pct": round(dev, 1), "at_minute": minute, "minutes": len(vals), "missing": missing,
+            "trend_pct_per_hour": trend_pct_per_hour(vals, med),
             "verdict": "flat within ±%g %%" % FLAT_PCT if dev <= FLAT_PCT else "not flat"}
+
+
+def trend_pct_per_hour(vals, median):
+    """The least-squares slope of (minute, value), in percent of the median per hour: what tells a
+    leak (a steady climb) from noise (heap after GC swings with the responses in flight at the
+    moment of the probe, RSS with the JIT's late work)."""
+    if len(vals) < 2 or not median:
+        return None
+    mx = statistics.mean(m for m, _ in vals)
+    my = statistics.mean(v for _, v in vals)
+    var = sum((m - mx) ** 2 for m, _ in vals)
+    if not var:
+        return None
+    slope = sum((m - mx) * (v - my) for m, v in vals) / var
+    return round(100 * slope * 60 / median, 1)
 
 
 def summarize(results):
@@ -508,18 +524,21 @@ def markdown(results):
         "minute %d on (minutes before are the warm-up), and no media-sequence gap. **%s.**" % (
             FLAT_PCT, first, "Met" if sm["goal_met"] else "Not met"),
         "",
-        "| figure | median (minutes %d–%d) | min–max | largest deviation from the median | verdict |" % (first, last),
-        "|---|---|---|---|---|",
+        "| figure | median (minutes %d–%d) | min–max | largest deviation from the median | trend | verdict |"
+        % (first, last),
+        "|---|---|---|---|---|---|",
     ]
     for key, label, unit in FIGURES:
         f = sm[key]
         if "median" not in f:
-            lines.append("| %s | — | — | — | %s |" % (label, f["verdict"]))
+            lines.append("| %s | — | — | — | — | %s |" % (label, f["verdict"]))
             continue
         digits = 1 if unit else 0
-        lines.append("| %s | %s | %s–%s | %.1f %% (minute %d) | %s%s |" % (
+        trend = f.get("trend_pct_per_hour")
+        lines.append("| %s | %s | %s–%s | %.1f %% (minute %d) | %s | %s%s |" % (
             label, fmt(f["median"], unit, digits), fmt(f["min"], "", digits), fmt(f["max"], unit, digits),
-            f["max_deviation_pct"], f["at_minute"], f["verdict"],
+            f["max_deviation_pct"], f["at_minute"], "—" if trend is None else "%+.1f %% per hour" % trend,
+            f["verdict"],
             " (%d minutes without a figure)" % f["missing"] if f["missing"] else ""))
     t = r.get("totals") or {}
     lines += [
