@@ -38,12 +38,13 @@ CLIP_CMD = (
     "-t {t} -c:v libx264 -preset veryfast -b:v 4500k -minrate 4500k -maxrate 4500k -bufsize 9000k "
     "-x264-params nal-hrd=cbr -g 60 -keyint_min 60 -sc_threshold 0 -bf 2 -c:a aac -b:a 160k -ac 2 -f flv {out}")
 
-# The ABR ladder the ffmpeg anchor encodes for a 1080p source (the source rendition is copied,
-# not encoded). Align with the ABR issue's ladder when NRS's ABR branch lands.
+# The ABR ladder both sides encode for a 1080p source: the seed's (the 1080p rung is skipped, the
+# source rendition is copied, not encoded), libx264 veryfast + zerolatency as NRS's default.
 LADDER = [
-    {"name": "720p", "height": 720, "bitrate_k": 2800},
-    {"name": "480p", "height": 480, "bitrate_k": 1200},
+    {"name": "720p", "height": 720, "bitrate_k": 2500, "audio_k": 128},
+    {"name": "480p", "height": 480, "bitrate_k": 1000, "audio_k": 96},
 ]
+ABR_PRESET, ABR_TUNE = "veryfast", "zerolatency"
 
 # -XX:-UseDynamicNumberOfCompilerThreads keeps the C1/C2 threads alive, so their CPU (the JIT
 # share) can be read per thread; max-connections-per-ip: every publisher comes from 127.0.0.1.
@@ -546,6 +547,7 @@ class Bench:
     # --- scenario 3: ABR ladder ---------------------------------------------------------------
 
     def ffmpeg_ladder(self, seconds):
+        """The ffmpeg CLI: decode once, split, scale and encode each rung, AAC once per rung."""
         rungs = "".join("[v%d]" % i for i in range(len(LADDER)))
         filt = "[0:v]split=%d%s;" % (len(LADDER), rungs) + ";".join(
             "[v%d]scale=-2:%d[o%d]" % (i, r["height"], i) for i, r in enumerate(LADDER))
@@ -553,10 +555,11 @@ class Bench:
                "-i", self.clip, "-filter_complex", filt]
         for i, r in enumerate(LADDER):
             b = r["bitrate_k"]
-            cmd += ["-map", "[o%d]" % i, "-map", "0:a", "-c:v", "libx264", "-preset", "veryfast",
-                    "-b:v", "%dk" % b, "-maxrate", "%dk" % b, "-bufsize", "%dk" % (2 * b),
-                    "-g", "60", "-keyint_min", "60", "-sc_threshold", "0", "-c:a", "copy",
-                    "-f", "mpegts", "/dev/null"]
+            # keyframes where the source has them, as NRS forces them at the segment clock's cuts
+            cmd += ["-map", "[o%d]" % i, "-map", "0:a", "-c:v", "libx264", "-preset", ABR_PRESET,
+                    "-tune", ABR_TUNE, "-b:v", "%dk" % b, "-maxrate", "%dk" % b,
+                    "-bufsize", "%dk" % (2 * b), "-force_key_frames", "source",
+                    "-c:a", "aac", "-b:a", "%dk" % r["audio_k"], "-f", "mpegts", "/dev/null"]
         progress = os.path.join(self.run_dir, "abr-progress.txt")
         cmd[1:1] = ["-progress", progress]
         t0 = time.monotonic()
@@ -573,18 +576,49 @@ class Bench:
                 "fps": frames / wall if wall and p.returncode == 0 else None,
                 "cpu_s": round(ru.ru_utime + ru.ru_stime, 2), "cmd": " ".join(cmd)}
 
+    def nrs_ladder(self, seconds):
+        """NRS's LadderTranscoder (bytedeco FFmpeg) on the same clip, muxing each rung to TS."""
+        jar = os.path.join(ROOT, "modules", "api", "target", "nrs-node.jar")
+        spec = ",".join("%s:%d:%d:%d" % (r["name"], r["height"], r["bitrate_k"], r["audio_k"])
+                        for r in LADDER)
+        cmd = ["java", "-Xms128m", "-Xmx1g", "-cp", jar,
+               "com.nrsgirls.streaming.pipeline.abr.LadderBenchmark",
+               self.clip, str(seconds), ABR_PRESET, ABR_TUNE, spec]
+        t0 = time.monotonic()
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        wall = time.monotonic() - t0
+        if p.returncode != 0:
+            return {"exit": p.returncode, "fps": None, "error": p.stderr[-2000:], "cmd": " ".join(cmd)}
+        r = json.loads(p.stdout.strip().splitlines()[-1])
+        r.update({"exit": 0, "process_wall_s": round(wall, 2), "cmd": " ".join(cmd)})
+        return r
+
     def scenario_abr(self):
         c = self.cfg
-        runs = []
+        nrs_runs, ff_runs, ratios = [], [], []
         for rnd in range(1, c["rounds"] + 1):
-            r = self.ffmpeg_ladder(c["abr_s"])
-            r["round"] = rnd
-            runs.append(r)
-            log("  ABR ffmpeg CLI ladder r%d: %.1f fps (%d frames in %.1f s)" % (rnd, r["fps"] or 0, r["frames"], r["wall_s"]))
+            n = self.nrs_ladder(c["abr_s"])
+            n["round"] = rnd
+            nrs_runs.append(n)
+            f = self.ffmpeg_ladder(c["abr_s"])
+            f["round"] = rnd
+            ff_runs.append(f)
+            if n.get("fps") and f.get("fps"):
+                ratios.append(n["fps"] / f["fps"])
+            log("  ABR r%d: NRS %.1f fps (%s frames), ffmpeg CLI %.1f fps (%d frames in %.1f s)" % (
+                rnd, n.get("fps") or 0, n.get("frames"), f["fps"] or 0, f["frames"], f["wall_s"]))
+        ok = [r for r in nrs_runs if r.get("fps")]
         self.results["scenarios"]["abr"] = {
-            "ladder": LADDER, "source_seconds": c["abr_s"], "ffmpeg_runs": runs,
-            "ffmpeg_fps": summary([r["fps"] for r in runs]),
-            "nrs": "built: the harness has no ABR runner yet" if self.features.get("abr") else "not built",
+            "ladder": LADDER, "preset": ABR_PRESET, "tune": ABR_TUNE, "source_seconds": c["abr_s"],
+            "ffmpeg_runs": ff_runs, "nrs_runs": nrs_runs,
+            "ffmpeg_fps": summary([r["fps"] for r in ff_runs]),
+            "nrs_fps": summary([r["fps"] for r in ok]) if ok else None,
+            "ratio": summary(ratios) if ratios else None,
+            # one 30 fps stream needs 30 fps of ladder: how many the 2 cores carry at this speed
+            "realtime_streams_estimate": summary([r["fps"] / 30.0 for r in ok]) if ok else None,
+            "nrs_rss_per_stream_mb": summary([(r["rss_peak_kb"] - r["rss_before_kb"]) / 1024.0
+                                              for r in ok]) if ok else None,
+            "nrs": "built" if ok else "failed: " + (nrs_runs[0].get("error") or "")[-300:],
         }
 
     # --- scenario 4: HLS serving --------------------------------------------------------------
