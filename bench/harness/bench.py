@@ -48,8 +48,11 @@ ABR_PRESET, ABR_TUNE = "veryfast", "zerolatency"
 
 # -XX:-UseDynamicNumberOfCompilerThreads keeps the C1/C2 threads alive, so their CPU (the JIT
 # share) can be read per thread; max-connections-per-ip: every publisher comes from 127.0.0.1.
+# ABR off: the 1080p clip would otherwise be transcoded in every copy-path stream.
 NRS_JAVA_OPTS = ("-Xms128m -Xmx1g -XX:-UseDynamicNumberOfCompilerThreads "
-                 "-Dnrs.streaming.ingest.max-connections-per-ip=100000")
+                 "-Dnrs.streaming.ingest.max-connections-per-ip=100000 "
+                 # the copy path against copying servers; scenario 3 measures the ladder alone
+                 "-Dnrs.streaming.pipeline.abr.enabled=off")
 
 FULL = dict(
     rounds=2, warmup_s=60, warmup_streams=10,

@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
 import com.nrsgirls.streaming.ingest.IngestSettings;
 import com.nrsgirls.streaming.ingest.RtmpServer;
+import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.graph.GraphSettings;
 import com.nrsgirls.streaming.pipeline.graph.StreamGraphs;
 import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
@@ -101,6 +102,7 @@ public final class NrsNode {
             system,
             GraphSettings.create(config),
             StreamGraphs.hlsSettings(config),
+            AbrSettings.create(config),
             store,
             clock,
             metrics,

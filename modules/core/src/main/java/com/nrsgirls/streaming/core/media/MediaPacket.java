@@ -23,6 +23,9 @@ public final class MediaPacket {
   /** A codec configuration record (sequence header) instead of a frame. */
   public static final int FLAG_CONFIG = 2;
 
+  /** {@link #segment()} of a packet that does not start a segment. */
+  public static final long NO_SEGMENT = -1;
+
   private final Codec codec;
   private final long dts;
   private final int compositionOffset;
@@ -30,6 +33,7 @@ public final class MediaPacket {
   private final byte[] data;
   private final int offset;
   private final int length;
+  private final long segment;
 
   public MediaPacket(
       Codec codec,
@@ -39,6 +43,18 @@ public final class MediaPacket {
       byte[] data,
       int offset,
       int length) {
+    this(codec, dts, compositionOffset, flags, data, offset, length, NO_SEGMENT);
+  }
+
+  private MediaPacket(
+      Codec codec,
+      long dts,
+      int compositionOffset,
+      int flags,
+      byte[] data,
+      int offset,
+      int length,
+      long segment) {
     this.codec = Objects.requireNonNull(codec, "codec");
     Objects.checkFromIndexSize(offset, length, data.length);
     this.dts = dts;
@@ -47,6 +63,7 @@ public final class MediaPacket {
     this.data = data;
     this.offset = offset;
     this.length = length;
+    this.segment = segment;
   }
 
   public Codec codec() {
@@ -114,10 +131,33 @@ public final class MediaPacket {
     return copy;
   }
 
+  /**
+   * The number of the HLS segment this packet starts, as the stream's segment clock decided it
+   * (counted from 0 in each publish session), or {@link #NO_SEGMENT}. Every rendition starts its
+   * segment with that number at the packet carrying it. Set inside a media graph only: it is not
+   * serialized, and ingest never sets it.
+   */
+  public long segment() {
+    return segment;
+  }
+
+  /** Whether this packet starts a segment; see {@link #segment()}. */
+  public boolean startsSegment() {
+    return segment != NO_SEGMENT;
+  }
+
+  /** The same packet starting segment {@code number}. Shares the payload. */
+  public MediaPacket startingSegment(long number) {
+    if (number < 0) {
+      throw new IllegalArgumentException("segment number must not be negative: " + number);
+    }
+    return new MediaPacket(codec, dts, compositionOffset, flags, data, offset, length, number);
+  }
+
   /** The same packet with its timestamps moved by {@code deltaMillis}. Shares the payload. */
   public MediaPacket shifted(long deltaMillis) {
     return new MediaPacket(
-        codec, dts + deltaMillis, compositionOffset, flags, data, offset, length);
+        codec, dts + deltaMillis, compositionOffset, flags, data, offset, length, segment);
   }
 
   @Override
@@ -130,6 +170,7 @@ public final class MediaPacket {
         + pts()
         + (isKeyframe() ? " key" : "")
         + (isConfig() ? " config" : "")
+        + (startsSegment() ? " segment=" + segment : "")
         + " bytes="
         + length
         + "]";

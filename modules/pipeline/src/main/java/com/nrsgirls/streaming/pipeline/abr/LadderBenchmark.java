@@ -87,8 +87,11 @@ public final class LadderBenchmark {
         LadderTranscoder.create(
             plan, settings, encoders, (rung, p) -> mux(muxers.get(rung.name()), p, bytes))) {
       int n = 0;
+      long segment = 0;
       for (MediaPacket p : packets) {
-        transcoder.accept(p, p.isVideo() && p.isKeyframe() && !p.isConfig());
+        // keyframes where the source has them, as the ffmpeg anchor's -force_key_frames source
+        transcoder.accept(
+            p.isVideo() && p.isKeyframe() && !p.isConfig() ? p.startingSegment(segment++) : p);
         if (++n % 500 == 0) {
           peakRss = Math.max(peakRss, rssKb());
         }

@@ -56,6 +56,7 @@ import com.nrsgirls.streaming.core.media.MediaPacket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,9 +83,10 @@ import org.bytedeco.javacpp.Pointer;
  * produces (length-prefixed H.264 with an AVCDecoderConfigurationRecord, raw AAC with an
  * AudioSpecificConfig), so every muxer takes them as it takes the source.
  *
- * <p>Keyframes: a source frame accepted with {@code forceKeyframe} becomes an IDR in every rung (at
- * the same presentation time), so the rungs can be cut where the source is. Rungs encode with a
- * closed GOP and without scene-cut keyframes of their own mattering to anyone.
+ * <p>Keyframes: a source frame that starts a segment (the stream's {@code SegmentClock} marked it)
+ * becomes an IDR in every rung, at the same presentation time and marked with the same segment, so
+ * every rung is cut where the source is. Keyframes a rung's encoder adds on its own (scene cuts)
+ * start no segment.
  *
  * <p>Threads: the rungs scale and encode in parallel on the {@code encoders} executor given at
  * creation, each with one picture in flight, while the calling thread decodes the next one; what a
@@ -151,6 +153,7 @@ public final class LadderTranscoder implements AutoCloseable {
   private byte[] videoConfig;
   private VideoRung[] videoRungs;
   private final long[] forcedPts = new long[64];
+  private final long[] forcedSegments = new long[64];
   private int forcedHead;
   private int forcedCount;
 
@@ -201,11 +204,12 @@ public final class LadderTranscoder implements AutoCloseable {
    * picture is decoded (or at {@link #finish}): one frame later, as the encoders run without delay
    * of their own under {@code zerolatency}.
    *
-   * @param forceKeyframe the picture of this video frame starts a segment: every rung encodes it as
-   *     an IDR
+   * <p>A video frame that {@linkplain MediaPacket#startsSegment starts a segment} is encoded as an
+   * IDR in every rung, and the rung's packet of that picture starts the same segment.
+   *
    * @throws TranscodeException when a codec fails; the transcoder should then be closed
    */
-  public void accept(MediaPacket source, boolean forceKeyframe) throws TranscodeException {
+  public void accept(MediaPacket source) throws TranscodeException {
     if (finished || closed) {
       throw new IllegalStateException("transcoder is finished");
     }
@@ -213,8 +217,8 @@ public final class LadderTranscoder implements AutoCloseable {
       if (source.isConfig()) {
         configureVideo(source);
       } else if (videoDecoder != null) {
-        if (forceKeyframe) {
-          rememberForced(source.pts());
+        if (source.startsSegment()) {
+          rememberForced(source.pts(), source.segment());
         }
         decode(videoDecoder, source, true);
       }
@@ -242,7 +246,8 @@ public final class LadderTranscoder implements AutoCloseable {
     if (videoRungs != null) {
       awaitRungs();
       for (VideoRung r : videoRungs) {
-        r.pending = CompletableFuture.runAsync(() -> r.encode(null, 0, false), encoders);
+        r.pending =
+            CompletableFuture.runAsync(() -> r.encode(null, 0, MediaPacket.NO_SEGMENT), encoders);
       }
       awaitRungs();
     }
@@ -329,30 +334,33 @@ public final class LadderTranscoder implements AutoCloseable {
     videoDecoder = decoder;
   }
 
-  private void rememberForced(long pts) {
+  private void rememberForced(long pts, long segment) {
     if (forcedCount == forcedPts.length) {
       forcedHead = (forcedHead + 1) % forcedPts.length; // forget the oldest, never decoded
       forcedCount--;
     }
-    forcedPts[(forcedHead + forcedCount) % forcedPts.length] = pts;
+    int slot = (forcedHead + forcedCount) % forcedPts.length;
+    forcedPts[slot] = pts;
+    forcedSegments[slot] = segment;
     forcedCount++;
   }
 
-  /** Whether the decoded picture at {@code pts} was asked to be a keyframe. */
-  private boolean takeForced(long pts) {
+  /** The segment the decoded picture at {@code pts} starts, or {@link MediaPacket#NO_SEGMENT}. */
+  private long takeForced(long pts) {
     while (forcedCount > 0) {
       long head = forcedPts[forcedHead];
       if (head > pts) {
-        return false;
+        return MediaPacket.NO_SEGMENT;
       }
+      long segment = forcedSegments[forcedHead];
       forcedHead = (forcedHead + 1) % forcedPts.length;
       forcedCount--;
       if (head == pts) {
-        return true;
+        return segment;
       }
       // a forced picture that never came out of the decoder (a corrupt frame): skip it
     }
-    return false;
+    return MediaPacket.NO_SEGMENT;
   }
 
   private void encodeVideo(AVFrame picture) throws TranscodeException {
@@ -361,8 +369,8 @@ public final class LadderTranscoder implements AutoCloseable {
     if (pts == AV_NOPTS_VALUE) {
       pts = picture.pts();
     }
-    boolean keyframe = takeForced(pts);
-    if (keyframe) {
+    long segment = takeForced(pts);
+    if (segment != MediaPacket.NO_SEGMENT) {
       framesForced++;
     }
     if (videoRungs == null) {
@@ -375,7 +383,7 @@ public final class LadderTranscoder implements AutoCloseable {
     check(av_frame_ref(held, picture), "holding a decoded picture");
     long framePts = pts;
     for (VideoRung r : videoRungs) {
-      r.pending = CompletableFuture.runAsync(() -> r.encode(held, framePts, keyframe), encoders);
+      r.pending = CompletableFuture.runAsync(() -> r.encode(held, framePts, segment), encoders);
     }
   }
 
@@ -489,6 +497,7 @@ public final class LadderTranscoder implements AutoCloseable {
     final RungSize size;
     final AVPacket packet = av_packet_alloc();
     final List<MediaPacket> encoded = new ArrayList<>();
+    final Map<Long, Long> segmentsByPts = new HashMap<>();
     SwsContext scaler;
     AVFrame frame;
     AVCodecContext encoder;
@@ -499,12 +508,19 @@ public final class LadderTranscoder implements AutoCloseable {
       this.size = size;
     }
 
-    void encode(AVFrame picture, long pts, boolean keyframe) {
+    void encode(AVFrame picture, long pts, long segment) {
       try {
         if (picture != null) {
           scale(picture);
           frame.pts(pts);
+          boolean keyframe = segment != MediaPacket.NO_SEGMENT;
           frame.pict_type(keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE);
+          if (keyframe) {
+            if (segmentsByPts.size() > 64) {
+              segmentsByPts.clear(); // IDRs the encoder never gave back: not to grow without end
+            }
+            segmentsByPts.put(pts, segment);
+          }
         }
         check(
             avcodec_send_frame(encoder, picture == null ? null : frame), "encoding " + size.name());
@@ -564,9 +580,10 @@ public final class LadderTranscoder implements AutoCloseable {
           long dts = packet.dts() == AV_NOPTS_VALUE ? packet.pts() : packet.dts();
           int flags = (packet.flags() & AV_PKT_FLAG_KEY) != 0 ? MediaPacket.FLAG_KEYFRAME : 0;
           frames++;
-          encoded.add(
-              new MediaPacket(
-                  Codec.H264, dts, (int) (packet.pts() - dts), flags, au, 0, au.length));
+          MediaPacket out =
+              new MediaPacket(Codec.H264, dts, (int) (packet.pts() - dts), flags, au, 0, au.length);
+          Long segment = flags != 0 ? segmentsByPts.remove(packet.pts()) : null;
+          encoded.add(segment == null ? out : out.startingSegment(segment));
         } finally {
           av_packet_unref(packet);
         }

@@ -14,9 +14,9 @@ import java.util.Objects;
 public record Rung(String name, int height, int videoBitrate, int audioBitrate) {
   public Rung {
     Objects.requireNonNull(name, "name");
-    if (!name.matches("[a-z0-9][a-z0-9_-]{0,31}") || name.equals("source")) {
+    if (!name.matches("[a-z0-9]{1,16}") || name.equals("source")) {
       throw new IllegalArgumentException(
-          "rung name must be 1 to 32 of a-z, 0-9, '-', '_' and not 'source': " + name);
+          "rung name must be 1 to 16 of a-z and 0-9, and not 'source': " + name);
     }
     if (height < 64 || height > 4320) {
       throw new IllegalArgumentException("rung " + name + ": height must be 64 to 4320");

@@ -1,6 +1,10 @@
 package com.nrsgirls.streaming.pipeline.graph;
 
+import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
+import com.nrsgirls.streaming.core.media.Codec;
+import com.nrsgirls.streaming.core.media.MediaFormatException;
 import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.pipeline.hls.SegmentClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,11 +65,24 @@ final class BranchFanOut
   private final SinkShape<MediaPacket> shape = SinkShape.of(in);
   private final String logContext;
   private final List<Branch> initial;
+  private final MediaGraph.MediaBranches mediaBranches;
+  private final SegmentClock segmentClock;
   private final GraphSettings settings;
 
-  BranchFanOut(String logContext, List<Branch> initial, GraphSettings settings) {
+  /**
+   * @param segmentClock marks the packets where segments start before any branch sees them; null
+   *     for none
+   */
+  BranchFanOut(
+      String logContext,
+      List<Branch> initial,
+      MediaGraph.MediaBranches mediaBranches,
+      SegmentClock segmentClock,
+      GraphSettings settings) {
     this.logContext = logContext;
     this.initial = List.copyOf(initial);
+    this.mediaBranches = mediaBranches;
+    this.segmentClock = segmentClock;
     this.settings = settings;
   }
 
@@ -106,6 +123,7 @@ final class BranchFanOut
     private MediaPacket videoConfig;
     private MediaPacket audioConfig;
     private boolean ingestEnded;
+    private boolean mediaBranchesAttached;
     final Control control;
 
     Logic() {
@@ -141,8 +159,14 @@ final class BranchFanOut
             @Override
             public void onPush() {
               MediaPacket packet = grab(in);
+              if (segmentClock != null) {
+                packet = segmentClock.mark(packet);
+              }
               if (packet.isConfig()) {
                 if (packet.isVideo()) {
+                  if (!mediaBranchesAttached) {
+                    attachMediaBranches(packet);
+                  }
                   videoConfig = packet;
                 } else {
                   audioConfig = packet;
@@ -178,6 +202,35 @@ final class BranchFanOut
         attach(b, new CompletableFuture<>());
       }
       pull(in);
+    }
+
+    /** Attaches what waits for the picture size, before the first video config goes anywhere. */
+    private void attachMediaBranches(MediaPacket config) {
+      if (config.codec() != Codec.H264) {
+        return;
+      }
+      AvcDecoderConfig avc;
+      try {
+        avc = AvcDecoderConfig.parse(config.array(), config.offset(), config.length());
+      } catch (MediaFormatException e) {
+        return; // the next one may be readable; the inspector reports this one
+      }
+      mediaBranchesAttached = true;
+      List<Branch> late;
+      try {
+        late = mediaBranches.forVideo(avc.width(), avc.height());
+      } catch (RuntimeException e) {
+        log.error(
+            "{} branches for {}x{} not attached: {}",
+            logContext,
+            avc.width(),
+            avc.height(),
+            e.toString());
+        return;
+      }
+      for (Branch b : late) {
+        attach(b, new CompletableFuture<>());
+      }
     }
 
     private void attach(Branch branch, CompletableFuture<Done> done) {

@@ -3,6 +3,7 @@ package com.nrsgirls.streaming.pipeline.graph;
 import com.nrsgirls.streaming.core.media.Codec;
 import com.nrsgirls.streaming.core.media.MediaFormatException;
 import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
 import com.nrsgirls.streaming.pipeline.hls.MasterPlaylist;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -98,6 +100,7 @@ public final class HlsBranch
   private final HlsSettings settings;
   private final Clock clock;
   private final SegmentListener segmentListener;
+  private final HlsPackager packager;
 
   private HlsBranch(
       SegmentStore store,
@@ -107,8 +110,10 @@ public final class HlsBranch
       String rendition,
       HlsSettings settings,
       Clock clock,
-      SegmentListener segmentListener) {
+      SegmentListener segmentListener,
+      HlsPackager packager) {
     this.store = store;
+    this.packager = packager;
     this.blocking = blocking;
     this.streamId = streamId;
     this.sessionId = sessionId;
@@ -143,7 +148,38 @@ public final class HlsBranch
                     "source",
                     settings,
                     clock,
-                    segmentListener)));
+                    segmentListener,
+                    null)));
+  }
+
+  /**
+   * The HLS output of one rendition of a session, cutting where the session's {@link HlsPackager}'s
+   * clock marked the packets and listed in its master playlist. Its materialized value completes
+   * when the rendition has written everything it was given.
+   *
+   * @param blocking where file operations run (Pekko's blocking-IO dispatcher)
+   */
+  public static Sink<MediaPacket, CompletionStage<Done>> rendition(
+      String rendition,
+      HlsPackager packager,
+      SegmentStore store,
+      Executor blocking,
+      String streamId,
+      String sessionId,
+      HlsSettings settings,
+      Clock clock,
+      SegmentListener segmentListener) {
+    return Sink.fromGraph(
+        new HlsBranch(
+            store,
+            blocking,
+            streamId,
+            sessionId,
+            rendition,
+            settings,
+            clock,
+            segmentListener,
+            Objects.requireNonNull(packager, "packager")));
   }
 
   @Override
@@ -222,10 +258,20 @@ public final class HlsBranch
               log.warn("{} playlist could not be continued: {}", context, reason);
             }
           };
-      CompletableFuture.supplyAsync(
-              () -> {
+      CompletionStage<Long> base =
+          packager == null ? CompletableFuture.completedFuture(-1L) : packager.sequenceBase();
+      base.thenApplyAsync(
+              sequenceBase -> {
                 try {
-                  return HlsSegmenter.open(queued, streamId, rendition, settings, clock, listener);
+                  return HlsSegmenter.open(
+                      queued,
+                      streamId,
+                      rendition,
+                      settings,
+                      clock,
+                      listener,
+                      packager == null ? null : packager.clock(),
+                      sequenceBase);
                 } catch (IOException e) {
                   throw new UncheckedIOException(e);
                 }
@@ -329,7 +375,11 @@ public final class HlsBranch
               measured.height(),
               measured.codecs(),
               measured.frameRate());
-      queued.writeMasterPlaylist(streamId, MasterPlaylist.render(List.of(next)));
+      if (packager == null) {
+        queued.writeMasterPlaylist(streamId, MasterPlaylist.render(List.of(next)));
+      } else {
+        packager.measured(next, queued.drained());
+      }
       declared = next;
     }
 

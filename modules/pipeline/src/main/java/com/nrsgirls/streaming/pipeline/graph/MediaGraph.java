@@ -5,6 +5,7 @@ import com.nrsgirls.streaming.core.stream.AudioInfo;
 import com.nrsgirls.streaming.core.stream.HealthStats;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import com.nrsgirls.streaming.core.stream.VideoInfo;
+import com.nrsgirls.streaming.pipeline.hls.SegmentClock;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -58,12 +59,58 @@ public final class MediaGraph implements SessionGraph {
     this.stopReason = stopReason;
   }
 
-  /** Materializes the graph; the branches start when ingest starts streaming into the sink. */
+  /** Branches that need to know the source's picture first (ABR needs its size). */
+  public interface MediaBranches {
+    MediaBranches NONE = (width, height) -> List.of();
+
+    /**
+     * The branches to attach when the session's first video configuration arrives, before any
+     * branch sees it: so they get every frame from the first keyframe on. Called once per session,
+     * on the stream's thread.
+     */
+    List<Branch> forVideo(int width, int height);
+  }
+
+  /**
+   * Materializes a graph with no segment clock and no branches that wait for the media; see {@link
+   * #start(String, String, ActorRef, List, MediaBranches, SegmentClock, GraphSettings,
+   * Materializer, Clock, BooleanSupplier)}.
+   */
   public static MediaGraph start(
       String streamId,
       String sessionId,
       ActorRef<LiveStreamProtocol.Command> entity,
       List<Branch> branches,
+      GraphSettings settings,
+      Materializer materializer,
+      Clock clock,
+      BooleanSupplier nodeStopping) {
+    return start(
+        streamId,
+        sessionId,
+        entity,
+        branches,
+        MediaBranches.NONE,
+        null,
+        settings,
+        materializer,
+        clock,
+        nodeStopping);
+  }
+
+  /**
+   * Materializes the graph; the branches start when ingest starts streaming into the sink.
+   *
+   * @param mediaBranches attached when the session's first video configuration arrives
+   * @param segmentClock marks where segments start, before the packets fan out; null for none
+   */
+  public static MediaGraph start(
+      String streamId,
+      String sessionId,
+      ActorRef<LiveStreamProtocol.Command> entity,
+      List<Branch> branches,
+      MediaBranches mediaBranches,
+      SegmentClock segmentClock,
       GraphSettings settings,
       Materializer materializer,
       Clock clock,
@@ -97,7 +144,10 @@ public final class MediaGraph implements SessionGraph {
         StreamRefs.<MediaPacket>sinkRef()
             .viaMat(KillSwitches.single(), Keep.both())
             .via(inspector)
-            .toMat(Sink.fromGraph(new BranchFanOut(logContext, branches, settings)), Keep.both())
+            .toMat(
+                Sink.fromGraph(
+                    new BranchFanOut(logContext, branches, mediaBranches, segmentClock, settings)),
+                Keep.both())
             .run(materializer);
     fanOutRef.set(m.second());
     MediaGraph graph =

@@ -1,6 +1,13 @@
 package com.nrsgirls.streaming.pipeline.graph;
 
+import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
+import com.nrsgirls.streaming.pipeline.abr.Ladder;
+import com.nrsgirls.streaming.pipeline.abr.LadderTranscoder;
+import com.nrsgirls.streaming.pipeline.abr.Rung;
+import com.nrsgirls.streaming.pipeline.abr.RungSize;
+import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistFormatException;
@@ -18,6 +25,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -26,12 +34,19 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The node's media graphs: every session gets the HLS copy branch of its source rendition, plus
- * whatever extra branches the node was built with (ABR, restream and recording plug in here).
+ * The node's media graphs: every session gets an {@link HlsPackager} (its segment clock, numbering
+ * and master playlist), the HLS copy branch of its source rendition and, once the source's picture
+ * size is known, the ABR branch with the rungs below it; plus whatever extra branches the node was
+ * built with (restream and recording plug in here).
  */
 public final class StreamGraphs implements MediaGraphFactory {
+  private static final Logger log = LoggerFactory.getLogger(StreamGraphs.class);
+
   /** How long a stopping node waits for an entity to confirm a session's end is recorded. */
   private static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(4);
 
@@ -47,11 +62,15 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final Materializer materializer;
   private final Executor blocking;
   private final AtomicBoolean stopping = new AtomicBoolean();
+  private final AtomicLong framesEncoded = new AtomicLong();
 
   /** Per running session, completes once it has closed (and, if the node is stopping, settled). */
   private final Set<CompletableFuture<Done>> unsettled = ConcurrentHashMap.newKeySet();
 
   private final Scheduler scheduler;
+  private final AbrSettings abr;
+  private final Executor decode;
+  private final Executor encode;
 
   public StreamGraphs(
       ActorSystem<?> system,
@@ -61,6 +80,31 @@ public final class StreamGraphs implements MediaGraphFactory {
       Clock clock,
       HlsBranch.SegmentListener segmentListener,
       List<BranchFactory> extraBranches) {
+    this(
+        system,
+        graphSettings,
+        hlsSettings,
+        new AbrSettings(false, List.of(), LadderTranscoder.EncoderSettings.DEFAULT),
+        store,
+        clock,
+        segmentListener,
+        extraBranches);
+  }
+
+  public StreamGraphs(
+      ActorSystem<?> system,
+      GraphSettings graphSettings,
+      HlsSettings hlsSettings,
+      AbrSettings abr,
+      SegmentStore store,
+      Clock clock,
+      HlsBranch.SegmentListener segmentListener,
+      List<BranchFactory> extraBranches) {
+    this.abr = abr;
+    this.decode =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig(AbrSettings.DECODE_DISPATCHER));
+    this.encode =
+        system.dispatchers().lookup(DispatcherSelector.fromConfig(AbrSettings.ENCODE_DISPATCHER));
     this.graphSettings = graphSettings;
     this.hlsSettings = hlsSettings;
     this.store = store;
@@ -70,6 +114,35 @@ public final class StreamGraphs implements MediaGraphFactory {
     this.materializer = Materializer.matFromSystem(system);
     this.scheduler = system.scheduler();
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+  }
+
+  /** Pictures the ABR ladders of this node have encoded, all rungs together. */
+  public long abrFramesEncoded() {
+    return framesEncoded.get();
+  }
+
+  private Sink<MediaPacket, CompletionStage<Done>> hlsRendition(
+      String rendition, HlsPackager packager, String streamId, String sessionId) {
+    return HlsBranch.rendition(
+        rendition,
+        packager,
+        store,
+        blocking,
+        streamId,
+        sessionId,
+        hlsSettings,
+        clock,
+        segmentListener);
+  }
+
+  /** Every rendition a stream of this node may have: the source and each configured rung. */
+  private List<String> renditionNames() {
+    List<String> names = new ArrayList<>();
+    names.add(HlsPackager.SOURCE);
+    for (Rung r : abr.ladder()) {
+      names.add(r.name());
+    }
+    return names;
   }
 
   /** HLS settings from {@code nrs.streaming.pipeline.hls}. */
@@ -86,19 +159,49 @@ public final class StreamGraphs implements MediaGraphFactory {
   @Override
   public SessionGraph start(
       String streamId, String sessionId, ActorRef<LiveStreamProtocol.Command> entity) {
+    HlsPackager packager =
+        HlsPackager.open(store, blocking, streamId, hlsSettings, renditionNames());
     List<Branch> branches = new ArrayList<>();
     branches.add(
-        HlsBranch.source(
-            store, blocking, streamId, sessionId, hlsSettings, clock, segmentListener));
+        new Branch(
+            "hls-source", () -> hlsRendition(HlsPackager.SOURCE, packager, streamId, sessionId)));
     for (BranchFactory extra : extraBranches) {
       branches.add(extra.apply(streamId, sessionId));
     }
+    String logContext = "stream=" + streamId + " session=" + sessionId;
+    MediaGraph.MediaBranches abrBranch =
+        (width, height) -> {
+          if (!abr.enabled()) {
+            return List.of();
+          }
+          List<RungSize> plan = Ladder.plan(abr.ladder(), width, height);
+          if (plan.isEmpty()) {
+            return List.of();
+          }
+          log.info(
+              "{} ABR ladder for {}x{}: {}",
+              logContext,
+              width,
+              height,
+              plan.stream().map(r -> r.name() + " " + r.width() + "x" + r.height()).toList());
+          return List.of(
+              AbrBranch.create(
+                  logContext,
+                  plan,
+                  abr.encoder(),
+                  decode,
+                  encode,
+                  rung -> hlsRendition(rung.name(), packager, streamId, sessionId),
+                  framesEncoded));
+        };
     MediaGraph graph =
         MediaGraph.start(
             streamId,
             sessionId,
             entity,
             branches,
+            abrBranch,
+            packager.clock(),
             graphSettings,
             materializer,
             clock,
@@ -150,7 +253,9 @@ public final class StreamGraphs implements MediaGraphFactory {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
-            HlsSegmenter.endPlaylist(store, streamId, "source");
+            for (String rendition : renditionNames()) {
+              HlsSegmenter.endPlaylist(store, streamId, rendition);
+            }
             return Done.getInstance();
           } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -20,9 +20,9 @@ import java.util.Optional;
  *
  * <p>Data flow: {@link #accept} takes config packets (they configure the tracks) and frames, in
  * decode order. Frames go through a {@link TsMuxer} straight into the open segment's {@link
- * SegmentOutput}. A segment is cut at the first video keyframe once the target duration is reached
- * (audio-only: at the first frame past it), so with a GOP of up to the target duration every
- * segment starts with an IDR. Closing a segment commits it, then replaces the playlist (a sliding
+ * SegmentOutput}. A segment starts at each packet a {@link SegmentClock} marked: the segmenter's
+ * own clock, or the stream's shared one so that every rendition cuts at the same frames under the
+ * same media sequence numbers. Closing a segment commits it, then replaces the playlist (a sliding
  * window), then deletes segments that slid out more than {@link HlsSettings#deleteGrace()} segments
  * ago.
  *
@@ -31,12 +31,11 @@ import java.util.Optional;
  * 8216 §6.2.1) and no segment may last longer than what rounds to it (§4.3.3.1), so a new
  * playlist's target duration is decided by its first segment, before anything is listed: the
  * configured target, or the first GOP's length when that is longer (OBS's "auto" keyframe interval
- * is 8.3 s at 30 fps), up to {@link HlsSettings#maxTargetDuration()}. Until that first segment is
- * done a GOP may run up to that maximum. A keyframe is taken early when waiting for the next one
- * would overrun what the GOP needs. Only a GOP that cannot fit (longer than the maximum, or than
- * the target duration a continued playlist already lists) is split into equal parts cut at
- * non-keyframes, and counted ({@link #splitSegments()}): a player joining at such a part shows
- * nothing until the next keyframe, and a decoder reading the part alone reports errors.
+ * is 8.3 s at 30 fps), up to {@link HlsSettings#maxTargetDuration()}. Only a GOP that cannot fit
+ * (longer than the maximum, or than the target duration a continued playlist already lists) is
+ * split into equal parts cut at non-keyframes, and counted ({@link #splitSegments()}): a player
+ * joining at such a part shows nothing until the next keyframe, and a decoder reading the part
+ * alone reports errors. The clock decides all of that; see {@link SegmentClock}.
  *
  * <p>{@link #open} continues the rendition's existing playlist, if any: the media sequence goes on,
  * the first new segment gets {@code EXT-X-DISCONTINUITY} and an {@code EXT-X-ENDLIST} is dropped.
@@ -106,8 +105,6 @@ public final class HlsSegmenter {
   private final Listener listener;
   private final String sessionTag;
   private final long targetMillis;
-  private final long cutMillis;
-  private final long minSegmentMillis;
   private final long maxGapMillis;
 
   /** The longest segment the configured target duration, and the maximum, allow. */
@@ -117,6 +114,12 @@ public final class HlsSegmenter {
 
   /** The longest segment the listed target duration allows; 0 before it is decided. */
   private long listedBudgetMillis;
+
+  /** The clock this segmenter marks packets with itself, or null when it follows a shared one. */
+  private final SegmentClock ownClock;
+
+  /** Media sequence number of the shared clock's segment 0, or -1 when the clock is its own. */
+  private final long sequenceBase;
 
   private final TsMuxer muxer = new TsMuxer();
   private final long[] lastDts = {UNSET, UNSET};
@@ -156,6 +159,7 @@ public final class HlsSegmenter {
   private int discontinuities;
   private long timestampsMoved;
   private long splitSegments;
+  private long misnumbered;
 
   private HlsSegmenter(
       SegmentStore store,
@@ -164,8 +168,12 @@ public final class HlsSegmenter {
       HlsSettings settings,
       Clock clock,
       Listener listener,
-      MediaPlaylist playlist) {
+      MediaPlaylist playlist,
+      SegmentClock sharedClock,
+      long sequenceBase) {
     this.store = store;
+    this.ownClock = sharedClock == null ? new SegmentClock(settings) : null;
+    this.sequenceBase = sharedClock == null ? -1 : sequenceBase;
     this.streamId = streamId;
     this.rendition = rendition;
     this.settings = settings;
@@ -185,9 +193,10 @@ public final class HlsSegmenter {
     // A listed playlist's target duration never changes, even if the settings differ (RFC 8216
     // §6.2.1): segments are cut to fit it. A new one's is decided by its first segment.
     this.listedBudgetMillis = playlist.segments().isEmpty() ? 0 : budget(playlist.targetDuration());
+    if (ownClock != null && listedBudgetMillis > 0) {
+      ownClock.continueListedTarget(playlist.targetDuration());
+    }
     this.targetMillis = settings.targetDuration().toMillis();
-    this.cutMillis = targetMillis - targetMillis / 10;
-    this.minSegmentMillis = targetMillis / 4;
     this.maxGapMillis = settings.maxTimestampGap().toMillis();
   }
 
@@ -214,6 +223,29 @@ public final class HlsSegmenter {
       Clock clock,
       Listener listener)
       throws IOException {
+    return open(store, streamId, rendition, settings, clock, listener, null, -1);
+  }
+
+  /**
+   * Opens a segmenter that cuts where a stream's shared {@link SegmentClock} marked the packets,
+   * naming segment {@code n} of the clock with media sequence number {@code sequenceBase + n}. A
+   * playlist that has fallen behind that number (the rendition was off, or restarted after a
+   * failure) starts a new window there, after a discontinuity; so every rendition of the stream
+   * lists the same segment under the same number.
+   *
+   * @param sharedClock the stream's clock; null for one of the segmenter's own (as {@link #open(
+   *     SegmentStore, String, String, HlsSettings, Clock, Listener)})
+   */
+  public static HlsSegmenter open(
+      SegmentStore store,
+      String streamId,
+      String rendition,
+      HlsSettings settings,
+      Clock clock,
+      Listener listener,
+      SegmentClock sharedClock,
+      long sequenceBase)
+      throws IOException {
     Objects.requireNonNull(store, "store");
     SegmentStore.checkName("stream id", streamId);
     SegmentStore.checkName("rendition", rendition);
@@ -230,7 +262,8 @@ public final class HlsSegmenter {
             "existing playlist of " + streamId + "/" + rendition + ": " + e.getMessage());
       }
     }
-    return new HlsSegmenter(store, streamId, rendition, settings, clock, listener, playlist);
+    return new HlsSegmenter(
+        store, streamId, rendition, settings, clock, listener, playlist, sharedClock, sequenceBase);
   }
 
   /**
@@ -260,6 +293,9 @@ public final class HlsSegmenter {
   public void accept(MediaPacket packet) throws IOException, MediaFormatException {
     if (done) {
       throw new IllegalStateException("segmenter of " + streamId + "/" + rendition + " is done");
+    }
+    if (ownClock != null) {
+      packet = ownClock.mark(packet);
     }
     Codec codec = packet.codec();
     if (codec != Codec.H264 && codec != Codec.AAC) {
@@ -298,7 +334,7 @@ public final class HlsSegmenter {
     }
     lastDts[track] = dts;
     boolean hasVideo = muxer.videoConfig() != null;
-    boolean startsSegment = hasVideo ? video && packet.isKeyframe() : !video;
+    boolean randomAccess = hasVideo ? video && packet.isKeyframe() : !video;
     if (video && main && packet.isKeyframe()) {
       if (lastKeyframeDts != UNSET && dts > lastKeyframeDts) {
         gopMillis = dts - lastKeyframeDts;
@@ -306,20 +342,20 @@ public final class HlsSegmenter {
       lastKeyframeDts = dts;
     }
     if (segment == null) {
-      if (!startsSegment) {
+      if (!packet.startsSegment()) {
         droppedPackets++;
         return;
       }
-      openSegment(dts, pts);
-    } else if (main && shouldCut(dts + offsetMillis, startsSegment)) {
+      openSegment(dts, pts, packet.segment());
+    } else if (packet.startsSegment()) {
       if (tracksChanged()) {
         pendingDiscontinuity = true; // players reset their demuxer on a new track set
       }
-      if (!startsSegment) {
+      if (!randomAccess) {
         splitSegments++;
       }
       closeSegment(dts + offsetMillis);
-      openSegment(dts, pts);
+      openSegment(dts, pts, packet.segment());
     }
     write(packet, video, dts, pts);
   }
@@ -445,6 +481,14 @@ public final class HlsSegmenter {
     return splitSegments;
   }
 
+  /**
+   * Segments listed under another number than the shared clock gave them, because the playlist was
+   * already past it; 0 unless something is wrong with the stream's numbering.
+   */
+  public long misnumberedSegments() {
+    return misnumbered;
+  }
+
   private void configure(MediaPacket packet) throws MediaFormatException {
     byte[] data = packet.array();
     if (packet.codec() == Codec.H264) {
@@ -478,33 +522,6 @@ public final class HlsSegmenter {
   }
 
   /**
-   * Whether the open segment ends before a main-track frame at {@code dts} (output timeline). At a
-   * keyframe (or any audio-only frame): once the segment is long enough, or when waiting for the
-   * next keyframe would make it longer than the target duration allows. Elsewhere only to keep
-   * within that bound: before the frame that would overrun it, and, for a GOP too long to fit, at
-   * equal parts of it so the parts come out alike instead of a long one and a short rest.
-   */
-  private boolean shouldCut(long dts, boolean keyframe) {
-    long elapsed = dts - segmentStart;
-    long budget = budgetMillis();
-    if (keyframe) {
-      if (tracksChanged() || elapsed >= cutMillis) {
-        return true;
-      }
-      return gopMillis > 0 && elapsed >= minSegmentMillis && elapsed + gopMillis > budget;
-    }
-    // half a frame more than the next frame needs: frame steps on a millisecond clock jitter
-    if (elapsed + frameMillis + frameMillis / 2 > budget) {
-      return true;
-    }
-    if (gopMillis <= budget) {
-      return false;
-    }
-    long parts = (gopMillis + budget - 1) / budget;
-    return elapsed >= gopMillis / parts;
-  }
-
-  /**
    * The longest the open segment may last: what the listed target duration allows, or, before the
    * first segment decides it, what the GOP needs (the configured target when the GOP fits it, up to
    * the maximum otherwise).
@@ -518,9 +535,20 @@ public final class HlsSegmenter {
         : maxBudgetMillis;
   }
 
-  /** The longest segment duration that rounds to {@code targetSeconds} (RFC 8216 §4.3.3.1). */
   private static long budget(int targetSeconds) {
-    return targetSeconds * 1000L + 499;
+    return SegmentClock.budget(targetSeconds);
+  }
+
+  /**
+   * The target duration a new playlist gets from its first segment: the configured one, or the
+   * segment's length when longer, up to the maximum; 100 ms of slack so that a 2.0 s GOP measured
+   * at 2001 ms keeps a 2 s target.
+   */
+  static int targetSecondsFor(HlsSettings settings, long firstSegmentMillis) {
+    return (int)
+        Math.min(
+            settings.maxTargetDurationSeconds(),
+            Math.max(settings.targetDurationSeconds(), (firstSegmentMillis - 100 + 999) / 1000));
   }
 
   /** Ends the open segment at the last frame and starts the next one on a new timeline. */
@@ -536,8 +564,19 @@ public final class HlsSegmenter {
     lastKeyframeDts = UNSET;
   }
 
-  /** Opens a segment whose first frame is at {@code dts} / {@code pts} on the source timeline. */
-  private void openSegment(long dts, long pts) throws IOException {
+  /**
+   * Opens a segment whose first frame is at {@code dts} / {@code pts} on the source timeline, the
+   * clock's segment {@code number}.
+   */
+  private void openSegment(long dts, long pts, long number) throws IOException {
+    if (sequenceBase >= 0) {
+      long wanted = sequenceBase + number;
+      if (wanted > playlist.nextMediaSequence()) {
+        restartWindowAt(wanted);
+      } else if (wanted < playlist.nextMediaSequence()) {
+        misnumbered++; // cannot go back: listed under the next number, off the others by this much
+      }
+    }
     if (!anchored) {
       long end = playlist.timelineEndMillis();
       offsetMillis =
@@ -595,6 +634,19 @@ public final class HlsSegmenter {
     }
   }
 
+  /**
+   * The rendition missed segments the others list (it was off, or failed and restarted): its window
+   * starts again at {@code sequence}, after a discontinuity, and what it listed slides out.
+   */
+  private void restartWindowAt(long sequence) {
+    MediaPlaylist before = playlist;
+    playlist = before.restartingAt(sequence);
+    for (MediaPlaylist.Segment s : before.segments()) {
+      slidOut.addLast(s.uri());
+    }
+    pendingDiscontinuity |= !before.segments().isEmpty();
+  }
+
   private void discardSegment() {
     muxer.abandonSegment();
     segment.abort();
@@ -630,13 +682,8 @@ public final class HlsSegmenter {
       throw e;
     }
     if (listedBudgetMillis == 0) {
-      // The first segment of a new playlist decides its target duration (see the class comment);
-      // 100 ms of slack so that a 2.0 s GOP measured at 2001 ms keeps a 2 s target.
-      int seconds =
-          (int)
-              Math.min(
-                  settings.maxTargetDurationSeconds(),
-                  Math.max(settings.targetDurationSeconds(), (duration - 100 + 999) / 1000));
+      // The first segment of a new playlist decides its target duration (see the class comment).
+      int seconds = targetSecondsFor(settings, duration);
       playlist = playlist.withTargetDuration(seconds);
       listedBudgetMillis = budget(seconds);
     }

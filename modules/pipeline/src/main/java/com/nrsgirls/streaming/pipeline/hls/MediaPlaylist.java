@@ -111,11 +111,30 @@ public record MediaPlaylist(
    * a listed playlist's target duration never changes (RFC 8216 §6.2.1).
    */
   public MediaPlaylist withTargetDuration(int seconds) {
-    if (!segments.isEmpty() || mediaSequence != 0) {
+    if (!segments.isEmpty()) {
       throw new IllegalStateException("the target duration of a listed playlist cannot change");
     }
     return new MediaPlaylist(
         seconds, mediaSequence, discontinuitySequence, segments, ended, timelineEndMillis);
+  }
+
+  /**
+   * An empty window whose next segment gets {@code sequence}: every listed segment slides out
+   * (counted in the discontinuity sequence if it had a discontinuity), the target duration stays.
+   */
+  public MediaPlaylist restartingAt(long sequence) {
+    if (sequence < nextMediaSequence()) {
+      throw new IllegalArgumentException(
+          "media sequence cannot go back from " + nextMediaSequence() + " to " + sequence);
+    }
+    long discontinuities = discontinuitySequence;
+    for (Segment s : segments) {
+      if (s.discontinuity()) {
+        discontinuities++;
+      }
+    }
+    return new MediaPlaylist(
+        targetDuration, sequence, discontinuities, List.of(), ended, timelineEndMillis);
   }
 
   /** The sequence number the next appended segment gets. */

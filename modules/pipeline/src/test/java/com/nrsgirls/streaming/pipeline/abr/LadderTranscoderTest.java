@@ -8,6 +8,7 @@ import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
 import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
 import com.nrsgirls.streaming.pipeline.hls.MediaPlaylist;
+import com.nrsgirls.streaming.pipeline.hls.SegmentClock;
 import com.nrsgirls.streaming.pipeline.testing.TestClips;
 import com.nrsgirls.streaming.testkit.Ffmpeg;
 import com.nrsgirls.streaming.testkit.Ffprobe;
@@ -63,9 +64,10 @@ class LadderTranscoderTest {
     LocalSegmentStore store = new LocalSegmentStore(root);
     Map<String, HlsSegmenter> segmenters = new LinkedHashMap<>();
     Map<String, List<MediaPacket>> produced = new LinkedHashMap<>();
-    segmenters.put("source", HlsSegmenter.open(store, "s", "source", HlsSettings.DEFAULT, clock));
+    SegmentClock segmentClock = new SegmentClock(HlsSettings.DEFAULT);
+    segmenters.put("source", follower(store, "source", clock, segmentClock));
     for (RungSize r : plan) {
-      segmenters.put(r.name(), HlsSegmenter.open(store, "s", r.name(), HlsSettings.DEFAULT, clock));
+      segmenters.put(r.name(), follower(store, r.name(), clock, segmentClock));
       produced.put(r.name(), new ArrayList<>());
     }
     TreeSet<Long> sourceKeyframes = new TreeSet<>();
@@ -82,16 +84,17 @@ class LadderTranscoderTest {
                 throw new AssertionError(e);
               }
             })) {
-      for (MediaPacket p : source) {
-        boolean keyframe = p.isVideo() && p.isKeyframe() && !p.isConfig();
-        if (keyframe) {
+      for (MediaPacket packet : source) {
+        MediaPacket p = segmentClock.mark(packet);
+        if (p.isVideo() && p.isKeyframe() && !p.isConfig()) {
           sourceKeyframes.add(p.pts());
         }
         segmenters.get("source").accept(p);
-        transcoder.accept(p, keyframe);
+        transcoder.accept(p);
       }
       transcoder.finish();
       assertEquals(SECONDS * 30, transcoder.framesDecoded());
+      // the clock cuts every 2 s GOP (2 s target), and the rungs make each cut an IDR
       assertEquals(SECONDS / 2, transcoder.keyframesForced());
       assertEquals(
           Map.of("480p", (long) SECONDS * 30, "360p", (long) SECONDS * 30),
@@ -121,6 +124,10 @@ class LadderTranscoderTest {
         }
       }
       assertEquals(sourceKeyframes, keyframes, r.name() + ": IDRs where the source has them");
+      assertEquals(
+          SECONDS / 2,
+          packets.stream().filter(MediaPacket::startsSegment).count(),
+          r.name() + ": each IDR starts the clock's segment");
       long videoRate = videoBytes * 8 / SECONDS;
       long target = r.rung().videoBitrate();
       assertTrue(
@@ -147,7 +154,9 @@ class LadderTranscoderTest {
       assertEquals(
           r.width() + "," + r.height(), probe.stdout().lines().findFirst().orElse(""), r.name());
       // cut where the source was cut: same count, each within one frame
-      List<Long> rungDurations = durations(segmenters.get(r.name()).playlist());
+      MediaPlaylist rungPlaylist = segmenters.get(r.name()).playlist();
+      assertEquals(100, rungPlaylist.mediaSequence(), "numbered from the clock's base");
+      List<Long> rungDurations = durations(rungPlaylist);
       assertEquals(sourceDurations.size(), rungDurations.size(), r.name() + " segment count");
       for (int i = 0; i < sourceDurations.size(); i++) {
         assertTrue(
@@ -167,6 +176,20 @@ class LadderTranscoderTest {
             (rung, packet) -> {});
     unused.close();
     unused.close();
+  }
+
+  private static HlsSegmenter follower(
+      LocalSegmentStore store, String rendition, Clock clock, SegmentClock segmentClock)
+      throws Exception {
+    return HlsSegmenter.open(
+        store,
+        "s",
+        rendition,
+        HlsSettings.DEFAULT,
+        clock,
+        HlsSegmenter.Listener.NONE,
+        segmentClock,
+        100);
   }
 
   private static List<Long> durations(MediaPlaylist playlist) {

@@ -1,0 +1,160 @@
+package com.nrsgirls.streaming.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
+import com.nrsgirls.streaming.testkit.Ffprobe;
+import com.nrsgirls.streaming.testkit.Processes;
+import com.nrsgirls.streaming.testkit.TestClips;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The ABR ladder end to end: a real ffmpeg publishes, the node transcodes with bytedeco's libx264,
+ * and what a player reads (the master playlist and every rendition) is checked with the ffmpeg CLI.
+ */
+@ExtendWith(TestNode.PerClass.class)
+class AbrEndToEndTest {
+  private static final Pattern STREAM_INF = Pattern.compile("#EXT-X-STREAM-INF:(.*)\\n(\\S+)");
+  private static final Pattern EXTINF = Pattern.compile("#EXTINF:([0-9.]+),");
+  private static final Pattern MEDIA_SEQUENCE = Pattern.compile("#EXT-X-MEDIA-SEQUENCE:(\\d+)");
+
+  @Test
+  void a1080pPublishGetsTheRungsBelowItCutWhereTheSourceIsCut(TestNode node) throws Exception {
+    int seconds = 12;
+    String streamId = publish(node, TestClips.flv(seconds, 1920, 1080));
+    Map<String, String> variants = master(node, streamId);
+    assertEquals(
+        List.of("source/index.m3u8", "720p/index.m3u8", "480p/index.m3u8"),
+        List.copyOf(variants.keySet()),
+        "1080p is skipped: it is the source's own height");
+    assertTrue(
+        variants.get("720p/index.m3u8").contains("RESOLUTION=1280x720"), variants.toString());
+    assertTrue(variants.get("480p/index.m3u8").contains("RESOLUTION=854x480"), variants.toString());
+    for (String attributes : variants.values()) {
+      for (String name : List.of("BANDWIDTH=", "AVERAGE-BANDWIDTH=", "FRAME-RATE=30.000")) {
+        assertTrue(attributes.contains(name), name + " in " + attributes);
+      }
+      assertTrue(attributes.matches(".*CODECS=\"avc1\\.[0-9a-f]{6},mp4a\\.40\\.2\".*"), attributes);
+    }
+
+    Rendition source = rendition(node, streamId, "source");
+    Map<String, Integer> targets = Map.of("720p", 2_500_000, "480p", 1_000_000);
+    for (Map.Entry<String, Integer> rung : targets.entrySet()) {
+      Rendition r = rendition(node, streamId, rung.getKey());
+      assertEquals(source.mediaSequence, r.mediaSequence, rung.getKey() + " numbered as source");
+      assertEquals(source.durations.size(), r.durations.size(), rung.getKey() + " segment count");
+      for (int i = 0; i < source.durations.size(); i++) {
+        assertTrue(
+            Math.abs(source.durations.get(i) - r.durations.get(i)) <= 0.034,
+            rung.getKey() + " segment " + i + " " + r.durations + " vs " + source.durations);
+      }
+      long bits = 0;
+      for (String size :
+          probe(r.url, "-select_streams", "v", "-show_entries", "packet=size").lines().toList()) {
+        if (!size.isBlank()) {
+          bits += Long.parseLong(size.strip().split(",")[0]) * 8;
+        }
+      }
+      double rate = bits / r.seconds();
+      assertTrue(
+          Math.abs(rate - rung.getValue()) <= rung.getValue() * 0.2,
+          rung.getKey() + " video at " + Math.round(rate) + " bit/s, target " + rung.getValue());
+    }
+    for (String name : List.of("source", "720p", "480p")) {
+      Rendition r = rendition(node, streamId, name);
+      Processes.Result decoded = Ffmpeg.decode(r.url);
+      assertEquals(0, decoded.exitCode(), name + ": " + decoded.stderr());
+      assertEquals("", decoded.stderr().strip(), name + " decodes without errors");
+    }
+    assertEquals(
+        "1280,720",
+        probe(
+                rendition(node, streamId, "720p").url,
+                "-select_streams",
+                "v",
+                "-show_entries",
+                "stream=width,height")
+            .lines()
+            .findFirst()
+            .orElse("")
+            .replaceAll(",$", ""));
+  }
+
+  @Test
+  void a720pPublishHasNoUpscaledRung(TestNode node) throws Exception {
+    String streamId = publish(node, TestClips.flv(6, 1280, 720));
+    assertEquals(
+        List.of("source/index.m3u8", "480p/index.m3u8"),
+        List.copyOf(master(node, streamId).keySet()));
+  }
+
+  /** Publishes the clip in real time, then waits until every playlist of the stream has ended. */
+  private static String publish(TestNode node, Path clip) throws Exception {
+    JsonNode created = node.createStream("abr");
+    String streamId = created.get("streamId").asText();
+    Process publisher = Publisher.start(clip, node.rtmpUrl(created.get("streamKey").asText()), 1);
+    try {
+      Processes.Result r = Publisher.await(publisher, 60);
+      assertEquals(0, r.exitCode(), r.stderr());
+    } finally {
+      Publisher.kill(publisher);
+    }
+    node.awaitFile(
+        node.mediaPlaylist(streamId), Duration.ofSeconds(15), t -> t.contains("ENDLIST"));
+    return streamId;
+  }
+
+  /** The master playlist's variants: URI to attributes, in its order. */
+  private static Map<String, String> master(TestNode node, String streamId) throws Exception {
+    HttpResponse<String> m = node.get("/live/" + streamId + "/index.m3u8", false);
+    assertEquals(200, m.statusCode());
+    Map<String, String> variants = new LinkedHashMap<>();
+    Matcher v = STREAM_INF.matcher(m.body());
+    while (v.find()) {
+      variants.put(v.group(2), v.group(1));
+    }
+    return variants;
+  }
+
+  private record Rendition(String url, long mediaSequence, List<Double> durations) {
+    double seconds() {
+      return durations.stream().mapToDouble(Double::doubleValue).sum();
+    }
+  }
+
+  private static Rendition rendition(TestNode node, String streamId, String name) throws Exception {
+    Path file = node.mediaPlaylist(streamId).getParent().resolveSibling(name).resolve("index.m3u8");
+    String text = node.awaitFile(file, Duration.ofSeconds(15), t -> t.contains("ENDLIST"));
+    Matcher sequence = MEDIA_SEQUENCE.matcher(text);
+    assertTrue(sequence.find(), text);
+    List<Double> durations = new ArrayList<>();
+    Matcher extinf = EXTINF.matcher(text);
+    while (extinf.find()) {
+      durations.add(Double.parseDouble(extinf.group(1)));
+    }
+    return new Rendition(
+        node.httpUrl("/live/" + streamId + "/" + name + "/index.m3u8"),
+        Long.parseLong(sequence.group(1)),
+        durations);
+  }
+
+  private static String probe(String url, String... options) throws Exception {
+    List<String> all = new ArrayList<>(List.of(options));
+    all.addAll(List.of("-of", "csv=p=0"));
+    Processes.Result r = Ffprobe.run(url, all.toArray(String[]::new));
+    assertEquals(0, r.exitCode(), r.stderr());
+    return r.stdout();
+  }
+}
