@@ -1,7 +1,9 @@
 package com.nrsgirls.streaming.api;
 
+import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.ingest.IngestMetrics;
 import com.nrsgirls.streaming.pipeline.graph.HlsBranch;
+import com.nrsgirls.streaming.pipeline.graph.OutputListener;
 import com.nrsgirls.streaming.pipeline.hls.PublishedSegment;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -14,22 +16,27 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The node's Prometheus metrics: ingest connections, protocol errors and publishes by reason, bytes
  * in, HLS segments published, what the HLS branches repaired or lost (dropped and malformed frames,
- * moved timestamps, split segments, failed writes), HTTP connections the server closed (refused or
- * over a deadline) and requests refused before routing, and the JVM's own.
+ * moved timestamps, split segments, failed writes), the sessions' outputs by state and their
+ * failures, pictures the ABR ladders encoded, HTTP connections the server closed (refused or over a
+ * deadline) and requests refused before routing, and the JVM's own.
  */
-final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener {
+final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener, OutputListener {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger openConnections = new AtomicInteger();
   private final Counter bytesIn;
   private final Counter segments;
   private final DistributionSummary segmentBytes;
+  private final Map<String, AtomicInteger> outputs = new ConcurrentHashMap<>();
 
   NodeMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -62,6 +69,39 @@ final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener {
   /** The HTTP server closed a connection: {@code reason} as {@link HttpServer.Listener} says. */
   void httpConnectionClosed(String reason) {
     registry.counter("nrs_http_connections_closed", "reason", reason).increment();
+  }
+
+  /** Reports the pictures the node's ABR ladders encoded as {@code nrs_abr_frames_encoded}. */
+  void abrFramesEncoded(LongSupplier frames) {
+    FunctionCounter.builder("nrs_abr_frames_encoded", frames, f -> (double) f.getAsLong())
+        .register(registry);
+  }
+
+  @Override
+  public void outputStateChanged(String output, String from, String to) {
+    if (from != null) {
+      outputsIn(output, from).decrementAndGet();
+    }
+    if (to != null) {
+      outputsIn(output, to).incrementAndGet();
+      if (OutputStatus.RETRYING.equals(to) || OutputStatus.FAILED.equals(to)) {
+        registry.counter("nrs_output_failures", "output", output).increment();
+      }
+    }
+  }
+
+  /** How many outputs named {@code output} are in {@code state} now: {@code nrs_outputs}. */
+  private AtomicInteger outputsIn(String output, String state) {
+    return outputs.computeIfAbsent(
+        output + "|" + state,
+        key -> {
+          AtomicInteger count = new AtomicInteger();
+          Gauge.builder("nrs_outputs", count, AtomicInteger::get)
+              .tag("output", output)
+              .tag("state", state)
+              .register(registry);
+          return count;
+        });
   }
 
   PrometheusMeterRegistry registry() {

@@ -106,7 +106,9 @@ public final class NrsNode {
             store,
             clock,
             metrics,
+            metrics,
             List.of());
+    metrics.abrFramesEncoded(graphs::abrFramesEncoded);
     ClusterSharding sharding = ClusterSharding.get(system);
     ApiJson json = new ApiJson(system);
     IngestSettings ingestSettings = IngestSettings.create(config);

@@ -4,6 +4,8 @@ import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
 import static org.apache.pekko.http.javadsl.server.Directives.*;
 
 import com.nrsgirls.streaming.core.stream.CreatorType;
+import com.nrsgirls.streaming.core.stream.LadderRung;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.core.stream.StreamId;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
@@ -25,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator API under {@code /api/v1} (see docs/openapi.yaml): create streams, read their state
- * and history, rotate or revoke keys, stop a publisher. Every route needs the bearer token.
+ * and history, rotate or revoke keys, stop a publisher, set what a stream outputs (ABR). Every
+ * route needs the bearer token.
  */
 final class StreamRoutes {
   private static final Logger log = LoggerFactory.getLogger(StreamRoutes.class);
@@ -34,6 +37,14 @@ final class StreamRoutes {
 
   /** Body of {@code POST /api/v1/streams}. */
   record CreateStreamRequest(String creatorId, String creatorType, String title) {}
+
+  /**
+   * Body of {@code PUT /api/v1/streams/{id}/outputs}: null (or absent) follows the node's default.
+   */
+  record OutputsRequest(Boolean abr, List<RungRequest> ladder) {}
+
+  /** One rung of {@link OutputsRequest#ladder()}. */
+  record RungRequest(String name, Integer height, Integer videoKbps, Integer audioKbps) {}
 
   private final StreamDirectory directory;
   private final ApiJson json;
@@ -130,6 +141,14 @@ final class StreamRoutes {
                             directory.ask(streamId, RevokeKey::new),
                             StatusCodes.NO_CONTENT))),
         path(
+            "outputs",
+            () ->
+                put(
+                    () ->
+                        entity(
+                            json.unmarshaller(OutputsRequest.class),
+                            request -> setOutputs(streamId, request)))),
+        path(
             "stop",
             () ->
                 post(
@@ -174,6 +193,61 @@ final class StreamRoutes {
         "creation of stream=" + streamId,
         directory.ask(
             streamId, replyTo -> new Create(request.creatorId().strip(), type, title, replyTo)));
+  }
+
+  private Route setOutputs(String streamId, OutputsRequest request) {
+    if (request == null) {
+      return complete(
+          json.error(StatusCodes.BAD_REQUEST, "bad_request", "the body must be a JSON object"));
+    }
+    List<LadderRung> ladder = null;
+    if (request.ladder() != null) {
+      if (request.ladder().size() > OutputSettings.MAX_RUNGS) {
+        return complete(
+            json.error(
+                StatusCodes.BAD_REQUEST,
+                "bad_request",
+                "a ladder has at most " + OutputSettings.MAX_RUNGS + " rungs"));
+      }
+      ladder = new java.util.ArrayList<>();
+      for (int i = 0; i < request.ladder().size(); i++) {
+        RungRequest r = request.ladder().get(i);
+        String problem = validate(r);
+        if (problem != null) {
+          return complete(
+              json.error(StatusCodes.BAD_REQUEST, "bad_request", "ladder[" + i + "]: " + problem));
+        }
+        ladder.add(new LadderRung(r.name(), r.height(), r.videoKbps(), r.audioKbps()));
+      }
+      if (ladder.stream().map(LadderRung::name).distinct().count() != ladder.size()) {
+        return complete(
+            json.error(StatusCodes.BAD_REQUEST, "bad_request", "rung names must differ"));
+      }
+    }
+    OutputSettings settings = new OutputSettings(request.abr(), ladder);
+    return reply(
+        "outputs of stream=" + streamId,
+        directory.ask(streamId, replyTo -> new SetOutputs(settings, replyTo)));
+  }
+
+  /** What is wrong with a rung, in words that never repeat what the client sent; or null. */
+  private static String validate(RungRequest r) {
+    if (r == null) {
+      return "a rung must be an object";
+    }
+    if (r.name() == null || !r.name().matches("[a-z0-9]{1,16}") || r.name().equals("source")) {
+      return "name must be 1 to 16 of a-z and 0-9, and not source";
+    }
+    if (r.height() == null || r.height() < 64 || r.height() > 4320) {
+      return "height must be 64 to 4320";
+    }
+    if (r.videoKbps() == null || r.videoKbps() < 50 || r.videoKbps() > 50_000) {
+      return "videoKbps must be 50 to 50000";
+    }
+    if (r.audioKbps() == null || r.audioKbps() < 16 || r.audioKbps() > 512) {
+      return "audioKbps must be 16 to 512";
+    }
+    return null;
   }
 
   private static String validate(CreateStreamRequest r) {

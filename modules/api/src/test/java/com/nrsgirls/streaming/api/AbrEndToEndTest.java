@@ -100,6 +100,82 @@ class AbrEndToEndTest {
         List.copyOf(master(node, streamId).keySet()));
   }
 
+  @Test
+  void abrSwitchedOffForOneStreamLeavesItsSourceLiveWithoutDisturbingThePublisher(TestNode node)
+      throws Exception {
+    JsonNode created = node.createStream("abr off while live");
+    String streamId = created.get("streamId").asText();
+    String outputs = "/api/v1/streams/" + streamId + "/outputs";
+    HttpResponse<String> bad =
+        node.send("PUT", outputs, "{\"ladder\":[{\"name\":\"../x\",\"height\":360}]}");
+    assertEquals(400, bad.statusCode(), bad.body());
+    assertTrue(bad.body().contains("ladder[0]: name must be"), bad.body());
+    assertTrue(!bad.body().contains("../x"), "never echoes what was sent: " + bad.body());
+
+    Process publisher =
+        Publisher.start(
+            TestClips.flv(10, 1280, 720), node.rtmpUrl(created.get("streamKey").asText()), 2);
+    try {
+      node.awaitState(
+          streamId,
+          Duration.ofSeconds(20),
+          s -> s.path("renditions").toString().equals("[\"source\",\"480p\"]"));
+      node.awaitState(
+          streamId,
+          Duration.ofSeconds(10),
+          s ->
+              s.path("health")
+                  .path("outputs")
+                  .toString()
+                  .contains("\"name\":\"abr\",\"state\":\"live\""));
+      String metrics = node.get("/metrics", false).body();
+      assertTrue(metrics.contains("nrs_outputs{output=\"abr\",state=\"live\"} 1.0"), metrics);
+      Path rung = node.mediaPlaylist(streamId).getParent().resolveSibling("480p");
+      HttpResponse<String> off = node.send("PUT", outputs, "{\"abr\":false}");
+      assertEquals(200, off.statusCode(), off.body());
+      assertEquals(false, node.json(off).get("outputs").get("abr").asBoolean(true));
+      node.awaitFile(
+          rung.resolve("index.m3u8"), Duration.ofSeconds(10), t -> t.contains("ENDLIST"));
+      node.awaitState(
+          streamId,
+          Duration.ofSeconds(10),
+          s -> s.path("renditions").toString().equals("[\"source\"]"));
+      assertEquals(List.of("source/index.m3u8"), List.copyOf(master(node, streamId).keySet()));
+      node.awaitState(
+          streamId,
+          Duration.ofSeconds(5),
+          s -> !s.path("health").path("outputs").toString().contains("abr"));
+      // the source goes on: more segments after the change, in the same session
+      int before = segments(java.nio.file.Files.readString(node.mediaPlaylist(streamId)));
+      node.awaitFile(
+          node.mediaPlaylist(streamId), Duration.ofSeconds(10), t -> segments(t) > before);
+      assertEquals("live", node.state(streamId).get("status").asText());
+      Processes.Result r = Publisher.await(publisher, 40);
+      assertEquals(0, r.exitCode(), r.stderr());
+    } finally {
+      Publisher.kill(publisher);
+    }
+    String source =
+        node.awaitFile(
+            node.mediaPlaylist(streamId), Duration.ofSeconds(15), t -> t.contains("ENDLIST"));
+    assertTrue(!source.contains("#EXT-X-DISCONTINUITY"), "one session throughout: " + source);
+    assertEquals(
+        List.of(
+            "StreamCreated", "PublishStarted", "MediaDetected", "OutputsChanged", "PublishEnded"),
+        node.eventTypes(streamId).stream().filter(t -> !t.equals("OutputsEnded")).toList());
+  }
+
+  private static int segments(String playlist) {
+    Matcher m = MEDIA_SEQUENCE.matcher(playlist);
+    long first = m.find() ? Long.parseLong(m.group(1)) : 0;
+    Matcher extinf = EXTINF.matcher(playlist);
+    int n = 0;
+    while (extinf.find()) {
+      n++;
+    }
+    return (int) (first + n);
+  }
+
   /** Publishes the clip in real time, then waits until every playlist of the stream has ended. */
   private static String publish(TestNode node, Path clip) throws Exception {
     JsonNode created = node.createStream("abr");

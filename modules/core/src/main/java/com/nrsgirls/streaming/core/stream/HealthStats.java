@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param audioFrames audio frames since the session started
  * @param branchDrops packets each output branch dropped because it fell behind, by branch name
  * @param warnings what is wrong with the media, each in words its creator can act on
+ * @param outputs how each output of the session is doing
  */
 public record HealthStats(
     long bitrateKbps,
@@ -29,6 +30,7 @@ public record HealthStats(
     long audioFrames,
     Map<String, Long> branchDrops,
     List<String> warnings,
+    List<OutputStatus> outputs,
     Instant measuredAt)
     implements CborSerializable {
 

@@ -42,6 +42,13 @@ public final class LiveStreamProtocol {
   public record Stop(ActorRef<OperatorReply> replyTo) implements Command {}
 
   /**
+   * Replaces the stream's output settings. A live session attaches or detaches what changed (the
+   * ABR branch) at once; the publisher and the other outputs do not notice.
+   */
+  public record SetOutputs(OutputSettings settings, ActorRef<OperatorReply> replyTo)
+      implements Command {}
+
+  /**
    * A publisher asks to go live. The entity checks the key and, if it is good, materializes the
    * session's media graph and answers with the sink that ingest streams the packets into. A publish
    * while another session is live takes over: the old session's graph is closed first.
@@ -161,7 +168,8 @@ public final class LiveStreamProtocol {
       AudioInfo audio,
       List<String> renditions,
       HealthStats health,
-      SessionView lastSession)
+      SessionView lastSession,
+      OutputSettings outputs)
       implements CborSerializable {}
 
   public record SessionView(
@@ -201,6 +209,9 @@ public final class LiveStreamProtocol {
       implements Event {}
 
   public record PublishEnded(String sessionId, String reason, Instant at) implements Event {}
+
+  /** The operator replaced the stream's output settings. */
+  public record OutputsChanged(OutputSettings settings, Instant at) implements Event {}
 
   /**
    * The stream's outputs were ended after the session {@code sessionId}: its playlists say {@code

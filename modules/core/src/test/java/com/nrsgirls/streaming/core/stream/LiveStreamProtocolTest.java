@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
@@ -61,6 +62,9 @@ class LiveStreamProtocolTest {
           1400,
           Map.of("hls", 3L),
           List.of(HealthStats.keyframeIntervalWarning(8333, 4000).orElseThrow()),
+          List.of(
+              new OutputStatus("hls-source", OutputStatus.LIVE, 0, 0),
+              new OutputStatus("abr", OutputStatus.RETRYING, 2, 310)),
           T1);
   private static final PublishSession SESSION =
       new PublishSession("s-1", "203.0.113.7:50123", "node-a");
@@ -139,6 +143,7 @@ class LiveStreamProtocolTest {
             null,
             null,
             null,
+            null,
             null);
     StreamView copy = (StreamView) roundTrip(view);
     assertEquals(view, copy);
@@ -165,10 +170,31 @@ class LiveStreamProtocolTest {
             AUDIO,
             List.of("source", "720p"),
             HEALTH,
-            new SessionView("s-0", T0, T1, "publisher left", "198.51.100.1:1935", "node-b"));
+            new SessionView("s-0", T0, T1, "publisher left", "198.51.100.1:1935", "node-b"),
+            new OutputSettings(true, List.of(new LadderRung("360p", 360, 600, 64))));
     StreamView copy = ((StateView) roundTrip(new StateView(view))).stream();
     assertEquals(view, copy);
     assertEquals(3L, copy.health().branchDrops().get("hls"));
+  }
+
+  @Test
+  void outputSettingsRoundTripAndRefuseWhatCannotRun() {
+    OutputsChanged changed =
+        new OutputsChanged(
+            new OutputSettings(
+                false,
+                List.of(
+                    new LadderRung("720p", 720, 2500, 128), new LadderRung("480p", 480, 1000, 96))),
+            T1);
+    assertEquals(changed, roundTrip(changed));
+    OutputsChanged defaults = new OutputsChanged(OutputSettings.NODE_DEFAULTS, T1);
+    assertEquals(defaults, roundTrip(defaults));
+    assertEquals(OutputSettings.NODE_DEFAULTS, OutputSettings.orDefaults(null));
+    assertThrows(IllegalArgumentException.class, () -> new LadderRung("source", 720, 2500, 128));
+    assertThrows(IllegalArgumentException.class, () -> new LadderRung("a/b", 720, 2500, 128));
+    assertThrows(IllegalArgumentException.class, () -> new LadderRung("tall", 9000, 2500, 128));
+    LadderRung r = new LadderRung("r", 720, 2500, 128);
+    assertThrows(IllegalArgumentException.class, () -> new OutputSettings(true, List.of(r, r)));
   }
 
   static Stream<Arguments> events() {

@@ -10,9 +10,13 @@ import java.util.List;
  *
  * @param enabled whether a stream gets the ladder when its own settings do not say
  * @param ladder the rungs, as {@link Ladder#plan} takes them
+ * @param queuePackets packets the ladder may fall behind before it drops to the next keyframe
  */
 public record AbrSettings(
-    boolean enabled, List<Rung> ladder, LadderTranscoder.EncoderSettings encoder) {
+    boolean enabled,
+    List<Rung> ladder,
+    LadderTranscoder.EncoderSettings encoder,
+    int queuePackets) {
 
   public AbrSettings {
     ladder = List.copyOf(ladder);
@@ -43,6 +47,7 @@ public record AbrSettings(
             c.getString("tune"),
             c.getInt("encoder-threads"),
             c.getInt("decoder-threads"),
-            c.getInt("fallback-fps")));
+            c.getInt("fallback-fps")),
+        c.getInt("queue-packets"));
   }
 }

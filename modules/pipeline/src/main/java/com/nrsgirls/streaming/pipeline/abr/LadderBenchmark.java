@@ -25,14 +25,19 @@ import java.util.concurrent.Executors;
  *
  * <pre>
  * java -cp nrs-node.jar com.nrsgirls.streaming.pipeline.abr.LadderBenchmark CLIP SECONDS \
- *     PRESET TUNE NAME:HEIGHT:VIDEO_KBPS:AUDIO_KBPS[,...]
+ *     PRESET TUNE NAME:HEIGHT:VIDEO_KBPS:AUDIO_KBPS[,...] [MINUTES]
  * </pre>
+ *
+ * <p>With MINUTES, it is a soak instead: the clip's first SECONDS looped into one endless stream
+ * (timestamps running on) through one transcoder for that many minutes of wall time, as fast as it
+ * goes, printing a JSON line a minute with the pictures so far, resident memory and the heap after
+ * a full GC, so that growth in native or heap memory shows.
  */
 public final class LadderBenchmark {
   private LadderBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 5) {
+    if (args.length != 5 && args.length != 6) {
       System.err.println(
           "usage: LadderBenchmark CLIP SECONDS PRESET TUNE NAME:HEIGHT:VIDEO_KBPS:AUDIO_KBPS[,...]");
       System.exit(2);
@@ -74,6 +79,10 @@ public final class LadderBenchmark {
     long[] bytes = {0};
     for (RungSize r : plan) {
       muxers.put(r.name(), new TsMuxer());
+    }
+    if (args.length == 6) {
+      soak(packets, plan, settings, untilMillis, Integer.parseInt(args[5]));
+      return;
     }
     long rssBefore = rssKb();
     long peakRss = rssBefore;
@@ -119,6 +128,58 @@ public final class LadderBenchmark {
             rssBefore,
             peakRss,
             (rt.totalMemory() - rt.freeMemory()) / 1024));
+  }
+
+  private static void soak(
+      List<MediaPacket> packets,
+      List<RungSize> plan,
+      LadderTranscoder.EncoderSettings settings,
+      long loopMillis,
+      int minutes)
+      throws Exception {
+    Map<String, TsMuxer> muxers = new HashMap<>();
+    for (RungSize r : plan) {
+      muxers.put(r.name(), new TsMuxer());
+    }
+    long[] bytes = {0};
+    ExecutorService encoders = Executors.newFixedThreadPool(plan.size());
+    long start = System.nanoTime();
+    long end = start + minutes * 60_000_000_000L;
+    long nextReport = start;
+    int minute = 0;
+    long segment = 0;
+    try (LadderTranscoder transcoder =
+        LadderTranscoder.create(
+            plan, settings, encoders, (rung, p) -> mux(muxers.get(rung.name()), p, bytes))) {
+      for (long loop = 0; System.nanoTime() < end; loop++) {
+        long shift = loop * loopMillis;
+        for (MediaPacket p : packets) {
+          if (p.isConfig() && loop > 0) {
+            continue;
+          }
+          MediaPacket q = p.shifted(shift);
+          boolean key = q.isVideo() && q.isKeyframe() && !q.isConfig();
+          transcoder.accept(key ? q.startingSegment(segment++) : q);
+          if (System.nanoTime() >= nextReport) {
+            System.gc();
+            Runtime rt = Runtime.getRuntime();
+            System.out.println(
+                String.format(
+                    Locale.ROOT,
+                    "{\"minute\": %d, \"frames\": %d, \"stream_seconds\": %.0f, \"rss_kb\": %d,"
+                        + " \"heap_after_gc_kb\": %d}",
+                    minute++,
+                    transcoder.framesDecoded(),
+                    (q.dts() - packets.get(0).dts()) / 1000.0,
+                    rssKb(),
+                    (rt.totalMemory() - rt.freeMemory()) / 1024));
+            System.out.flush();
+            nextReport += 60_000_000_000L;
+          }
+        }
+      }
+    }
+    encoders.shutdown();
   }
 
   /** Muxes one rung into a single endless segment, restarted when its track set changes. */

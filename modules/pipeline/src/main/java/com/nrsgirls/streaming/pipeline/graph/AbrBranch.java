@@ -63,6 +63,7 @@ final class AbrBranch {
    * The branch for {@code plan}, each rung's HLS output made by {@code rungSink}.
    *
    * @param framesEncoded counts pictures encoded, all rungs together, for the health
+   * @param queuePackets how far the ladder may fall behind before it drops to the next keyframe
    */
   static Branch create(
       String logContext,
@@ -71,13 +72,15 @@ final class AbrBranch {
       Executor decode,
       Executor encode,
       Function<RungSize, Sink<MediaPacket, CompletionStage<Done>>> rungSink,
-      AtomicLong framesEncoded) {
+      AtomicLong framesEncoded,
+      int queuePackets) {
     return new Branch(
         NAME,
         () ->
             Flow.fromGraph(
                     new Transcode(logContext, plan, encoderSettings, decode, encode, framesEncoded))
-                .toMat(rungs(plan, rungSink), (notUsed, done) -> done));
+                .toMat(rungs(plan, rungSink), (notUsed, done) -> done),
+        queuePackets);
   }
 
   /** A sink that hands each rung's packets to its own output; done when all of them are. */

@@ -13,5 +13,13 @@ import org.apache.pekko.stream.javadsl.Sink;
  * the branch is restarted after a failure.
  *
  * @param name short name for logs and statistics, e.g. {@code hls-source}
+ * @param queuePackets packets the branch may fall behind before it drops to the next keyframe; 0
+ *     for the graph's {@code branch-buffer-packets}. A transcoder keeps it short: its viewers
+ *     should not fall further behind live than that.
  */
-public record Branch(String name, Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink) {}
+public record Branch(
+    String name, Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink, int queuePackets) {
+  public Branch(String name, Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink) {
+    this(name, sink, 0);
+  }
+}

@@ -4,6 +4,7 @@ import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
 import com.nrsgirls.streaming.core.media.Codec;
 import com.nrsgirls.streaming.core.media.MediaFormatException;
 import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.pipeline.hls.SegmentClock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,8 +55,18 @@ final class BranchFanOut
     /** Adds a branch; its stage completes when the branch has finished. */
     CompletionStage<Done> attach(Branch branch);
 
+    /**
+     * Ends the branch named {@code name} while the session goes on: what it has queued is dropped,
+     * its input completes, and it is not restarted. The stage completes when it has finished (at
+     * once if there is no such branch).
+     */
+    CompletionStage<Done> detach(String name);
+
     /** Packets each branch dropped so far, by branch name. */
     Map<String, AtomicLong> drops();
+
+    /** How each branch is doing now. */
+    List<OutputStatus> outputs();
 
     /** Completes when every branch has finished, after ingest ended. */
     CompletionStage<Done> completion();
@@ -66,6 +77,7 @@ final class BranchFanOut
   private final String logContext;
   private final List<Branch> initial;
   private final MediaGraph.MediaBranches mediaBranches;
+  private final OutputListener outputListener;
   private final SegmentClock segmentClock;
   private final GraphSettings settings;
 
@@ -78,8 +90,10 @@ final class BranchFanOut
       List<Branch> initial,
       MediaGraph.MediaBranches mediaBranches,
       SegmentClock segmentClock,
+      OutputListener outputListener,
       GraphSettings settings) {
     this.logContext = logContext;
+    this.outputListener = outputListener;
     this.initial = List.copyOf(initial);
     this.mediaBranches = mediaBranches;
     this.segmentClock = segmentClock;
@@ -104,12 +118,20 @@ final class BranchFanOut
     final DropQueue queue;
     final CompletableFuture<Done> done;
     GraphStageLogic.SubSourceOutlet<MediaPacket> outlet;
+    final AtomicLong dropped;
     int failures;
+    int restarts;
+    boolean detached;
+    String state;
 
     Attached(Branch branch, AtomicLong dropped, CompletableFuture<Done> done) {
       this.branch = branch;
       this.queue =
-          new DropQueue(settings.branchBufferPackets(), settings.branchBufferBytes(), dropped);
+          new DropQueue(
+              branch.queuePackets() > 0 ? branch.queuePackets() : settings.branchBufferPackets(),
+              settings.branchBufferBytes(),
+              dropped);
+      this.dropped = dropped;
       this.done = done;
     }
   }
@@ -117,9 +139,12 @@ final class BranchFanOut
   private final class Logic extends TimerGraphStageLogic {
     private final List<Attached> branches = new ArrayList<>();
     private final Map<String, AtomicLong> drops = new ConcurrentHashMap<>();
+    private final Map<Attached, OutputStatus> statuses = new ConcurrentHashMap<>();
     private final CompletableFuture<Done> allDone = new CompletableFuture<>();
     private final AsyncCallback<Pair<Branch, CompletableFuture<Done>>> attachCallback =
         createAsyncCallback(p -> attach(p.first(), p.second()));
+    private final AsyncCallback<Pair<String, CompletableFuture<Done>>> detachCallback =
+        createAsyncCallback(p -> detach(p.first(), p.second()));
     private MediaPacket videoConfig;
     private MediaPacket audioConfig;
     private boolean ingestEnded;
@@ -144,8 +169,33 @@ final class BranchFanOut
             }
 
             @Override
+            public CompletionStage<Done> detach(String name) {
+              CompletableFuture<Done> done = new CompletableFuture<>();
+              FutureConverters.asJava(detachCallback.invokeWithFeedback(Pair.create(name, done)))
+                  .whenComplete(
+                      (ok, err) -> {
+                        if (err != null) {
+                          done.complete(Done.getInstance()); // the fan-out is gone, and it too
+                        }
+                      });
+              return done;
+            }
+
+            @Override
             public Map<String, AtomicLong> drops() {
               return drops;
+            }
+
+            @Override
+            public List<OutputStatus> outputs() {
+              List<OutputStatus> list = new ArrayList<>();
+              for (Map.Entry<Attached, OutputStatus> e : statuses.entrySet()) {
+                OutputStatus s = e.getValue();
+                list.add(
+                    new OutputStatus(s.name(), s.state(), s.restarts(), e.getKey().dropped.get()));
+              }
+              list.sort(java.util.Comparator.comparing(OutputStatus::name));
+              return list;
             }
 
             @Override
@@ -174,7 +224,7 @@ final class BranchFanOut
               }
               for (int i = 0; i < branches.size(); i++) {
                 Attached a = branches.get(i);
-                if (a.outlet != null) {
+                if (a.outlet != null && !a.detached) {
                   a.queue.offer(packet);
                   deliver(a);
                 }
@@ -238,14 +288,34 @@ final class BranchFanOut
         done.complete(Done.getInstance());
         return;
       }
+      branches.removeIf(b -> b.detached && b.done.isDone()); // detached ones are gone for good
       AtomicLong dropped = drops.computeIfAbsent(branch.name(), n -> new AtomicLong());
       Attached a = new Attached(branch, dropped, done);
       branches.add(a);
       start(a);
     }
 
+    private void setState(Attached a, String state) {
+      if (state.equals(a.state)) {
+        return;
+      }
+      String from = a.state;
+      a.state = state;
+      statuses.put(a, new OutputStatus(a.branch.name(), state, a.restarts, 0));
+      outputListener.outputStateChanged(a.branch.name(), from, state);
+    }
+
+    private void ended(Attached a) {
+      if (statuses.remove(a) != null) {
+        outputListener.outputStateChanged(a.branch.name(), a.state, null);
+      }
+    }
+
     /** Runs the branch's sink as a fused sub-stream, beginning with the current configs. */
     private void start(Attached a) {
+      if (a.failures < OutputStatus.FAILED_AFTER) {
+        setState(a, OutputStatus.STARTING);
+      }
       if (videoConfig != null) {
         a.queue.offer(videoConfig);
       }
@@ -288,11 +358,35 @@ final class BranchFanOut
         return;
       }
       if (outlet.isAvailable() && !a.queue.isEmpty()) {
-        outlet.push(a.queue.poll());
+        MediaPacket p = a.queue.poll();
+        if (!OutputStatus.LIVE.equals(a.state) && p.isKeyframe() && !p.isConfig()) {
+          a.failures = 0; // going again: the next failure starts the backoff over
+          setState(a, OutputStatus.LIVE);
+        }
+        outlet.push(p);
       }
-      if (ingestEnded && a.queue.isEmpty()) {
+      if ((ingestEnded || a.detached) && a.queue.isEmpty()) {
         outlet.complete();
       }
+    }
+
+    private void detach(String name, CompletableFuture<Done> done) {
+      for (Attached a : branches) {
+        if (a.branch.name().equals(name) && !a.detached && !a.done.isDone()) {
+          a.detached = true;
+          a.done.whenComplete((ok, err) -> done.complete(Done.getInstance()));
+          while (a.queue.poll() != null) {
+            // stale for a branch that is going away
+          }
+          if (a.outlet == null) {
+            finish(a); // waiting for a restart that will not come
+          } else {
+            deliver(a);
+          }
+          return;
+        }
+      }
+      done.complete(Done.getInstance());
     }
 
     private void branchCancelled(Attached a, SubSourceOutlet<MediaPacket> outlet, Throwable cause) {
@@ -309,7 +403,7 @@ final class BranchFanOut
       if (a.outlet != outlet) {
         return;
       }
-      if (err == null || ingestEnded) {
+      if (err == null || ingestEnded || a.detached) {
         if (err != null) {
           log.warn(
               "{} branch {} failed while closing: {}", logContext, a.branch.name(), err.toString());
@@ -322,11 +416,14 @@ final class BranchFanOut
 
     private void branchFailed(Attached a, Throwable err) {
       a.outlet = null;
-      if (ingestEnded) {
+      if (ingestEnded || a.detached) {
         finish(a);
         return;
       }
       a.failures++;
+      a.restarts++;
+      setState(
+          a, a.failures >= OutputStatus.FAILED_AFTER ? OutputStatus.FAILED : OutputStatus.RETRYING);
       long backoff =
           Math.min(
               MAX_BACKOFF.toMillis(),
@@ -347,7 +444,7 @@ final class BranchFanOut
     @Override
     public void onTimer(Object key) {
       if (key instanceof Attached a) {
-        if (!ingestEnded && a.outlet == null && !a.done.isDone()) {
+        if (!ingestEnded && !a.detached && a.outlet == null && !a.done.isDone()) {
           start(a);
         }
       } else if ("flush-timeout".equals(key)) {
@@ -387,6 +484,7 @@ final class BranchFanOut
 
     private void finish(Attached a) {
       a.done.complete(Done.getInstance());
+      ended(a);
       checkAllDone();
     }
 
@@ -401,6 +499,7 @@ final class BranchFanOut
     public void postStop() {
       for (Attached a : branches) {
         a.done.complete(Done.getInstance());
+        ended(a);
       }
       allDone.complete(Done.getInstance());
     }

@@ -4,6 +4,7 @@ import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.AudioInfo;
 import com.nrsgirls.streaming.core.stream.HealthStats;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.core.stream.VideoInfo;
 import com.nrsgirls.streaming.pipeline.hls.SegmentClock;
 import java.time.Clock;
@@ -45,6 +46,7 @@ public final class MediaGraph implements SessionGraph {
   private final BranchFanOut.Control fanOut;
   private final AtomicReference<String> stopReason;
   private final CompletableFuture<Done> completion = new CompletableFuture<>();
+  private volatile SessionOutputs outputs;
 
   private MediaGraph(
       String sessionId,
@@ -92,6 +94,7 @@ public final class MediaGraph implements SessionGraph {
         branches,
         MediaBranches.NONE,
         null,
+        OutputListener.NONE,
         settings,
         materializer,
         clock,
@@ -103,6 +106,7 @@ public final class MediaGraph implements SessionGraph {
    *
    * @param mediaBranches attached when the session's first video configuration arrives
    * @param segmentClock marks where segments start, before the packets fan out; null for none
+   * @param outputListener hears the branches' state changes
    */
   public static MediaGraph start(
       String streamId,
@@ -111,6 +115,7 @@ public final class MediaGraph implements SessionGraph {
       List<Branch> branches,
       MediaBranches mediaBranches,
       SegmentClock segmentClock,
+      OutputListener outputListener,
       GraphSettings settings,
       Materializer materializer,
       Clock clock,
@@ -139,6 +144,7 @@ public final class MediaGraph implements SessionGraph {
             clock,
             listener,
             () -> fanOutRef.get().drops(),
+            () -> fanOutRef.get().outputs(),
             ingestEnd::complete);
     Pair<Pair<SinkRef<MediaPacket>, UniqueKillSwitch>, BranchFanOut.Control> m =
         StreamRefs.<MediaPacket>sinkRef()
@@ -146,7 +152,13 @@ public final class MediaGraph implements SessionGraph {
             .via(inspector)
             .toMat(
                 Sink.fromGraph(
-                    new BranchFanOut(logContext, branches, mediaBranches, segmentClock, settings)),
+                    new BranchFanOut(
+                        logContext,
+                        branches,
+                        mediaBranches,
+                        segmentClock,
+                        outputListener,
+                        settings)),
                 Keep.both())
             .run(materializer);
     fanOutRef.set(m.second());
@@ -179,6 +191,46 @@ public final class MediaGraph implements SessionGraph {
   /** Adds a branch to the running session (a restream target enabled while live, say). */
   public CompletionStage<Done> attach(Branch branch) {
     return fanOut.attach(branch);
+  }
+
+  /** Ends one branch while the session goes on; completes when it has finished. */
+  public CompletionStage<Done> detach(String name) {
+    return fanOut.detach(name);
+  }
+
+  /** Lets {@code outputs} attach and detach its branches, and hands setting changes to it. */
+  void bindOutputs(SessionOutputs outputs) {
+    outputs.bind(
+        new SessionOutputs.Attachment() {
+          @Override
+          public CompletionStage<Done> attach(Branch branch) {
+            return fanOut.attach(branch);
+          }
+
+          @Override
+          public CompletionStage<Done> detach(String name) {
+            return fanOut.detach(name);
+          }
+        });
+    this.outputs = outputs;
+  }
+
+  @Override
+  public void changeOutputs(OutputSettings settings) {
+    SessionOutputs o = outputs;
+    if (o != null) {
+      o.change(settings);
+    }
+  }
+
+  @Override
+  public List<String> renditions() {
+    SessionOutputs o = outputs;
+    if (o == null) {
+      return List.of("source");
+    }
+    List<String> listed = o.renditions();
+    return listed.isEmpty() ? List.of("source") : listed;
   }
 
   @Override

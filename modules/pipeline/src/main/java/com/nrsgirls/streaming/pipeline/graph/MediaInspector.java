@@ -7,6 +7,7 @@ import com.nrsgirls.streaming.core.media.MediaFormatException;
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.AudioInfo;
 import com.nrsgirls.streaming.core.stream.HealthStats;
+import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.core.stream.VideoInfo;
 import java.time.Clock;
 import java.time.Duration;
@@ -54,6 +55,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
   private final Clock clock;
   private final Listener listener;
   private final Supplier<Map<String, AtomicLong>> branchDrops;
+  private final Supplier<List<OutputStatus>> outputs;
   private final Consumer<Throwable> onUpstreamEnd;
 
   /**
@@ -67,6 +69,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
       Clock clock,
       Listener listener,
       Supplier<Map<String, AtomicLong>> branchDrops,
+      Supplier<List<OutputStatus>> outputs,
       Consumer<Throwable> onUpstreamEnd) {
     this.logContext = logContext;
     this.interval = interval;
@@ -74,6 +77,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
     this.clock = clock;
     this.listener = listener;
     this.branchDrops = branchDrops;
+    this.outputs = outputs;
     this.onUpstreamEnd = onUpstreamEnd;
   }
 
@@ -224,6 +228,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
                 HealthStats.keyframeIntervalWarning(keyframeInterval, keyframeIntervalWarningMillis)
                     .map(List::of)
                     .orElse(List.of()),
+                outputs.get(),
                 clock.instant()));
         windowBytes = 0;
         windowVideoFrames = 0;

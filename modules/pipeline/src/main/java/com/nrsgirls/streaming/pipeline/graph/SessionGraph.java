@@ -1,6 +1,8 @@
 package com.nrsgirls.streaming.pipeline.graph;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.stream.SinkRef;
@@ -23,4 +25,15 @@ public interface SessionGraph {
 
   /** Completes when every branch has finished, however the session ended. */
   CompletionStage<Done> completion();
+
+  /**
+   * The stream's output settings changed: attach or detach what they change (the ABR branch),
+   * without disturbing the publisher or the other outputs.
+   */
+  default void changeOutputs(OutputSettings settings) {}
+
+  /** The renditions viewers can play now: what the master playlist lists. */
+  default List<String> renditions() {
+    return List.of("source");
+  }
 }

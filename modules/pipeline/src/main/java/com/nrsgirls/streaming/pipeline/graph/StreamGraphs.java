@@ -2,11 +2,9 @@ package com.nrsgirls.streaming.pipeline.graph;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
-import com.nrsgirls.streaming.pipeline.abr.Ladder;
 import com.nrsgirls.streaming.pipeline.abr.LadderTranscoder;
-import com.nrsgirls.streaming.pipeline.abr.Rung;
-import com.nrsgirls.streaming.pipeline.abr.RungSize;
 import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
@@ -69,6 +67,7 @@ public final class StreamGraphs implements MediaGraphFactory {
 
   private final Scheduler scheduler;
   private final AbrSettings abr;
+  private final OutputListener outputListener;
   private final Executor decode;
   private final Executor encode;
 
@@ -84,10 +83,11 @@ public final class StreamGraphs implements MediaGraphFactory {
         system,
         graphSettings,
         hlsSettings,
-        new AbrSettings(false, List.of(), LadderTranscoder.EncoderSettings.DEFAULT),
+        new AbrSettings(false, List.of(), LadderTranscoder.EncoderSettings.DEFAULT, 0),
         store,
         clock,
         segmentListener,
+        OutputListener.NONE,
         extraBranches);
   }
 
@@ -99,8 +99,10 @@ public final class StreamGraphs implements MediaGraphFactory {
       SegmentStore store,
       Clock clock,
       HlsBranch.SegmentListener segmentListener,
+      OutputListener outputListener,
       List<BranchFactory> extraBranches) {
     this.abr = abr;
+    this.outputListener = outputListener;
     this.decode =
         system.dispatchers().lookup(DispatcherSelector.fromConfig(AbrSettings.DECODE_DISPATCHER));
     this.encode =
@@ -135,14 +137,23 @@ public final class StreamGraphs implements MediaGraphFactory {
         segmentListener);
   }
 
-  /** Every rendition a stream of this node may have: the source and each configured rung. */
-  private List<String> renditionNames() {
-    List<String> names = new ArrayList<>();
-    names.add(HlsPackager.SOURCE);
-    for (Rung r : abr.ladder()) {
-      names.add(r.name());
-    }
-    return names;
+  /** Ends the playlists of renditions a stream no longer has (EXT-X-ENDLIST), off the caller. */
+  private void endPlaylists(String streamId, List<String> renditions) {
+    CompletableFuture.runAsync(
+        () -> {
+          for (String rendition : renditions) {
+            try {
+              HlsSegmenter.endPlaylist(store, streamId, rendition);
+            } catch (IOException | PlaylistFormatException | RuntimeException e) {
+              log.warn(
+                  "stream={} rendition={} playlist could not be ended: {}",
+                  streamId,
+                  rendition,
+                  e.toString());
+            }
+          }
+        },
+        blocking);
   }
 
   /** HLS settings from {@code nrs.streaming.pipeline.hls}. */
@@ -158,9 +169,17 @@ public final class StreamGraphs implements MediaGraphFactory {
 
   @Override
   public SessionGraph start(
-      String streamId, String sessionId, ActorRef<LiveStreamProtocol.Command> entity) {
+      String streamId,
+      String sessionId,
+      ActorRef<LiveStreamProtocol.Command> entity,
+      OutputSettings outputSettings) {
     HlsPackager packager =
-        HlsPackager.open(store, blocking, streamId, hlsSettings, renditionNames());
+        HlsPackager.open(
+            store,
+            blocking,
+            streamId,
+            hlsSettings,
+            SessionOutputs.renditionNames(abr, outputSettings));
     List<Branch> branches = new ArrayList<>();
     branches.add(
         new Branch(
@@ -169,43 +188,37 @@ public final class StreamGraphs implements MediaGraphFactory {
       branches.add(extra.apply(streamId, sessionId));
     }
     String logContext = "stream=" + streamId + " session=" + sessionId;
-    MediaGraph.MediaBranches abrBranch =
-        (width, height) -> {
-          if (!abr.enabled()) {
-            return List.of();
-          }
-          List<RungSize> plan = Ladder.plan(abr.ladder(), width, height);
-          if (plan.isEmpty()) {
-            return List.of();
-          }
-          log.info(
-              "{} ABR ladder for {}x{}: {}",
-              logContext,
-              width,
-              height,
-              plan.stream().map(r -> r.name() + " " + r.width() + "x" + r.height()).toList());
-          return List.of(
-              AbrBranch.create(
-                  logContext,
-                  plan,
-                  abr.encoder(),
-                  decode,
-                  encode,
-                  rung -> hlsRendition(rung.name(), packager, streamId, sessionId),
-                  framesEncoded));
-        };
+    SessionOutputs outputs =
+        new SessionOutputs(
+            logContext,
+            outputSettings,
+            abr,
+            packager,
+            plan ->
+                AbrBranch.create(
+                    logContext,
+                    plan,
+                    abr.encoder(),
+                    decode,
+                    encode,
+                    rung -> hlsRendition(rung.name(), packager, streamId, sessionId),
+                    framesEncoded,
+                    abr.queuePackets()),
+            gone -> endPlaylists(streamId, gone));
     MediaGraph graph =
         MediaGraph.start(
             streamId,
             sessionId,
             entity,
             branches,
-            abrBranch,
+            outputs,
             packager.clock(),
+            outputListener,
             graphSettings,
             materializer,
             clock,
             stopping::get);
+    graph.bindOutputs(outputs);
     CompletableFuture<Done> settled = new CompletableFuture<>();
     unsettled.add(settled);
     graph
@@ -249,11 +262,11 @@ public final class StreamGraphs implements MediaGraphFactory {
   }
 
   @Override
-  public CompletionStage<Done> endOutputs(String streamId) {
+  public CompletionStage<Done> endOutputs(String streamId, OutputSettings outputs) {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
-            for (String rendition : renditionNames()) {
+            for (String rendition : SessionOutputs.renditionNames(abr, outputs)) {
               HlsSegmenter.endPlaylist(store, streamId, rendition);
             }
             return Done.getInstance();

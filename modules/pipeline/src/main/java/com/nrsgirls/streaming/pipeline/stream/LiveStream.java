@@ -4,6 +4,7 @@ import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
 
 import com.nrsgirls.streaming.core.stream.HealthStats;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.core.stream.PublishRejection;
 import com.nrsgirls.streaming.core.stream.StreamKey;
 import com.nrsgirls.streaming.pipeline.graph.MediaGraphFactory;
@@ -184,6 +185,7 @@ public final class LiveStream
         .onCommand(RotateKey.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(RevokeKey.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Stop.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(SetOutputs.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(
             Publish.class, (s, c) -> reject(c, PublishRejection.UNKNOWN_STREAM, "no such stream"))
         .onCommand(PassivateIfIdle.class, (s, c) -> onPassivateIfIdle(s))
@@ -197,6 +199,7 @@ public final class LiveStream
         .onCommand(RotateKey.class, this::onRotateKey)
         .onCommand(RevokeKey.class, this::onRevokeKey)
         .onCommand(Stop.class, this::onStop)
+        .onCommand(SetOutputs.class, this::onSetOutputs)
         .onCommand(Publish.class, this::onPublish)
         .onCommand(PreviousSessionSettled.class, this::onPreviousSessionSettled)
         .onCommand(SessionMediaDetected.class, this::onMediaDetected)
@@ -273,6 +276,30 @@ public final class LiveStream
     activeSinceLastIdleCheck = true;
     disconnect(STOPPED_BY_OPERATOR);
     return Effect().reply(cmd.replyTo(), new Accepted());
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onSetOutputs(
+      Channel state, SetOutputs cmd) {
+    activeSinceLastIdleCheck = true;
+    if (cmd.settings().equals(state.outputSettings())) {
+      return Effect().reply(cmd.replyTo(), new StateView(view(state)));
+    }
+    return Effect()
+        .persist(new OutputsChanged(cmd.settings(), now()))
+        .thenRun(
+            s -> {
+              if (running != null) {
+                context
+                    .getLog()
+                    .info(
+                        "stream={} session={} outputs changed: {}",
+                        streamId,
+                        running.sessionId(),
+                        cmd.settings());
+                running.changeOutputs(cmd.settings());
+              }
+            })
+        .thenReply(cmd.replyTo(), s -> new StateView(view((Channel) s)));
   }
 
   private void disconnect(String reason) {
@@ -392,7 +419,9 @@ public final class LiveStream
     PublishSession session = cmd.session();
     SessionGraph graph;
     try {
-      graph = deps.graphs().start(streamId, session.sessionId(), context.getSelf());
+      graph =
+          deps.graphs()
+              .start(streamId, session.sessionId(), context.getSelf(), state.outputSettings());
     } catch (RuntimeException e) {
       log.error(
           "stream={} session={} media graph failed to start", streamId, session.sessionId(), e);
@@ -458,7 +487,7 @@ public final class LiveStream
           .getLog()
           .info("stream={} session={} ended: {}", streamId, cmd.sessionId(), cmd.reason());
       if (ENDS_OUTPUTS_AT_ONCE.contains(cmd.reason())) {
-        endOutputs(cmd.reason(), cmd.sessionId());
+        endOutputs(state, cmd.reason(), cmd.sessionId());
       } else {
         timers.startSingleTimer(
             EndOutputsIfIdle.class,
@@ -473,15 +502,15 @@ public final class LiveStream
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onEndOutputsIfIdle(
       Channel state, EndOutputsIfIdle cmd) {
     if (!state.live() && running == null && waiting == null) {
-      endOutputs("publisher did not come back", cmd.sessionId());
+      endOutputs(state, "publisher did not come back", cmd.sessionId());
     }
     return Effect().none().thenNoReply();
   }
 
   /** Ends the stream's outputs after {@code sessionId}; records it once they are ended. */
-  private void endOutputs(String why, String sessionId) {
+  private void endOutputs(Channel state, String why, String sessionId) {
     context.getLog().info("stream={} outputs ended: {}", streamId, why);
-    CompletionStage<Done> work = deps.graphs().endOutputs(streamId);
+    CompletionStage<Done> work = deps.graphs().endOutputs(streamId, state.outputSettings());
     previousSettled = settle(work);
     context.pipeToSelf(
         work, (ok, err) -> new OutputsWereEnded(sessionId, err == null ? null : err.toString()));
@@ -518,7 +547,7 @@ public final class LiveStream
               "stream={} session={} ended: its node restarted or the stream moved",
               streamId,
               cmd.sessionId());
-      endOutputs("its session was lost with a node", cmd.sessionId());
+      endOutputs(state, "its session was lost with a node", cmd.sessionId());
       return Effect().persist(new PublishEnded(cmd.sessionId(), ORPHANED, now())).thenNoReply();
     }
     return Effect().none().thenNoReply();
@@ -630,9 +659,10 @@ public final class LiveStream
         current != null ? current.view() : null,
         current != null ? current.video() : null,
         current != null ? current.audio() : null,
-        current != null ? List.of("source") : List.of(),
+        current != null && running != null ? running.renditions() : List.of(),
         current != null ? health : null,
-        s.last() != null ? s.last().view() : null);
+        s.last() != null ? s.last().view() : null,
+        s.outputSettings());
   }
 
   private Instant now() {
@@ -659,7 +689,8 @@ public final class LiveStream
                     e.keyExpiresAt(),
                     false,
                     null,
-                    null));
+                    null,
+                    OutputSettings.NODE_DEFAULTS));
     builder
         .forStateType(Channel.class)
         .onEvent(KeyRotated.class, (s, e) -> s.withKey(e.keyHash(), e.keyExpiresAt(), false))
@@ -691,6 +722,7 @@ public final class LiveStream
                 s.live() && s.current().sessionId().equals(e.sessionId())
                     ? s.withSessions(null, s.current().ended(e.reason(), e.at()))
                     : s)
+        .onEvent(OutputsChanged.class, (s, e) -> s.withOutputs(e.settings()))
         .onEvent(
             OutputsEnded.class,
             (s, e) ->

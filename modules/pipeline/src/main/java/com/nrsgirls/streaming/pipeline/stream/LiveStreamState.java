@@ -4,6 +4,7 @@ import com.nrsgirls.streaming.core.CborSerializable;
 import com.nrsgirls.streaming.core.stream.AudioInfo;
 import com.nrsgirls.streaming.core.stream.CreatorType;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.SessionView;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.core.stream.VideoInfo;
 import java.time.Instant;
 
@@ -18,6 +19,7 @@ public sealed interface LiveStreamState extends CborSerializable {
    *
    * @param current the live session, or null when idle
    * @param last the most recent ended session, or null
+   * @param outputs the stream's output settings; null in state from before they existed
    */
   record Channel(
       String streamId,
@@ -29,7 +31,8 @@ public sealed interface LiveStreamState extends CborSerializable {
       Instant keyExpiresAt,
       boolean keyRevoked,
       Session current,
-      Session last)
+      Session last,
+      OutputSettings outputs)
       implements LiveStreamState {
 
     boolean live() {
@@ -47,7 +50,8 @@ public sealed interface LiveStreamState extends CborSerializable {
           expiresAt,
           revoked,
           current,
-          last);
+          last,
+          outputs);
     }
 
     Channel withSessions(Session newCurrent, Session newLast) {
@@ -61,7 +65,28 @@ public sealed interface LiveStreamState extends CborSerializable {
           keyExpiresAt,
           keyRevoked,
           newCurrent,
-          newLast);
+          newLast,
+          outputs);
+    }
+
+    Channel withOutputs(OutputSettings settings) {
+      return new Channel(
+          streamId,
+          creatorId,
+          creatorType,
+          title,
+          createdAt,
+          keyHash,
+          keyExpiresAt,
+          keyRevoked,
+          current,
+          last,
+          settings);
+    }
+
+    /** The output settings, the node's defaults for a stream that never set any. */
+    OutputSettings outputSettings() {
+      return OutputSettings.orDefaults(outputs);
     }
   }
 

@@ -2,6 +2,7 @@ package com.nrsgirls.streaming.pipeline.stream;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.pipeline.graph.MediaGraphFactory;
 import com.nrsgirls.streaming.pipeline.graph.SessionGraph;
 import java.util.List;
@@ -25,6 +26,7 @@ final class FakeGraphs implements MediaGraphFactory {
   final java.util.concurrent.BlockingQueue<String> outputsEnded =
       new java.util.concurrent.LinkedBlockingQueue<>();
   private final ActorSystem<?> system;
+  final List<OutputSettings> startedWith = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   FakeGraphs(ActorSystem<?> system) {
     this.system = system;
@@ -32,7 +34,11 @@ final class FakeGraphs implements MediaGraphFactory {
 
   @Override
   public SessionGraph start(
-      String streamId, String sessionId, ActorRef<LiveStreamProtocol.Command> entity) {
+      String streamId,
+      String sessionId,
+      ActorRef<LiveStreamProtocol.Command> entity,
+      OutputSettings outputs) {
+    startedWith.add(outputs);
     SinkRef<MediaPacket> ref = StreamRefs.<MediaPacket>sinkRef().to(Sink.ignore()).run(system);
     FakeGraph graph = new FakeGraph(sessionId, ref, entity, slowToStop);
     started.add(graph);
@@ -40,7 +46,7 @@ final class FakeGraphs implements MediaGraphFactory {
   }
 
   @Override
-  public CompletionStage<Done> endOutputs(String streamId) {
+  public CompletionStage<Done> endOutputs(String streamId, OutputSettings outputs) {
     outputsEnded.add(streamId);
     return CompletableFuture.completedFuture(Done.getInstance());
   }
@@ -55,6 +61,7 @@ final class FakeGraphs implements MediaGraphFactory {
     final ActorRef<LiveStreamProtocol.Command> entity;
     final CompletableFuture<Done> completion = new CompletableFuture<>();
     final boolean slowToStop;
+    final List<OutputSettings> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile String stopReason;
 
     FakeGraph(
@@ -97,6 +104,11 @@ final class FakeGraphs implements MediaGraphFactory {
     @Override
     public CompletionStage<Done> completion() {
       return completion;
+    }
+
+    @Override
+    public void changeOutputs(OutputSettings settings) {
+      changes.add(settings);
     }
   }
 }

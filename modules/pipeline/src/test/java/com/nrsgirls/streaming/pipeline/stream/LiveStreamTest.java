@@ -4,6 +4,7 @@ import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.nrsgirls.streaming.core.stream.CreatorType;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.core.stream.PublishRejection;
 import com.nrsgirls.streaming.core.stream.StreamKey;
 import com.typesafe.config.ConfigFactory;
@@ -156,6 +157,32 @@ class LiveStreamTest {
     assertEquals(new PublishRejected(PublishRejection.KEY_REVOKED), publish(entity, rotated, "s4"));
     assertTrue(state(entity).keyRevoked());
     assertEquals(1, graphs.started.size());
+  }
+
+  @Test
+  void outputSettingsArePersistedHandedToTheLiveGraphAndToTheNextSession() {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    assertEquals(OutputSettings.NODE_DEFAULTS, state(entity).outputs());
+    assertInstanceOf(PublishAccepted.class, publish(entity, key, "s1"));
+    assertEquals(OutputSettings.NODE_DEFAULTS, graphs.startedWith.get(0));
+
+    OutputSettings noAbr = new OutputSettings(false, null);
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new SetOutputs(noAbr, probe.getRef()));
+    assertEquals(noAbr, probe.expectMessageClass(StateView.class).stream().outputs());
+    assertEquals(List.of(noAbr), graphs.last().changes);
+    // the same settings again: nothing to record, nothing to change
+    entity.tell(new SetOutputs(noAbr, probe.getRef()));
+    probe.expectMessageClass(StateView.class);
+    assertEquals(List.of(noAbr), graphs.last().changes);
+
+    graphs.last().finish("publisher disconnected");
+    expectEvents(
+        StreamCreated.class, PublishStarted.class, OutputsChanged.class, PublishEnded.class);
+    assertInstanceOf(PublishAccepted.class, publish(entity, key, "s2"));
+    assertEquals(noAbr, graphs.startedWith.get(1));
+    assertEquals(noAbr, state(entity).outputs());
   }
 
   @Test

@@ -1,0 +1,81 @@
+package com.nrsgirls.streaming.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
+import com.nrsgirls.streaming.testkit.Processes;
+import com.nrsgirls.streaming.testkit.TestClips;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A ladder far too slow for its source (libx264 {@code slower} on a 1080p publish, on two cores):
+ * the publisher streams in real time, the source rendition is whole and in time, and the ladder
+ * drops to keyframes and says so.
+ */
+class AbrSlowEncoderEndToEndTest {
+  private static final Pattern EXTINF = Pattern.compile("#EXTINF:([0-9.]+),");
+
+  @Test
+  void aLadderThatFallsBehindDropsAndCountsWithoutSlowingIngestOrTheSource(@TempDir Path dir)
+      throws Exception {
+    int seconds = 10; // five 2 s segments: all in the 6-segment window at the end
+    Path clip = TestClips.flv(seconds, 1920, 1080);
+    try (TestNode node = TestNode.start(dir, "nrs.streaming.pipeline.abr.preset = \"slower\"\n")) {
+      JsonNode created = node.createStream("slow ladder");
+      String streamId = created.get("streamId").asText();
+      AtomicLong abrDrops = new AtomicLong();
+      long started = System.nanoTime();
+      Process publisher = Publisher.start(clip, node.rtmpUrl(created.get("streamKey").asText()), 1);
+      try {
+        node.awaitState(
+            streamId,
+            Duration.ofSeconds(seconds + 5),
+            s -> {
+              long drops = s.path("health").path("branchDrops").path("abr").asLong();
+              abrDrops.set(drops);
+              return drops > 0;
+            });
+        JsonNode state = node.state(streamId);
+        JsonNode abr = null;
+        for (JsonNode o : state.path("health").path("outputs")) {
+          if (o.get("name").asText().equals("abr")) {
+            abr = o;
+          }
+        }
+        assertTrue(abr != null && abr.get("dropped").asLong() > 0, state.toString());
+        Processes.Result r = Publisher.await(publisher, seconds + 20);
+        assertEquals(0, r.exitCode(), r.stderr());
+      } finally {
+        Publisher.kill(publisher);
+      }
+      double publishSeconds = (System.nanoTime() - started) / 1e9;
+      assertTrue(
+          publishSeconds < seconds + 4,
+          "the publisher streamed in real time: " + publishSeconds + " s for " + seconds + " s");
+      String source =
+          node.awaitFile(
+              node.mediaPlaylist(streamId), Duration.ofSeconds(15), t -> t.contains("ENDLIST"));
+      double listed = 0;
+      Matcher m = EXTINF.matcher(source);
+      while (m.find()) {
+        listed += Double.parseDouble(m.group(1));
+      }
+      assertEquals(seconds, listed, 0.1, "the source rendition is whole: " + source);
+      Processes.Result decoded =
+          Ffmpeg.decode(node.httpUrl("/live/" + streamId + "/source/index.m3u8"));
+      assertEquals(0, decoded.exitCode(), decoded.stderr());
+      assertEquals("", decoded.stderr().strip(), "the source decodes without errors");
+      assertTrue(
+          node.get("/metrics", false).body().contains("nrs_abr_frames_encoded_total"),
+          "metrics count the ladder's pictures");
+    }
+  }
+}

@@ -1,0 +1,25 @@
+package com.nrsgirls.streaming.core.stream;
+
+import com.nrsgirls.streaming.core.CborSerializable;
+
+/**
+ * How one output of a live session is doing, as its graph reports it with the health.
+ *
+ * @param name the output: {@code hls-source}, {@code abr}, ...
+ * @param state {@value #STARTING} (attached, nothing taken yet), {@value #LIVE} (it has taken a
+ *     keyframe since it last started), {@value #RETRYING} (it failed and is attached again after a
+ *     backoff), {@value #FAILED} (it failed {@value #FAILED_AFTER} times in a row without going
+ *     live in between; still retried, once a minute)
+ * @param restarts how often it was attached again after a failure in this session
+ * @param dropped packets it dropped because it fell behind (to the next keyframe each time)
+ */
+public record OutputStatus(String name, String state, int restarts, long dropped)
+    implements CborSerializable {
+  public static final String STARTING = "starting";
+  public static final String LIVE = "live";
+  public static final String RETRYING = "retrying";
+  public static final String FAILED = "failed";
+
+  /** Failures in a row after which an output counts as failed rather than retrying. */
+  public static final int FAILED_AFTER = 5;
+}

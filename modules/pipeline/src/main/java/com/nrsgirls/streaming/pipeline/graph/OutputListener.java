@@ -1,0 +1,13 @@
+package com.nrsgirls.streaming.pipeline.graph;
+
+/** Hears how the outputs of the node's sessions are doing, e.g. for metrics. */
+public interface OutputListener {
+  OutputListener NONE = new OutputListener() {};
+
+  /**
+   * An output of a session went from state {@code from} to {@code to} (see {@link
+   * com.nrsgirls.streaming.core.stream.OutputStatus}); {@code from} is null when it was attached,
+   * {@code to} null when it ended. Called on the session's stream thread.
+   */
+  default void outputStateChanged(String output, String from, String to) {}
+}

@@ -1,0 +1,187 @@
+package com.nrsgirls.streaming.pipeline.graph;
+
+import com.nrsgirls.streaming.core.stream.LadderRung;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
+import com.nrsgirls.streaming.pipeline.abr.Ladder;
+import com.nrsgirls.streaming.pipeline.abr.Rung;
+import com.nrsgirls.streaming.pipeline.abr.RungSize;
+import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
+import com.nrsgirls.streaming.pipeline.hls.RenditionInfo;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The outputs of one publish session beyond its source rendition, as the stream's {@link
+ * OutputSettings} (over the node's defaults) ask for them: today the ABR branch, planned when the
+ * source's picture size is known and attached or detached when the settings change while live.
+ * Restream targets and recording plug in here the same way.
+ *
+ * <p>Thread-safe: the graph asks for the branches on the stream's thread, the entity changes the
+ * settings from its own.
+ */
+final class SessionOutputs implements MediaGraph.MediaBranches {
+  private static final Logger log = LoggerFactory.getLogger(SessionOutputs.class);
+
+  /** Attaches and detaches branches of the running graph. */
+  interface Attachment {
+    CompletionStage<Done> attach(Branch branch);
+
+    CompletionStage<Done> detach(String name);
+  }
+
+  private final String logContext;
+  private final AbrSettings node;
+  private final HlsPackager packager;
+  private final Function<List<RungSize>, Branch> abrBranch;
+  private final Consumer<List<String>> renditionsGone;
+  private OutputSettings settings;
+  private Attachment graph;
+  private int width;
+  private int height;
+  private List<RungSize> attached = List.of();
+  private CompletionStage<Done> changing = CompletableFuture.completedFuture(Done.getInstance());
+
+  /**
+   * @param abrBranch makes the ABR branch of a plan
+   * @param renditionsGone told (off the stream's thread) which rungs a change has ended, once their
+   *     branch has finished: their playlists are to be ended
+   */
+  SessionOutputs(
+      String logContext,
+      OutputSettings settings,
+      AbrSettings node,
+      HlsPackager packager,
+      Function<List<RungSize>, Branch> abrBranch,
+      Consumer<List<String>> renditionsGone) {
+    this.logContext = logContext;
+    this.settings = OutputSettings.orDefaults(settings);
+    this.node = node;
+    this.packager = packager;
+    this.abrBranch = abrBranch;
+    this.renditionsGone = renditionsGone;
+  }
+
+  /** Every rendition name a stream with these settings may have on this node. */
+  static List<String> renditionNames(AbrSettings node, OutputSettings settings) {
+    Set<String> names = new LinkedHashSet<>();
+    names.add(HlsPackager.SOURCE);
+    for (Rung r : node.ladder()) {
+      names.add(r.name());
+    }
+    OutputSettings s = OutputSettings.orDefaults(settings);
+    if (s.ladder() != null) {
+      for (LadderRung r : s.ladder()) {
+        names.add(r.name());
+      }
+    }
+    return List.copyOf(names);
+  }
+
+  synchronized void bind(Attachment graph) {
+    this.graph = graph;
+  }
+
+  @Override
+  public synchronized List<Branch> forVideo(int width, int height) {
+    this.width = width;
+    this.height = height;
+    List<RungSize> plan = plan();
+    if (plan.isEmpty()) {
+      return List.of();
+    }
+    attached = plan;
+    logPlan(plan);
+    return List.of(abrBranch.apply(plan));
+  }
+
+  /** The settings changed while live: swap the ABR branch if its plan changed. */
+  synchronized void change(OutputSettings next) {
+    settings = OutputSettings.orDefaults(next);
+    if (width == 0 || graph == null) {
+      return; // the first video config plans with the new settings
+    }
+    List<RungSize> plan = plan();
+    if (plan.equals(attached)) {
+      return;
+    }
+    List<RungSize> before = attached;
+    attached = plan;
+    Attachment g = graph;
+    // one change at a time, each after the one before: never two ABR branches at once
+    changing =
+        changing.thenCompose(
+            done -> {
+              if (before.isEmpty()) {
+                return CompletableFuture.completedFuture(Done.getInstance());
+              }
+              log.info("{} ABR ladder detached", logContext);
+              return g.detach(AbrBranch.NAME)
+                  .thenApply(
+                      d -> {
+                        List<String> gone = new ArrayList<>();
+                        for (RungSize r : before) {
+                          if (plan.stream().noneMatch(p -> p.name().equals(r.name()))) {
+                            gone.add(r.name());
+                            packager.removed(r.name());
+                          }
+                        }
+                        if (!gone.isEmpty()) {
+                          renditionsGone.accept(gone);
+                        }
+                        return d;
+                      });
+            });
+    if (!plan.isEmpty()) {
+      logPlan(plan);
+      changing = changing.thenApply(d -> attach(g, plan));
+    }
+  }
+
+  private Done attach(Attachment g, List<RungSize> plan) {
+    g.attach(abrBranch.apply(plan));
+    return Done.getInstance();
+  }
+
+  /** What the master playlist lists now. */
+  List<String> renditions() {
+    List<String> names = new ArrayList<>();
+    for (RenditionInfo r : packager.listed()) {
+      names.add(r.rendition());
+    }
+    return names;
+  }
+
+  private List<RungSize> plan() {
+    boolean enabled = settings.abr() != null ? settings.abr() : node.enabled();
+    if (!enabled) {
+      return List.of();
+    }
+    List<Rung> ladder = node.ladder();
+    if (settings.ladder() != null) {
+      ladder = new ArrayList<>();
+      for (LadderRung r : settings.ladder()) {
+        ladder.add(new Rung(r.name(), r.height(), r.videoKbps() * 1000, r.audioKbps() * 1000));
+      }
+    }
+    return Ladder.plan(ladder, width, height);
+  }
+
+  private void logPlan(List<RungSize> plan) {
+    log.info(
+        "{} ABR ladder for {}x{}: {}",
+        logContext,
+        width,
+        height,
+        plan.stream().map(r -> r.name() + " " + r.width() + "x" + r.height()).toList());
+  }
+}
