@@ -142,6 +142,7 @@ public final class LadderTranscoder implements AutoCloseable {
   private final EncoderSettings settings;
   private final Output output;
   private final AVPacket packet = av_packet_alloc();
+  private final AVPacket audioPacket = av_packet_alloc();
   private final AVFrame decoded = av_frame_alloc();
   private final AVFrame held = av_frame_alloc();
   private final Executor encoders;
@@ -164,6 +165,7 @@ public final class LadderTranscoder implements AutoCloseable {
   private AudioEncoder[] audioEncoders;
   private long nextAudioSample = Long.MIN_VALUE;
   private int audioRate;
+  private int audioChannels;
 
   private long framesDecoded;
   private long framesForced;
@@ -301,6 +303,7 @@ public final class LadderTranscoder implements AutoCloseable {
     av_frame_free(held);
     av_frame_free(decoded);
     av_packet_free(packet);
+    av_packet_free(audioPacket);
     if (input != null) {
       av_free(input);
       input = null;
@@ -645,6 +648,13 @@ public final class LadderTranscoder implements AutoCloseable {
     if (samples.format() != AV_SAMPLE_FMT_FLTP) {
       throw new TranscodeException("the AAC decoder gave sample format " + samples.format());
     }
+    if (audioEncoders != null
+        && (samples.ch_layout().nb_channels() != audioChannels
+            || samples.sample_rate() != audioRate)) {
+      // AAC may change its channels in band (a mono element in a stereo stream, a PCE) without a
+      // new config: the FIFO and the encoders are made for the old layout, so open them anew
+      closeAudioEncoders();
+    }
     if (audioEncoders == null) {
       openAudioEncoders(samples);
     }
@@ -666,7 +676,9 @@ public final class LadderTranscoder implements AutoCloseable {
   }
 
   private void openAudioEncoders(AVFrame samples) throws TranscodeException {
+    closeAudioEncoders(); // what a failed open may have left
     audioRate = samples.sample_rate();
+    audioChannels = samples.ch_layout().nb_channels();
     List<Integer> bitrates = new ArrayList<>();
     for (RungSize r : rungs) {
       if (!bitrates.contains(r.rung().audioBitrate())) {
@@ -734,15 +746,15 @@ public final class LadderTranscoder implements AutoCloseable {
 
   private void receiveAudio(AudioEncoder a) throws TranscodeException {
     while (true) {
-      int ret = avcodec_receive_packet(a.encoder, packet);
+      int ret = avcodec_receive_packet(a.encoder, audioPacket);
       if (ret == EAGAIN || ret == AVERROR_EOF) {
         return;
       }
       check(ret, "encoding AAC");
       try {
-        byte[] frame = new byte[packet.size()];
-        packet.data().get(frame);
-        long pts = packet.pts() * 1000 / audioRate;
+        byte[] frame = new byte[audioPacket.size()];
+        audioPacket.data().get(frame);
+        long pts = audioPacket.pts() * 1000 / audioRate;
         MediaPacket out =
             new MediaPacket(Codec.AAC, pts, 0, MediaPacket.FLAG_KEYFRAME, frame, 0, frame.length);
         for (RungSize r : rungs) {
@@ -751,12 +763,12 @@ public final class LadderTranscoder implements AutoCloseable {
           }
         }
       } finally {
-        av_packet_unref(packet);
+        av_packet_unref(audioPacket);
       }
     }
   }
 
-  private void closeAudio() {
+  private void closeAudioEncoders() {
     if (audioEncoders != null) {
       for (AudioEncoder a : audioEncoders) {
         a.free();
@@ -771,6 +783,11 @@ public final class LadderTranscoder implements AutoCloseable {
       av_audio_fifo_free(fifo);
       fifo = null;
     }
+    nextAudioSample = Long.MIN_VALUE;
+  }
+
+  private void closeAudio() {
+    closeAudioEncoders();
     if (audioDecoder != null) {
       avcodec_free_context(audioDecoder);
       audioDecoder = null;

@@ -50,6 +50,9 @@ final class BranchFanOut
   private static final Logger log = LoggerFactory.getLogger(BranchFanOut.class);
   private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
 
+  /** A branch that failed after running this long starts its backoff over. */
+  private static final Duration HEALTHY_RUN = Duration.ofSeconds(30);
+
   /** The running fan-out, as the graph holds it; thread-safe. */
   interface Control {
     /** Adds a branch; its stage completes when the branch has finished. */
@@ -121,6 +124,7 @@ final class BranchFanOut
     final AtomicLong dropped;
     int failures;
     int restarts;
+    long liveSinceNanos;
     boolean detached;
     String state;
 
@@ -360,7 +364,7 @@ final class BranchFanOut
       if (outlet.isAvailable() && !a.queue.isEmpty()) {
         MediaPacket p = a.queue.poll();
         if (!OutputStatus.LIVE.equals(a.state) && p.isKeyframe() && !p.isConfig()) {
-          a.failures = 0; // going again: the next failure starts the backoff over
+          a.liveSinceNanos = System.nanoTime();
           setState(a, OutputStatus.LIVE);
         }
         outlet.push(p);
@@ -419,6 +423,10 @@ final class BranchFanOut
       if (ingestEnded || a.detached) {
         finish(a);
         return;
+      }
+      if (OutputStatus.LIVE.equals(a.state)
+          && System.nanoTime() - a.liveSinceNanos > HEALTHY_RUN.toNanos()) {
+        a.failures = 0; // it ran well for a while: this failure starts the backoff over
       }
       a.failures++;
       a.restarts++;

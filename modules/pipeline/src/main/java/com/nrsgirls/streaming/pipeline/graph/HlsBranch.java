@@ -271,7 +271,8 @@ public final class HlsBranch
                       clock,
                       listener,
                       packager == null ? null : packager.clock(),
-                      sequenceBase);
+                      sequenceBase,
+                      packager);
                 } catch (IOException e) {
                   throw new UncheckedIOException(e);
                 }

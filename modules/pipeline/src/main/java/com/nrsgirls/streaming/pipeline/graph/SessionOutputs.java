@@ -145,6 +145,13 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
       logPlan(plan);
       changing = changing.thenApply(d -> attach(g, plan));
     }
+    changing =
+        changing.exceptionally(
+            e -> {
+              // the next change must not be lost to this one's failure
+              log.warn("{} outputs change failed: {}", logContext, e.toString());
+              return Done.getInstance();
+            });
   }
 
   private Done attach(Attachment g, List<RungSize> plan) {

@@ -16,7 +16,9 @@ import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -61,6 +63,12 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final Executor blocking;
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicLong framesEncoded = new AtomicLong();
+
+  /**
+   * Per stream whose outputs have not been ended since it was live here, every rendition its master
+   * playlist listed: ending the outputs ends them all, even those its settings no longer name.
+   */
+  private final Map<String, Set<String>> listedRenditions = new ConcurrentHashMap<>();
 
   /** Per running session, completes once it has closed (and, if the node is stopping, settled). */
   private final Set<CompletableFuture<Done>> unsettled = ConcurrentHashMap.newKeySet();
@@ -179,7 +187,8 @@ public final class StreamGraphs implements MediaGraphFactory {
             blocking,
             streamId,
             hlsSettings,
-            SessionOutputs.renditionNames(abr, outputSettings));
+            SessionOutputs.renditionNames(abr, outputSettings),
+            listedRenditions.computeIfAbsent(streamId, id -> ConcurrentHashMap.newKeySet()));
     List<Branch> branches = new ArrayList<>();
     branches.add(
         new Branch(
@@ -266,9 +275,17 @@ public final class StreamGraphs implements MediaGraphFactory {
     return CompletableFuture.supplyAsync(
         () -> {
           try {
-            for (String rendition : SessionOutputs.renditionNames(abr, outputs)) {
+            Set<String> renditions =
+                new LinkedHashSet<>(SessionOutputs.renditionNames(abr, outputs));
+            Set<String> listed = listedRenditions.get(streamId);
+            if (listed != null) {
+              renditions.addAll(listed);
+            }
+            for (String rendition : renditions) {
               HlsSegmenter.endPlaylist(store, streamId, rendition);
             }
+            listedRenditions.remove(streamId, listed); // all ended; a retry would need them
+
             return Done.getInstance();
           } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * (so a player never finds a variant whose playlist is missing), in order, never two at once.
  * Thread-safe: renditions report from their own threads.
  */
-public final class HlsPackager {
+public final class HlsPackager implements HlsSegmenter.SharedTimeline {
   private static final Logger log = LoggerFactory.getLogger(HlsPackager.class);
 
   /** The source rendition's name: a copy of what the publisher sends. */
@@ -40,10 +41,22 @@ public final class HlsPackager {
   private final SegmentClock clock;
   private final CompletableFuture<Long> sequenceBase;
   private final Map<String, RenditionInfo> renditions = new LinkedHashMap<>();
+  private final Set<String> everListed;
+
+  /** Where the session's output timeline starts: after every rendition's listed end; -1 if new. */
+  private volatile long timelineStart = -1;
+
+  private long offset = Long.MIN_VALUE;
   private CompletableFuture<Void> writes = CompletableFuture.completedFuture(null);
   private String written;
 
-  private HlsPackager(SegmentStore store, Executor blocking, String streamId, SegmentClock clock) {
+  private HlsPackager(
+      SegmentStore store,
+      Executor blocking,
+      String streamId,
+      SegmentClock clock,
+      Set<String> everListed) {
+    this.everListed = everListed;
     this.store = store;
     this.blocking = blocking;
     this.streamId = streamId;
@@ -54,15 +67,19 @@ public final class HlsPackager {
   /**
    * The packaging of a new session of {@code streamId}, whose renditions may include {@code
    * renditions} (the source and every rung that may run): their playlists are read on {@code
-   * blocking} to find the sequence base.
+   * blocking} to find the sequence base and where the timeline goes on.
+   *
+   * @param everListed gets the name of every rendition the master playlist lists
    */
   public static HlsPackager open(
       SegmentStore store,
       Executor blocking,
       String streamId,
       HlsSettings settings,
-      List<String> renditions) {
-    HlsPackager packager = new HlsPackager(store, blocking, streamId, new SegmentClock(settings));
+      List<String> renditions,
+      Set<String> everListed) {
+    HlsPackager packager =
+        new HlsPackager(store, blocking, streamId, new SegmentClock(settings), everListed);
     CompletableFuture.runAsync(() -> packager.readSequenceBase(renditions), blocking);
     return packager;
   }
@@ -86,6 +103,11 @@ public final class HlsPackager {
         }
         MediaPlaylist playlist = MediaPlaylist.parse(text.get());
         base = Math.max(base, playlist.nextMediaSequence());
+        if (playlist.timelineEndMillis() >= 0) {
+          timelineStart =
+              Math.max(
+                  timelineStart, playlist.timelineEndMillis() + HlsSegmenter.TIMELINE_GAP_MILLIS);
+        }
         if (rendition.equals(SOURCE) && !playlist.segments().isEmpty()) {
           clock.continueListedTarget(playlist.targetDuration());
         }
@@ -105,6 +127,23 @@ public final class HlsPackager {
     return clock;
   }
 
+  /**
+   * {@inheritDoc} A new stream starts its timeline so that the first PTS is at least {@link
+   * HlsSegmenter#START_MARGIN_MILLIS}; a continued one {@link HlsSegmenter#TIMELINE_GAP_MILLIS}
+   * after the furthest end any of its renditions listed. Asked only after {@link #sequenceBase()}.
+   */
+  @Override
+  public synchronized long offsetMillis(long dts, long pts) {
+    if (offset == Long.MIN_VALUE) {
+      long start = timelineStart;
+      offset =
+          start < 0
+              ? Math.max(0, HlsSegmenter.START_MARGIN_MILLIS - Math.min(dts, pts))
+              : start - Math.min(dts, pts);
+    }
+    return offset;
+  }
+
   /** The media sequence number of the clock's segment 0, once the playlists have been read. */
   public CompletionStage<Long> sequenceBase() {
     return sequenceBase;
@@ -119,6 +158,7 @@ public final class HlsPackager {
         (ok, err) -> {
           synchronized (this) {
             renditions.put(info.rendition(), info);
+            everListed.add(info.rendition());
             scheduleWrite();
           }
         });

@@ -74,6 +74,18 @@ public final class HlsSegmenter {
     default void playlistReset(String reason) {}
   }
 
+  /**
+   * The output timeline the renditions of one session share, so that the same picture has the same
+   * timestamp in every rendition (RFC 8216 §6.2.4) and a player can switch between them.
+   */
+  public interface SharedTimeline {
+    /**
+     * The offset from the source's timeline to the output's, decided once for the session by the
+     * first rendition that asks (with the source times of its first frame) and the same for all.
+     */
+    long offsetMillis(long dts, long pts);
+  }
+
   /** A new playlist's first PTS is at least this: room for the PCR lag and early audio. */
   static final long START_MARGIN_MILLIS = 1000;
 
@@ -118,8 +130,17 @@ public final class HlsSegmenter {
   /** The clock this segmenter marks packets with itself, or null when it follows a shared one. */
   private final SegmentClock ownClock;
 
+  /** The session's clock this segmenter follows, or null. */
+  private final SegmentClock sharedClock;
+
+  /** The clock's number of the open segment. */
+  private long segmentNumber = -1;
+
   /** Media sequence number of the shared clock's segment 0, or -1 when the clock is its own. */
   private final long sequenceBase;
+
+  /** The session's shared output timeline, or null for one of the segmenter's own. */
+  private final SharedTimeline sharedTimeline;
 
   private final TsMuxer muxer = new TsMuxer();
   private final long[] lastDts = {UNSET, UNSET};
@@ -160,6 +181,7 @@ public final class HlsSegmenter {
   private long timestampsMoved;
   private long splitSegments;
   private long misnumbered;
+  private long gaps;
 
   private HlsSegmenter(
       SegmentStore store,
@@ -170,9 +192,12 @@ public final class HlsSegmenter {
       Listener listener,
       MediaPlaylist playlist,
       SegmentClock sharedClock,
-      long sequenceBase) {
+      long sequenceBase,
+      SharedTimeline sharedTimeline) {
     this.store = store;
+    this.sharedTimeline = sharedClock == null ? null : sharedTimeline;
     this.ownClock = sharedClock == null ? new SegmentClock(settings) : null;
+    this.sharedClock = sharedClock;
     this.sequenceBase = sharedClock == null ? -1 : sequenceBase;
     this.streamId = streamId;
     this.rendition = rendition;
@@ -246,6 +271,26 @@ public final class HlsSegmenter {
       SegmentClock sharedClock,
       long sequenceBase)
       throws IOException {
+    return open(
+        store, streamId, rendition, settings, clock, listener, sharedClock, sequenceBase, null);
+  }
+
+  /**
+   * Opens a segmenter that follows a shared clock (see {@link #open(SegmentStore, String, String,
+   * HlsSettings, Clock, Listener, SegmentClock, long)}) and puts its frames on the session's shared
+   * output timeline; null keeps a timeline of its own.
+   */
+  public static HlsSegmenter open(
+      SegmentStore store,
+      String streamId,
+      String rendition,
+      HlsSettings settings,
+      Clock clock,
+      Listener listener,
+      SegmentClock sharedClock,
+      long sequenceBase,
+      SharedTimeline sharedTimeline)
+      throws IOException {
     Objects.requireNonNull(store, "store");
     SegmentStore.checkName("stream id", streamId);
     SegmentStore.checkName("rendition", rendition);
@@ -263,7 +308,16 @@ public final class HlsSegmenter {
       }
     }
     return new HlsSegmenter(
-        store, streamId, rendition, settings, clock, listener, playlist, sharedClock, sequenceBase);
+        store,
+        streamId,
+        rendition,
+        settings,
+        clock,
+        listener,
+        playlist,
+        sharedClock,
+        sequenceBase,
+        sharedTimeline);
   }
 
   /**
@@ -354,7 +408,15 @@ public final class HlsSegmenter {
       if (!randomAccess) {
         splitSegments++;
       }
-      closeSegment(dts + offsetMillis);
+      long end = dts + offsetMillis;
+      if (sharedClock != null && packet.segment() > segmentNumber + 1) {
+        // the start of the next segment never came (dropped): end this one where the clock did
+        long duration = sharedClock.durationMillis(segmentNumber);
+        if (duration > 0) {
+          end = Math.min(end, segmentStart + duration);
+        }
+      }
+      closeSegment(end);
       openSegment(dts, pts, packet.segment());
     }
     write(packet, video, dts, pts);
@@ -489,6 +551,11 @@ public final class HlsSegmenter {
     return misnumbered;
   }
 
+  /** Segments of the shared clock this rendition missed and listed as {@code EXT-X-GAP}. */
+  public long gapSegments() {
+    return gaps;
+  }
+
   private void configure(MediaPacket packet) throws MediaFormatException {
     byte[] data = packet.array();
     if (packet.codec() == Codec.H264) {
@@ -569,9 +636,10 @@ public final class HlsSegmenter {
    * clock's segment {@code number}.
    */
   private void openSegment(long dts, long pts, long number) throws IOException {
+    segmentNumber = number;
     if (sequenceBase >= 0) {
       long wanted = sequenceBase + number;
-      if (wanted > playlist.nextMediaSequence()) {
+      if (wanted > playlist.nextMediaSequence() && !listGaps(wanted)) {
         restartWindowAt(wanted);
       } else if (wanted < playlist.nextMediaSequence()) {
         misnumbered++; // cannot go back: listed under the next number, off the others by this much
@@ -579,10 +647,16 @@ public final class HlsSegmenter {
     }
     if (!anchored) {
       long end = playlist.timelineEndMillis();
-      offsetMillis =
-          end < 0
-              ? Math.max(0, START_MARGIN_MILLIS - Math.min(dts, pts))
-              : end + TIMELINE_GAP_MILLIS - dts;
+      if (sharedTimeline != null) {
+        // the same picture at the same time in every rendition; a timestamp jump of the source
+        // shows in all of them alike, after the discontinuity each one marks
+        offsetMillis = sharedTimeline.offsetMillis(dts, pts);
+      } else {
+        offsetMillis =
+            end < 0
+                ? Math.max(0, START_MARGIN_MILLIS - Math.min(dts, pts))
+                : end + TIMELINE_GAP_MILLIS - dts;
+      }
       anchorOutMillis = dts + offsetMillis;
       anchorWallMillis = Math.max(clock.millis(), wallEndMillis);
       anchored = true;
@@ -632,6 +706,40 @@ public final class HlsSegmenter {
     if (isMainTrack(video) && dts > segmentLastDts) {
       segmentLastDts = dts;
     }
+  }
+
+  /**
+   * Lists the segments this rendition missed before {@code wanted} (its queue dropped their first
+   * frames, or a write failed) as {@code EXT-X-GAP}, each as long as the clock says it was, so
+   * every later segment keeps the number the other renditions give it. Only for a few missing
+   * segments of a listed window whose lengths the clock still knows; false otherwise.
+   */
+  private boolean listGaps(long wanted) {
+    long next = playlist.nextMediaSequence();
+    if (playlist.segments().isEmpty() || wanted - next >= settings.playlistSize()) {
+      return false;
+    }
+    long[] durations = new long[(int) (wanted - next)];
+    for (int i = 0; i < durations.length; i++) {
+      durations[i] = sharedClock.durationMillis(next + i - sequenceBase);
+      if (durations[i] <= 0) {
+        return false;
+      }
+    }
+    long budget = budgetMillis();
+    for (int i = 0; i < durations.length; i++) {
+      MediaPlaylist before = playlist;
+      MediaPlaylist.Segment gap =
+          new MediaPlaylist.Segment(
+              (next + i) + "-gap.ts", Math.min(durations[i], budget), false, null, true);
+      playlist = before.append(gap, settings.playlistSize());
+      int removed = before.segments().size() + 1 - playlist.segments().size();
+      for (int r = 0; r < removed; r++) {
+        slidOut.addLast(before.segments().get(r).uri());
+      }
+      gaps++;
+    }
+    return true;
   }
 
   /**

@@ -57,9 +57,20 @@ public record MediaPlaylist(
    * @param discontinuity whether {@code EXT-X-DISCONTINUITY} precedes it
    * @param programDateTime the wall-clock time of its first sample ({@code
    *     EXT-X-PROGRAM-DATE-TIME}), or null if unknown
+   * @param gap whether {@code EXT-X-GAP} marks it: this rendition has no media for that stretch
+   *     (its sibling renditions do); players skip it without loading its URI
    */
   public record Segment(
-      String uri, long durationMillis, boolean discontinuity, Instant programDateTime) {
+      String uri,
+      long durationMillis,
+      boolean discontinuity,
+      Instant programDateTime,
+      boolean gap) {
+    public Segment(
+        String uri, long durationMillis, boolean discontinuity, Instant programDateTime) {
+      this(uri, durationMillis, discontinuity, programDateTime, false);
+    }
+
     public Segment {
       Objects.requireNonNull(uri, "uri");
       if (uri.isEmpty()
@@ -208,6 +219,9 @@ public record MediaPlaylist(
             .append(PROGRAM_DATE_TIME.format(s.programDateTime()))
             .append('\n');
       }
+      if (s.gap()) {
+        sb.append("#EXT-X-GAP\n");
+      }
       sb.append("#EXTINF:");
       appendMillisAsSeconds(sb, s.durationMillis());
       sb.append(",\n").append(s.uri()).append('\n');
@@ -248,6 +262,7 @@ public record MediaPlaylist(
     List<Segment> segments = new ArrayList<>();
     long duration = -1;
     boolean discontinuity = false;
+    boolean gap = false;
     Instant programDateTime = null;
     for (int i = 1; i < lines.length; i++) {
       String line = lines[i].strip();
@@ -258,9 +273,10 @@ public record MediaPlaylist(
         if (duration < 0) {
           throw new PlaylistFormatException("segment " + line + " has no #EXTINF");
         }
-        segments.add(new Segment(line, duration, discontinuity, programDateTime));
+        segments.add(new Segment(line, duration, discontinuity, programDateTime, gap));
         duration = -1;
         discontinuity = false;
+        gap = false;
         programDateTime = null;
       } else if (line.startsWith("#EXTINF:")) {
         duration = parseDurationMillis(line.substring(8));
@@ -272,6 +288,8 @@ public record MediaPlaylist(
         discontinuitySequence = parseLong(line, 30);
       } else if (line.equals("#EXT-X-DISCONTINUITY")) {
         discontinuity = true;
+      } else if (line.equals("#EXT-X-GAP")) {
+        gap = true;
       } else if (line.startsWith("#EXT-X-PROGRAM-DATE-TIME:")) {
         try {
           programDateTime = OffsetDateTime.parse(line.substring(25)).toInstant();

@@ -31,6 +31,9 @@ public final class SegmentClock {
   private static final int AUDIO = 1;
   private static final long UNSET = Long.MIN_VALUE;
 
+  /** How many recent segments the clock remembers the times of. */
+  private static final int RECENT = 64;
+
   private final HlsSettings settings;
   private final long cutMillis;
   private final long minSegmentMillis;
@@ -56,6 +59,11 @@ public final class SegmentClock {
   private long next;
   private long splits;
 
+  /** Source times where recent segments started and ended, by number modulo their length. */
+  private final long[] starts = new long[RECENT];
+
+  private final long[] ends = new long[RECENT];
+
   public SegmentClock(HlsSettings settings) {
     this.settings = settings;
     long target = settings.targetDuration().toMillis();
@@ -76,9 +84,32 @@ public final class SegmentClock {
     }
   }
 
+  private void recordEnd(long number, long end) {
+    synchronized (starts) {
+      ends[(int) (number % RECENT)] = end;
+    }
+  }
+
+  /**
+   * How long segment {@code number} lasted on the source's timeline, or -1 if it is still open, too
+   * old to remember, or never started. Thread-safe: renditions ask it from their own threads to
+   * list a segment they missed as a gap, or to end the one before it.
+   */
+  public long durationMillis(long number) {
+    synchronized (starts) {
+      if (number < 0 || number >= next || number < next - RECENT) {
+        return -1;
+      }
+      long end = ends[(int) (number % RECENT)];
+      return end == UNSET ? -1 : end - starts[(int) (number % RECENT)];
+    }
+  }
+
   /** Segments started so far; the next one gets this number. */
   public long segmentsStarted() {
-    return next;
+    synchronized (starts) {
+      return next;
+    }
   }
 
   /** Segments cut at a non-keyframe because the GOP could not fit the target duration. */
@@ -143,12 +174,21 @@ public final class SegmentClock {
     if (open && listedBudgetMillis == 0) {
       decideTarget(dts - segmentStart);
     }
+    if (open && !pendingCut) {
+      recordEnd(next - 1, dts);
+    }
     open = true;
     pendingCut = false;
     segmentStart = dts;
+    long number;
+    synchronized (starts) {
+      number = next++;
+      starts[(int) (number % RECENT)] = dts;
+      ends[(int) (number % RECENT)] = UNSET;
+    }
     segmentHasVideo = hasVideo;
     segmentHasAudio = hasAudio;
-    return packet.startingSegment(next++);
+    return packet.startingSegment(number);
   }
 
   private void configure(MediaPacket packet, boolean video) {
@@ -171,6 +211,9 @@ public final class SegmentClock {
   private void timestampJump() {
     if (open && listedBudgetMillis == 0) {
       decideTarget(lastMainDts + frameMillis - segmentStart);
+    }
+    if (open && !pendingCut) {
+      recordEnd(next - 1, lastMainDts + frameMillis);
     }
     pendingCut = true;
     lastDts[VIDEO] = UNSET;

@@ -108,6 +108,37 @@ class SegmentClockTest {
   }
 
   @Test
+  void aSegmentOneRenditionMissedIsListedAsAGapAndTheNumbersGoOn() throws Exception {
+    LocalSegmentStore store = new LocalSegmentStore(root);
+    SegmentClock clock = new SegmentClock(HlsSettings.DEFAULT);
+    HlsSegmenter source = follower(store, "source", clock);
+    HlsSegmenter rung = follower(store, "480p", clock);
+    for (MediaPacket packet : source(12, 60)) {
+      MediaPacket p = clock.mark(packet);
+      source.accept(p);
+      // the rung's queue dropped the whole of segment 3 (4 s to 6 s), its first frame included
+      if (p.dts() < 4000 || p.dts() >= 6000 || p.isConfig()) {
+        rung.accept(p);
+      }
+    }
+    source.finish();
+    rung.finish();
+    MediaPlaylist s = source.playlist();
+    MediaPlaylist r = rung.playlist();
+    assertEquals(s.mediaSequence(), r.mediaSequence());
+    assertEquals(s.segments().size(), r.segments().size());
+    for (int i = 0; i < s.segments().size(); i++) {
+      assertEquals(
+          s.segments().get(i).durationMillis(), r.segments().get(i).durationMillis(), "seg " + i);
+      assertEquals(i == 2, r.segments().get(i).gap(), "only the missed one is a gap: " + i);
+    }
+    assertEquals(1, rung.gapSegments());
+    String text = Files.readString(root.resolve("s/480p/index.m3u8"));
+    assertTrue(text.contains("#EXT-X-GAP\n#EXTINF:2.000,\n42-gap.ts"), text);
+    assertEquals(r, MediaPlaylist.parse(text), "a gap survives a reread");
+  }
+
+  @Test
   void aLongGopIsCutOnceForEveryRenditionAndTheTargetCoversIt() throws Exception {
     LocalSegmentStore store = new LocalSegmentStore(root);
     SegmentClock clock = new SegmentClock(HlsSettings.DEFAULT);
