@@ -1,5 +1,6 @@
 package com.nrsgirls.streaming.pipeline.abr;
 
+import com.nrsgirls.streaming.core.stream.LadderRung;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.List;
  */
 public record AbrSettings(
     boolean enabled,
-    List<Rung> ladder,
+    List<LadderRung> ladder,
     LadderTranscoder.EncoderSettings encoder,
     int queuePackets) {
 
@@ -30,14 +31,14 @@ public record AbrSettings(
 
   public static AbrSettings create(Config config) {
     Config c = config.getConfig("nrs.streaming.pipeline.abr");
-    List<Rung> ladder = new ArrayList<>();
+    List<LadderRung> ladder = new ArrayList<>();
     for (Config r : c.getConfigList("ladder")) {
       ladder.add(
-          new Rung(
+          new LadderRung(
               r.getString("name"),
               r.getInt("height"),
-              r.getInt("video-kbps") * 1000,
-              r.getInt("audio-kbps") * 1000));
+              r.getInt("video-kbps"),
+              r.getInt("audio-kbps")));
     }
     return new AbrSettings(
         c.getBoolean("enabled"),

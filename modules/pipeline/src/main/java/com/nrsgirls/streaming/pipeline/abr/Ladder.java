@@ -1,5 +1,6 @@
 package com.nrsgirls.streaming.pipeline.abr;
 
+import com.nrsgirls.streaming.core.stream.LadderRung;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -14,24 +15,24 @@ public final class Ladder {
   private Ladder() {}
 
   /** The seed's ladder: 1080p 4500k, 720p 2500k, 480p 1000k; AAC 128k (96k at 480p). */
-  public static final List<Rung> DEFAULT =
+  public static final List<LadderRung> DEFAULT =
       List.of(
-          new Rung("1080p", 1080, 4_500_000, 128_000),
-          new Rung("720p", 720, 2_500_000, 128_000),
-          new Rung("480p", 480, 1_000_000, 96_000));
+          new LadderRung("1080p", 1080, 4500, 128),
+          new LadderRung("720p", 720, 2500, 128),
+          new LadderRung("480p", 480, 1000, 96));
 
   /**
    * The rungs that run for a {@code sourceWidth}x{@code sourceHeight} source, tallest first.
    *
    * @throws IllegalArgumentException for a source size that is not positive
    */
-  public static List<RungSize> plan(List<Rung> rungs, int sourceWidth, int sourceHeight) {
+  public static List<RungSize> plan(List<LadderRung> rungs, int sourceWidth, int sourceHeight) {
     if (sourceWidth <= 0 || sourceHeight <= 0) {
       throw new IllegalArgumentException(
           "source size " + sourceWidth + "x" + sourceHeight + " is not a picture");
     }
     List<RungSize> planned = new ArrayList<>();
-    for (Rung rung : rungs) {
+    for (LadderRung rung : rungs) {
       if (rung.height() >= sourceHeight) {
         continue;
       }

@@ -3,6 +3,7 @@ package com.nrsgirls.streaming.pipeline.abr;
 import com.nrsgirls.streaming.core.media.AacConfig;
 import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
 import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.core.stream.LadderRung;
 import com.nrsgirls.streaming.ingest.flv.FlvFileReader;
 import com.nrsgirls.streaming.pipeline.ts.TsMuxer;
 import java.lang.management.ManagementFactory;
@@ -44,15 +45,12 @@ public final class LadderBenchmark {
     }
     Path clip = Path.of(args[0]);
     long untilMillis = Long.parseLong(args[1]) * 1000;
-    List<Rung> rungs = new ArrayList<>();
+    List<LadderRung> rungs = new ArrayList<>();
     for (String spec : args[4].split(",")) {
       String[] f = spec.split(":");
       rungs.add(
-          new Rung(
-              f[0],
-              Integer.parseInt(f[1]),
-              Integer.parseInt(f[2]) * 1000,
-              Integer.parseInt(f[3]) * 1000));
+          new LadderRung(
+              f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3])));
     }
     List<MediaPacket> packets = new ArrayList<>();
     long first = Long.MIN_VALUE;

@@ -440,9 +440,9 @@ public final class LadderTranscoder implements AutoCloseable {
         c.time_base(MILLIS);
         c.framerate(fps);
         c.sample_aspect_ratio(av_make_q(1, 1));
-        c.bit_rate(size.rung().videoBitrate());
-        c.rc_max_rate(size.rung().videoBitrate());
-        c.rc_buffer_size(size.rung().videoBitrate() * 2);
+        c.bit_rate(size.videoBitrate());
+        c.rc_max_rate(size.videoBitrate());
+        c.rc_buffer_size(size.videoBitrate() * 2);
         c.thread_count(settings.encoderThreads());
         c.flags(c.flags() | AV_CODEC_FLAG_GLOBAL_HEADER);
         AVDictionary options = new AVDictionary(null);
@@ -681,8 +681,8 @@ public final class LadderTranscoder implements AutoCloseable {
     audioChannels = samples.ch_layout().nb_channels();
     List<Integer> bitrates = new ArrayList<>();
     for (RungSize r : rungs) {
-      if (!bitrates.contains(r.rung().audioBitrate())) {
-        bitrates.add(r.rung().audioBitrate());
+      if (!bitrates.contains(r.audioBitrate())) {
+        bitrates.add(r.audioBitrate());
       }
     }
     AVCodec aac = avcodec_find_encoder(AV_CODEC_ID_AAC);
@@ -704,7 +704,7 @@ public final class LadderTranscoder implements AutoCloseable {
         MediaPacket packet =
             new MediaPacket(Codec.AAC, 0, 0, MediaPacket.FLAG_CONFIG, config, 0, config.length);
         for (RungSize r : rungs) {
-          if (r.rung().audioBitrate() == bitrate) {
+          if (r.audioBitrate() == bitrate) {
             output.packet(r, packet);
           }
         }
@@ -758,7 +758,7 @@ public final class LadderTranscoder implements AutoCloseable {
         MediaPacket out =
             new MediaPacket(Codec.AAC, pts, 0, MediaPacket.FLAG_KEYFRAME, frame, 0, frame.length);
         for (RungSize r : rungs) {
-          if (r.rung().audioBitrate() == a.bitrate) {
+          if (r.audioBitrate() == a.bitrate) {
             output.packet(r, out);
           }
         }

@@ -4,7 +4,6 @@ import com.nrsgirls.streaming.core.stream.LadderRung;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.abr.Ladder;
-import com.nrsgirls.streaming.pipeline.abr.Rung;
 import com.nrsgirls.streaming.pipeline.abr.RungSize;
 import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.RenditionInfo;
@@ -75,7 +74,7 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
   static List<String> renditionNames(AbrSettings node, OutputSettings settings) {
     Set<String> names = new LinkedHashSet<>();
     names.add(HlsPackager.SOURCE);
-    for (Rung r : node.ladder()) {
+    for (LadderRung r : node.ladder()) {
       names.add(r.name());
     }
     OutputSettings s = OutputSettings.orDefaults(settings);
@@ -173,13 +172,7 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
     if (!enabled) {
       return List.of();
     }
-    List<Rung> ladder = node.ladder();
-    if (settings.ladder() != null) {
-      ladder = new ArrayList<>();
-      for (LadderRung r : settings.ladder()) {
-        ladder.add(new Rung(r.name(), r.height(), r.videoKbps() * 1000, r.audioKbps() * 1000));
-      }
-    }
+    List<LadderRung> ladder = settings.ladder() != null ? settings.ladder() : node.ladder();
     return Ladder.plan(ladder, width, height);
   }
 

@@ -3,6 +3,7 @@ package com.nrsgirls.streaming.pipeline.abr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.nrsgirls.streaming.core.stream.LadderRung;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -36,22 +37,22 @@ class LadderTest {
         sizes(Ladder.plan(Ladder.DEFAULT, 1080, 1920)));
     assertEquals(
         List.of("odd=644x362"),
-        sizes(Ladder.plan(List.of(new Rung("odd", 361, 500_000, 64_000)), 1280, 721)));
+        sizes(Ladder.plan(List.of(new LadderRung("odd", 361, 500, 64)), 1280, 721)));
   }
 
   @Test
   void rungsComeOutTallestFirstWhateverTheirOrder() {
-    List<Rung> shuffled = List.of(Ladder.DEFAULT.get(2), Ladder.DEFAULT.get(0));
+    List<LadderRung> shuffled = List.of(Ladder.DEFAULT.get(2), Ladder.DEFAULT.get(0));
     assertEquals(
         List.of("1080p=1920x1080", "480p=854x480"), sizes(Ladder.plan(shuffled, 2560, 1440)));
   }
 
   @Test
   void badRungsAndSourcesAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> new Rung("source", 720, 1_000_000, 96_000));
-    assertThrows(IllegalArgumentException.class, () -> new Rung("../x", 720, 1_000_000, 96_000));
-    assertThrows(IllegalArgumentException.class, () -> new Rung("tiny", 10, 1_000_000, 96_000));
-    assertThrows(IllegalArgumentException.class, () -> new Rung("cheap", 720, 1_000, 96_000));
+    assertThrows(IllegalArgumentException.class, () -> new LadderRung("source", 720, 1000, 96));
+    assertThrows(IllegalArgumentException.class, () -> new LadderRung("../x", 720, 1000, 96));
+    assertThrows(IllegalArgumentException.class, () -> new LadderRung("tiny", 10, 1000, 96));
+    assertThrows(IllegalArgumentException.class, () -> new LadderRung("cheap", 720, 1, 96));
     assertThrows(IllegalArgumentException.class, () -> Ladder.plan(Ladder.DEFAULT, 0, 720));
   }
 }

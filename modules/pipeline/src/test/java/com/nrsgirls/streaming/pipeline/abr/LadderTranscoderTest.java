@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.core.stream.LadderRung;
 import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
 import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
@@ -35,7 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LadderTranscoderTest {
   private static final int SECONDS = 12;
-  private static final Rung LOW = new Rung("360p", 360, 600_000, 64_000);
+  private static final LadderRung LOW = new LadderRung("360p", 360, 600, 64);
 
   private static List<MediaPacket> source;
   private static ExecutorService encoders;
@@ -55,7 +56,7 @@ class LadderTranscoderTest {
 
   @Test
   void everyRungDecodesAtItsSizeAndBitRateWithKeyframesWhereTheSourceHasThem() throws Exception {
-    List<Rung> ladder = new ArrayList<>(Ladder.DEFAULT);
+    List<LadderRung> ladder = new ArrayList<>(Ladder.DEFAULT);
     ladder.add(LOW);
     List<RungSize> plan = Ladder.plan(ladder, 1280, 720);
     assertEquals(List.of("480p", "360p"), plan.stream().map(RungSize::name).toList());
@@ -129,13 +130,13 @@ class LadderTranscoderTest {
           packets.stream().filter(MediaPacket::startsSegment).count(),
           r.name() + ": each IDR starts the clock's segment");
       long videoRate = videoBytes * 8 / SECONDS;
-      long target = r.rung().videoBitrate();
+      long target = r.videoBitrate();
       assertTrue(
           Math.abs(videoRate - target) <= target / 5,
           r.name() + " video at " + videoRate + " bit/s, target " + target);
       long audioRate = audioBytes * 8 / SECONDS;
       assertTrue(
-          Math.abs(audioRate - r.rung().audioBitrate()) <= r.rung().audioBitrate() / 5,
+          Math.abs(audioRate - r.audioBitrate()) <= r.audioBitrate() / 5,
           r.name() + " audio at " + audioRate + " bit/s");
 
       Path playlist = root.resolve("s").resolve(r.name()).resolve("index.m3u8");
