@@ -248,37 +248,21 @@ public final class HlsSegmenter {
       Clock clock,
       Listener listener)
       throws IOException {
-    return open(store, streamId, rendition, settings, clock, listener, null, -1);
+    return open(store, streamId, rendition, settings, clock, listener, null, -1, null);
   }
 
   /**
    * Opens a segmenter that cuts where a stream's shared {@link SegmentClock} marked the packets,
    * naming segment {@code n} of the clock with media sequence number {@code sequenceBase + n}. A
-   * playlist that has fallen behind that number (the rendition was off, or restarted after a
-   * failure) starts a new window there, after a discontinuity; so every rendition of the stream
-   * lists the same segment under the same number.
+   * playlist a few segments behind that number lists the missed ones as {@code EXT-X-GAP}; one
+   * further behind (the rendition was off, or restarted after a failure) starts a new window there,
+   * after a discontinuity; so every rendition of the stream lists the same segment under the same
+   * number.
    *
    * @param sharedClock the stream's clock; null for one of the segmenter's own (as {@link #open(
    *     SegmentStore, String, String, HlsSettings, Clock, Listener)})
-   */
-  public static HlsSegmenter open(
-      SegmentStore store,
-      String streamId,
-      String rendition,
-      HlsSettings settings,
-      Clock clock,
-      Listener listener,
-      SegmentClock sharedClock,
-      long sequenceBase)
-      throws IOException {
-    return open(
-        store, streamId, rendition, settings, clock, listener, sharedClock, sequenceBase, null);
-  }
-
-  /**
-   * Opens a segmenter that follows a shared clock (see {@link #open(SegmentStore, String, String,
-   * HlsSettings, Clock, Listener, SegmentClock, long)}) and puts its frames on the session's shared
-   * output timeline; null keeps a timeline of its own.
+   * @param sharedTimeline the session's output timeline, on which the frames are put; null keeps a
+   *     timeline of the segmenter's own
    */
   public static HlsSegmenter open(
       SegmentStore store,

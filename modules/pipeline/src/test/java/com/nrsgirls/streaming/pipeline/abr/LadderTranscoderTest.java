@@ -190,7 +190,8 @@ class LadderTranscoderTest {
         clock,
         HlsSegmenter.Listener.NONE,
         segmentClock,
-        100);
+        100,
+        null);
   }
 
   private static List<Long> durations(MediaPlaylist playlist) {

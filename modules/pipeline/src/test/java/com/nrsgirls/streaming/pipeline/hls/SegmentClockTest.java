@@ -42,7 +42,15 @@ class SegmentClockTest {
   private HlsSegmenter follower(LocalSegmentStore store, String rendition, SegmentClock clock)
       throws Exception {
     return HlsSegmenter.open(
-        store, "s", rendition, HlsSettings.DEFAULT, CLOCK, HlsSegmenter.Listener.NONE, clock, 40);
+        store,
+        "s",
+        rendition,
+        HlsSettings.DEFAULT,
+        CLOCK,
+        HlsSegmenter.Listener.NONE,
+        clock,
+        40,
+        null);
   }
 
   @Test
