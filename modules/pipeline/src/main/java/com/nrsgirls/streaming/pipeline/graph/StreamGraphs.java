@@ -4,7 +4,6 @@ import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
-import com.nrsgirls.streaming.pipeline.abr.LadderTranscoder;
 import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
@@ -78,26 +77,6 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final OutputListener outputListener;
   private final Executor decode;
   private final Executor encode;
-
-  public StreamGraphs(
-      ActorSystem<?> system,
-      GraphSettings graphSettings,
-      HlsSettings hlsSettings,
-      SegmentStore store,
-      Clock clock,
-      HlsBranch.SegmentListener segmentListener,
-      List<BranchFactory> extraBranches) {
-    this(
-        system,
-        graphSettings,
-        hlsSettings,
-        new AbrSettings(false, List.of(), LadderTranscoder.EncoderSettings.DEFAULT, 0),
-        store,
-        clock,
-        segmentListener,
-        OutputListener.NONE,
-        extraBranches);
-  }
 
   public StreamGraphs(
       ActorSystem<?> system,
