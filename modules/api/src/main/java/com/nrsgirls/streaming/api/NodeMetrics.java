@@ -37,6 +37,7 @@ final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener, Out
   private final Counter segments;
   private final DistributionSummary segmentBytes;
   private final Map<String, AtomicInteger> outputs = new ConcurrentHashMap<>();
+  private final Map<String, Counter> outputDrops = new ConcurrentHashMap<>();
 
   NodeMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -88,6 +89,14 @@ final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener, Out
         registry.counter("nrs_output_failures", "output", output).increment();
       }
     }
+  }
+
+  @Override
+  public void outputDropped(String output, int packets) {
+    outputDrops
+        .computeIfAbsent(
+            output, o -> registry.counter("nrs_output_packets_dropped", "output", output))
+        .increment(packets);
   }
 
   /** How many outputs named {@code output} are in {@code state} now: {@code nrs_outputs}. */

@@ -73,9 +73,13 @@ class AbrSlowEncoderEndToEndTest {
           Ffmpeg.decode(node.httpUrl("/live/" + streamId + "/source/index.m3u8"));
       assertEquals(0, decoded.exitCode(), decoded.stderr());
       assertEquals("", decoded.stderr().strip(), "the source decodes without errors");
-      assertTrue(
-          node.get("/metrics", false).body().contains("nrs_abr_frames_encoded_total"),
-          "metrics count the ladder's pictures");
+      String metrics = node.get("/metrics", false).body();
+      assertTrue(metrics.contains("nrs_abr_frames_encoded_total"), "metrics count the pictures");
+      Matcher dropped =
+          Pattern.compile("nrs_output_packets_dropped_total\\{output=\"abr\"} ([0-9.E]+)")
+              .matcher(metrics);
+      assertTrue(dropped.find(), "metrics count the ladder's drops: " + metrics);
+      assertTrue(Double.parseDouble(dropped.group(1)) >= abrDrops.get(), metrics);
     }
   }
 }

@@ -153,6 +153,8 @@ final class BranchFanOut
     private MediaPacket audioConfig;
     private boolean ingestEnded;
     private boolean mediaBranchesAttached;
+    private int videoWidth;
+    private int videoHeight;
     final Control control;
 
     Logic() {
@@ -218,9 +220,7 @@ final class BranchFanOut
               }
               if (packet.isConfig()) {
                 if (packet.isVideo()) {
-                  if (!mediaBranchesAttached) {
-                    attachMediaBranches(packet);
-                  }
+                  mediaBranchesFor(packet);
                   videoConfig = packet;
                 } else {
                   audioConfig = packet;
@@ -229,7 +229,10 @@ final class BranchFanOut
               for (int i = 0; i < branches.size(); i++) {
                 Attached a = branches.get(i);
                 if (a.outlet != null && !a.detached) {
-                  a.queue.offer(packet);
+                  int dropped = a.queue.offer(packet);
+                  if (dropped > 0) {
+                    outputListener.outputDropped(a.branch.name(), dropped);
+                  }
                   deliver(a);
                 }
               }
@@ -258,8 +261,11 @@ final class BranchFanOut
       pull(in);
     }
 
-    /** Attaches what waits for the picture size, before the first video config goes anywhere. */
-    private void attachMediaBranches(MediaPacket config) {
+    /**
+     * Attaches what waits for the picture size, before the first video config goes anywhere, and
+     * tells it when a later config changes the size.
+     */
+    private void mediaBranchesFor(MediaPacket config) {
       if (config.codec() != Codec.H264) {
         return;
       }
@@ -269,7 +275,26 @@ final class BranchFanOut
       } catch (MediaFormatException e) {
         return; // the next one may be readable; the inspector reports this one
       }
+      if (mediaBranchesAttached) {
+        if (avc.width() != videoWidth || avc.height() != videoHeight) {
+          videoWidth = avc.width();
+          videoHeight = avc.height();
+          try {
+            mediaBranches.videoSizeChanged(videoWidth, videoHeight);
+          } catch (RuntimeException e) {
+            log.error(
+                "{} branches not re-planned for {}x{}: {}",
+                logContext,
+                videoWidth,
+                videoHeight,
+                e.toString());
+          }
+        }
+        return;
+      }
       mediaBranchesAttached = true;
+      videoWidth = avc.width();
+      videoHeight = avc.height();
       List<Branch> late;
       try {
         late = mediaBranches.forVideo(avc.width(), avc.height());

@@ -37,32 +37,39 @@ final class DropQueue {
     this.dropped = dropped;
   }
 
-  void offer(MediaPacket packet) {
+  /**
+   * Queues the packet, or drops it and what it depends on.
+   *
+   * @return how many packets this offer dropped (0 nearly always)
+   */
+  int offer(MediaPacket packet) {
     if (packet.isVideo()) {
       sawVideo = true;
     }
     if (packet.isConfig()) {
+      int n = 0;
       if (!hasRoomFor(packet)) {
         dropping = true;
-        dropFrames();
+        n = dropFrames();
       }
       enqueue(packet);
-      return;
+      return n;
     }
     if (dropping) {
       boolean resumePoint = !sawVideo || (packet.isVideo() && packet.isKeyframe());
       if (!resumePoint || !hasRoomFor(packet)) {
         dropped.incrementAndGet();
-        return;
+        return 1;
       }
       dropping = false;
     } else if (!hasRoomFor(packet)) {
       dropping = true;
-      dropFrames();
+      int n = dropFrames() + 1;
       dropped.incrementAndGet();
-      return;
+      return n;
     }
     enqueue(packet);
+    return 0;
   }
 
   /** The next packet for the branch, or null. */
@@ -91,8 +98,13 @@ final class DropQueue {
     queuedBytes += packet.length();
   }
 
-  /** Drops every queued frame and every config but the latest of each track, keeping order. */
-  private void dropFrames() {
+  /**
+   * Drops every queued frame and every config but the latest of each track, keeping order.
+   *
+   * @return how many frames it dropped
+   */
+  private int dropFrames() {
+    int frames = 0;
     MediaPacket video = null;
     MediaPacket audio = null;
     for (MediaPacket p : queue) {
@@ -112,7 +124,9 @@ final class DropQueue {
         enqueue(p);
       } else if (!p.isConfig()) {
         dropped.incrementAndGet();
+        frames++;
       }
     }
+    return frames;
   }
 }

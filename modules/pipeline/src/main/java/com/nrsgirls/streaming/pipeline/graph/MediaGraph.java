@@ -71,6 +71,13 @@ public final class MediaGraph implements SessionGraph {
      * on the stream's thread.
      */
     List<Branch> forVideo(int width, int height);
+
+    /**
+     * A later video configuration of the same session has another picture size (a publisher that
+     * changed its output resolution without reconnecting). Called on the stream's thread, before
+     * any branch sees that configuration; what depends on the size re-plans itself.
+     */
+    default void videoSizeChanged(int width, int height) {}
   }
 
   /**

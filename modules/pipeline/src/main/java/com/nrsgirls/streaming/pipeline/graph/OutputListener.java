@@ -10,4 +10,10 @@ public interface OutputListener {
    * {@code to} null when it ended. Called on the session's stream thread.
    */
   default void outputStateChanged(String output, String from, String to) {}
+
+  /**
+   * An output fell behind and dropped {@code packets} (to its next keyframe). Called on the
+   * session's stream thread, once per offer that dropped.
+   */
+  default void outputDropped(String output, int packets) {}
 }

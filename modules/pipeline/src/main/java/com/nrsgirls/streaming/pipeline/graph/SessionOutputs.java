@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The outputs of one publish session beyond its source rendition, as the stream's {@link
  * OutputSettings} (over the node's defaults) ask for them: today the ABR branch, planned when the
- * source's picture size is known and attached or detached when the settings change while live.
- * Restream targets and recording plug in here the same way.
+ * source's picture size is known, and attached, detached or planned again when the settings or the
+ * source's picture size change while live. Restream targets and recording plug in here the same
+ * way.
  *
  * <p>Thread-safe: the graph asks for the branches on the stream's thread, the entity changes the
  * settings from its own.
@@ -103,9 +104,31 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
     return List.of(abrBranch.apply(plan));
   }
 
+  /**
+   * The publisher changed its picture size mid-session: the ladder is planned again, so a smaller
+   * source is never upscaled and a larger one gains the rungs it now allows.
+   */
+  @Override
+  public synchronized void videoSizeChanged(int width, int height) {
+    log.info(
+        "{} source picture changed from {}x{} to {}x{}",
+        logContext,
+        this.width,
+        this.height,
+        width,
+        height);
+    this.width = width;
+    this.height = height;
+    replan();
+  }
+
   /** The settings changed while live: swap the ABR branch if its plan changed. */
   synchronized void change(OutputSettings next) {
     settings = OutputSettings.orDefaults(next);
+    replan();
+  }
+
+  private void replan() {
     if (width == 0 || graph == null) {
       return; // the first video config plans with the new settings
     }

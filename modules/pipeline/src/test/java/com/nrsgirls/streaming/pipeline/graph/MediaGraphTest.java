@@ -155,6 +155,65 @@ class MediaGraphTest {
   }
 
   @Test
+  void aPictureSizeChangeMidSessionIsToldToWhatPlannedForTheFirstSize() throws Exception {
+    List<MediaPacket> packets = new ArrayList<>(TestClips.h264Aac(2, 1280, 720));
+    long offset = packets.get(packets.size() - 1).dts() + 40;
+    for (MediaPacket p : TestClips.h264Aac(2, 640, 360)) {
+      packets.add(p.shifted(offset));
+    }
+    offset = packets.get(packets.size() - 1).dts() + 40;
+    for (MediaPacket p : TestClips.h264Aac(2, 640, 360)) {
+      packets.add(p.shifted(offset)); // the same size again: nothing to re-plan
+    }
+    List<String> calls = new CopyOnWriteArrayList<>();
+    List<MediaPacket> late = new CopyOnWriteArrayList<>();
+    MediaGraph.MediaBranches planner =
+        new MediaGraph.MediaBranches() {
+          @Override
+          public List<Branch> forVideo(int width, int height) {
+            calls.add("first " + width + "x" + height);
+            return List.of(collecting("late", late));
+          }
+
+          @Override
+          public void videoSizeChanged(int width, int height) {
+            calls.add("changed " + width + "x" + height + " after " + late.size());
+          }
+        };
+    TestProbe<LiveStreamProtocol.Command> entity = testKit.createTestProbe();
+    MediaGraph graph =
+        MediaGraph.start(
+            "sizechange01",
+            "s1",
+            entity.getRef(),
+            List.of(),
+            planner,
+            null,
+            OutputListener.NONE,
+            SETTINGS,
+            mat,
+            Clock.systemUTC(),
+            () -> false);
+    Source.from(packets).runWith(graph.sink().getSink(), mat);
+    graph.completion().toCompletableFuture().get(20, TimeUnit.SECONDS);
+
+    assertEquals(2, calls.size(), calls.toString());
+    assertEquals("first 1280x720", calls.get(0));
+    assertTrue(calls.get(1).startsWith("changed 640x360 after "), calls.get(1));
+    // told before the late branch saw the new configuration
+    int toldAfter = Integer.parseInt(calls.get(1).substring("changed 640x360 after ".length()));
+    int secondConfig = -1;
+    int videoConfigs = 0;
+    for (int i = 0; i < packets.size() && secondConfig < 0; i++) {
+      if (packets.get(i).isVideo() && packets.get(i).isConfig() && ++videoConfigs == 2) {
+        secondConfig = i;
+      }
+    }
+    assertTrue(toldAfter <= secondConfig, toldAfter + " > " + secondConfig);
+    assertEquals(packets, late, "the branch planned for the first size got every packet");
+  }
+
+  @Test
   void reportsMediaAndHealthToTheEntity() throws Exception {
     List<MediaPacket> packets = TestClips.h264Aac(10, 320, 240);
     TestProbe<LiveStreamProtocol.Command> entity = testKit.createTestProbe();

@@ -1,0 +1,115 @@
+package com.nrsgirls.streaming.pipeline.graph;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.nrsgirls.streaming.core.stream.LadderRung;
+import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
+import com.nrsgirls.streaming.pipeline.abr.LadderTranscoder;
+import com.nrsgirls.streaming.pipeline.abr.RungSize;
+import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
+import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
+import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.Done;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SessionOutputsTest {
+  private static final List<LadderRung> LADDER =
+      List.of(
+          new LadderRung("1080p", 1080, 4500, 128),
+          new LadderRung("720p", 720, 2500, 128),
+          new LadderRung("480p", 480, 1000, 96));
+  private static final AbrSettings NODE =
+      new AbrSettings(
+          true,
+          LADDER,
+          new LadderTranscoder.EncoderSettings("veryfast", "zerolatency", 0, 0, 30),
+          160);
+
+  /** What the outputs did to the graph, in order. */
+  private final List<String> graphCalls = new CopyOnWriteArrayList<>();
+
+  private final List<List<String>> gone = new CopyOnWriteArrayList<>();
+
+  private SessionOutputs outputs(Path dir) {
+    HlsPackager packager =
+        HlsPackager.open(
+            new LocalSegmentStore(dir),
+            Runnable::run,
+            "sizes01",
+            HlsSettings.DEFAULT,
+            List.of(HlsPackager.SOURCE),
+            new HashSet<>());
+    SessionOutputs outputs =
+        new SessionOutputs(
+            "stream=sizes01 session=s1",
+            null,
+            NODE,
+            packager,
+            plan -> new Branch(AbrBranch.NAME + " " + describe(plan), Sink::ignore),
+            gone::add);
+    outputs.bind(
+        new SessionOutputs.Attachment() {
+          @Override
+          public CompletionStage<Done> attach(Branch branch) {
+            graphCalls.add("attach " + branch.name());
+            return CompletableFuture.completedFuture(Done.getInstance());
+          }
+
+          @Override
+          public CompletionStage<Done> detach(String name) {
+            graphCalls.add("detach " + name);
+            return CompletableFuture.completedFuture(Done.getInstance());
+          }
+        });
+    return outputs;
+  }
+
+  private static String describe(List<RungSize> plan) {
+    return String.join(",", plan.stream().map(r -> r.width() + "x" + r.height()).toList());
+  }
+
+  @Test
+  void aSmallerSourceMidSessionIsNeverUpscaled(@TempDir Path dir) {
+    SessionOutputs outputs = outputs(dir);
+    List<Branch> first = outputs.forVideo(1920, 1080);
+    assertEquals(1, first.size());
+    assertEquals("abr 1280x720,854x480", first.get(0).name());
+
+    outputs.videoSizeChanged(1280, 720);
+    outputs.videoSizeChanged(640, 360);
+
+    assertEquals(List.of("detach abr", "attach abr 854x480", "detach abr"), graphCalls);
+    assertEquals(List.of(List.of("720p"), List.of("480p")), gone);
+  }
+
+  @Test
+  void aLargerSourceMidSessionGainsTheRungsItNowAllows(@TempDir Path dir) {
+    SessionOutputs outputs = outputs(dir);
+    assertEquals(List.of(), outputs.forVideo(640, 360), "nothing below 360p");
+
+    outputs.videoSizeChanged(1280, 720);
+    outputs.videoSizeChanged(1280, 720); // the same plan again: nothing to do
+
+    assertEquals(List.of("attach abr 854x480"), graphCalls);
+    assertEquals(List.of(), gone);
+  }
+
+  @Test
+  void theStreamsOwnSettingsStillApplyAfterASizeChange(@TempDir Path dir) {
+    SessionOutputs outputs = outputs(dir);
+    outputs.forVideo(1920, 1080);
+    outputs.change(new OutputSettings(false, null));
+    outputs.videoSizeChanged(1280, 720);
+
+    assertEquals(List.of("detach abr"), graphCalls, "ABR off stays off");
+  }
+}
