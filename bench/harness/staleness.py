@@ -14,7 +14,7 @@ import sys
 def newer_source(root):
     lib = os.path.join(root, "modules", "api", "target", "lib")
     jars = {"api": os.path.join(root, "modules", "api", "target", "nrs-node.jar")}
-    for module in ("core", "ingest", "pipeline"):
+    for module in ("core", "rtmp", "ingest", "pipeline"):
         found = glob.glob(os.path.join(lib, "nrs-%s-*.jar" % module))
         jars[module] = found[0] if found else None
     for module, jar in jars.items():

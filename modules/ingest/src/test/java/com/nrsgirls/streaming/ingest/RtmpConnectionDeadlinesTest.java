@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
-import com.nrsgirls.streaming.ingest.rtmp.ClientBytes;
-import com.nrsgirls.streaming.ingest.rtmp.CommandMessage;
+import com.nrsgirls.streaming.rtmp.CommandMessage;
+import com.nrsgirls.streaming.rtmp.RtmpClientBytes;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
@@ -60,7 +60,7 @@ class RtmpConnectionDeadlinesTest {
   void closesAConnectionThatDoesNotPublishInTime() throws Exception {
     int before = server.metrics.count("protocol-error:no-publish");
     try (RawClient client = new RawClient(server.localAddress())) {
-      client.send(new ClientBytes(1).handshake().connect("live").bytes());
+      client.send(new RtmpClientBytes(1).handshake().connect("live").bytes());
       assertTrue(client.awaitClosed(TIMEOUT) >= 0, "closed before the idle timeout");
     }
     assertTrue(
@@ -76,7 +76,8 @@ class RtmpConnectionDeadlinesTest {
    */
   @Test
   void readingSchedulesNoTimerPerRead() throws Exception {
-    ClientBytes bytes = new ClientBytes(2).handshake().connect("live").publish(StubGateway.KEY);
+    RtmpClientBytes bytes =
+        new RtmpClientBytes(2).handshake().connect("live").publish(StubGateway.KEY);
     bytes.chunkSize(4096).avcSequenceHeader(0);
     for (int i = 0; i < 600; i++) {
       bytes.avcFrame(i * 33L, i % 60 == 0, 0, 30_000); // 18 MB: many reads of at most 128 KiB
@@ -99,8 +100,8 @@ class RtmpConnectionDeadlinesTest {
   /** Idle time counts only while the server waits for input, not while a slow stream holds it. */
   @Test
   void aPublisherHeldBackByASlowStreamIsNotIdle() throws Exception {
-    ClientBytes bytes =
-        new ClientBytes(3).handshake().connect("live").publish(StubGateway.SLOW_KEY);
+    RtmpClientBytes bytes =
+        new RtmpClientBytes(3).handshake().connect("live").publish(StubGateway.SLOW_KEY);
     bytes.chunkSize(4096).avcSequenceHeader(0);
     for (int i = 0; i < 400; i++) {
       bytes.avcFrame(i * 33L, i % 30 == 0, 0, 100_000); // 40 MB: more than the socket buffers

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
-import com.nrsgirls.streaming.ingest.rtmp.ClientBytes;
+import com.nrsgirls.streaming.rtmp.RtmpClientBytes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -51,7 +51,7 @@ class RtmpServerLimitsTest {
   }
 
   private byte[] publish(String streamName) {
-    return new ClientBytes(1).handshake().connect("live").publish(streamName).bytes();
+    return new RtmpClientBytes(1).handshake().connect("live").publish(streamName).bytes();
   }
 
   @Test
@@ -105,7 +105,8 @@ class RtmpServerLimitsTest {
    */
   @Test
   void aServerShutdownEndsPublishesNormally() throws Exception {
-    ClientBytes bytes = new ClientBytes(4).handshake().connect("live").publish(StubGateway.KEY);
+    RtmpClientBytes bytes =
+        new RtmpClientBytes(4).handshake().connect("live").publish(StubGateway.KEY);
     bytes.avcSequenceHeader(0).avcFrame(0, true, 0, 1000);
     try (RawClient client = new RawClient(server.localAddress())) {
       client.send(bytes.bytes());
@@ -171,7 +172,8 @@ class RtmpServerLimitsTest {
         server.metrics.toString());
     assertEquals(2, server.gateway.asked(), "the refused ones never reached the stream");
 
-    ClientBytes bytes = new ClientBytes(4).handshake().connect("live").publish(StubGateway.KEY);
+    RtmpClientBytes bytes =
+        new RtmpClientBytes(4).handshake().connect("live").publish(StubGateway.KEY);
     try (RawClient client = new RawClient(server.localAddress())) {
       client.send(bytes.bytes());
       server.gateway.nextAccepted();

@@ -11,10 +11,10 @@ import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
 import com.nrsgirls.streaming.core.media.Codec;
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.media.Track;
-import com.nrsgirls.streaming.ingest.flv.FlvFileReader;
-import com.nrsgirls.streaming.ingest.rtmp.ClientBytes;
-import com.nrsgirls.streaming.ingest.rtmp.CommandMessage;
-import com.nrsgirls.streaming.ingest.rtmp.MessageType;
+import com.nrsgirls.streaming.rtmp.CommandMessage;
+import com.nrsgirls.streaming.rtmp.MessageType;
+import com.nrsgirls.streaming.rtmp.RtmpClientBytes;
+import com.nrsgirls.streaming.rtmp.flv.FlvFileReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -160,21 +160,21 @@ class RtmpServerTest {
           afterHandshake(new byte[] {0x03, 0, 0, 0, 0, 0, 1, 0x30, 0, 0, 0, 0, 0}));
       assertClosedFor(
           "malformed-amf",
-          new ClientBytes(1)
+          new RtmpClientBytes(1)
               .handshake()
               .message(3, MessageType.COMMAND_AMF0, 0, 0, new byte[] {2, 0, 7, 'c', 'o'})
               .bytes());
       assertClosedFor(
           "publish-before-connect",
-          new ClientBytes(2)
+          new RtmpClientBytes(2)
               .handshake()
               .command(4, 1, CommandMessage.of("publish", 5, null, StubGateway.KEY))
               .bytes());
       assertClosedFor(
           "media-before-publish",
-          new ClientBytes(3).handshake().connect("live").aacSequenceHeader(0).bytes());
+          new RtmpClientBytes(3).handshake().connect("live").aacSequenceHeader(0).bytes());
       assertClosedFor("handshake-timeout", new byte[] {3, 1, 2, 3});
-      assertClosedFor("idle-timeout", new ClientBytes(4).handshake().connect("live").bytes());
+      assertClosedFor("idle-timeout", new RtmpClientBytes(4).handshake().connect("live").bytes());
 
       assertEquals(0, ffmpeg.waitFor(30), ffmpeg.output());
       List<MediaPacket> packets = publish.packets().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -183,7 +183,7 @@ class RtmpServerTest {
   }
 
   private static byte[] afterHandshake(byte[] chunks) {
-    return new ClientBytes(5).handshake().raw(chunks).bytes();
+    return new RtmpClientBytes(5).handshake().raw(chunks).bytes();
   }
 
   private static void assertClosedFor(String reason, byte[] input) throws Exception {
@@ -239,8 +239,8 @@ class RtmpServerTest {
   void aSlowSinkBackpressuresThePublisher() throws Exception {
     int frames = 400;
     int frameBytes = 100_000; // 40 MB: more than the kernel buffers hold
-    ClientBytes bytes =
-        new ClientBytes(7).handshake().connect("live").publish(StubGateway.SLOW_KEY);
+    RtmpClientBytes bytes =
+        new RtmpClientBytes(7).handshake().connect("live").publish(StubGateway.SLOW_KEY);
     bytes.chunkSize(4096).avcSequenceHeader(0);
     for (int i = 0; i < frames; i++) {
       bytes.avcFrame(i * 33L, i % 30 == 0, 0, frameBytes);
@@ -290,7 +290,7 @@ class RtmpServerTest {
   private Void publishWithAWrongSecret() {
     try (RawClient client = new RawClient(server.localAddress())) {
       client.send(
-          new ClientBytes(6)
+          new RtmpClientBytes(6)
               .handshake()
               .connect("live")
               .publish("live_abcdef123456_TOPSECRET")

@@ -1,6 +1,7 @@
 package com.nrsgirls.streaming.ingest.rtmp;
 
-import com.nrsgirls.streaming.ingest.amf.Amf0Reader;
+import com.nrsgirls.streaming.rtmp.ChunkDecoder;
+import com.nrsgirls.streaming.rtmp.amf.Amf0Reader;
 
 /**
  * Limits and announced values of one RTMP server session.

@@ -5,7 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
-import com.nrsgirls.streaming.ingest.amf.AmfEcmaArray;
+import com.nrsgirls.streaming.rtmp.CommandMessage;
+import com.nrsgirls.streaming.rtmp.DataMessage;
+import com.nrsgirls.streaming.rtmp.MessageType;
+import com.nrsgirls.streaming.rtmp.RtmpClientBytes;
+import com.nrsgirls.streaming.rtmp.RtmpProtocolException;
+import com.nrsgirls.streaming.rtmp.amf.AmfEcmaArray;
+import com.nrsgirls.streaming.testkit.Mutator;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +27,7 @@ class RtmpServerSessionFuzzTest {
 
   @Test
   void mutatedPublishSessions() {
-    ClientBytes c = new ClientBytes(9);
+    RtmpClientBytes c = new RtmpClientBytes(9);
     byte[] handshake = c.handshake().take();
     c.connect("live").publish("live_abcdef123456_SECRET");
     c.message(

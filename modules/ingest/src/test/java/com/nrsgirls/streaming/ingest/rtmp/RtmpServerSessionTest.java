@@ -11,9 +11,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
 import com.nrsgirls.streaming.core.media.Codec;
 import com.nrsgirls.streaming.core.media.MediaPacket;
-import com.nrsgirls.streaming.ingest.amf.AmfEcmaArray;
 import com.nrsgirls.streaming.ingest.rtmp.RtmpServerSession.Signal;
 import com.nrsgirls.streaming.ingest.rtmp.RtmpServerSession.State;
+import com.nrsgirls.streaming.rtmp.ChunkDecoder;
+import com.nrsgirls.streaming.rtmp.CommandMessage;
+import com.nrsgirls.streaming.rtmp.DataMessage;
+import com.nrsgirls.streaming.rtmp.Handshake;
+import com.nrsgirls.streaming.rtmp.MessageType;
+import com.nrsgirls.streaming.rtmp.ProtocolControl;
+import com.nrsgirls.streaming.rtmp.RtmpClientBytes;
+import com.nrsgirls.streaming.rtmp.RtmpMessage;
+import com.nrsgirls.streaming.rtmp.RtmpProtocolException;
+import com.nrsgirls.streaming.rtmp.StreamMetadata;
+import com.nrsgirls.streaming.rtmp.UserControl;
+import com.nrsgirls.streaming.rtmp.amf.AmfEcmaArray;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -29,7 +40,7 @@ class RtmpServerSessionTest {
   private static final String KEY = "live_abcdef123456_SECRET";
 
   private RtmpServerSession session;
-  private ClientBytes client;
+  private RtmpClientBytes client;
 
   /** What the server sent, decoded like a client would. */
   private ServerOutput server;
@@ -37,7 +48,7 @@ class RtmpServerSessionTest {
   @BeforeEach
   void setUp() {
     session = new RtmpServerSession(SessionSettings.defaults(), new Random(1));
-    client = new ClientBytes(2);
+    client = new RtmpClientBytes(2);
     server = new ServerOutput();
   }
 

@@ -2,7 +2,7 @@ package com.nrsgirls.streaming.pipeline.testing;
 
 import com.nrsgirls.streaming.core.media.MediaFormatException;
 import com.nrsgirls.streaming.core.media.MediaPacket;
-import com.nrsgirls.streaming.ingest.flv.FlvFileReader;
+import com.nrsgirls.streaming.rtmp.flv.FlvFileReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
