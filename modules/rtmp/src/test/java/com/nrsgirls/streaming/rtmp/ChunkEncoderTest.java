@@ -86,4 +86,37 @@ class ChunkEncoderTest {
     }
     assertEquals(0, in.remaining());
   }
+
+  @Test
+  void writingIntoAnArrayFromAHeaderAndAPayloadSliceGivesTheSameBytes() {
+    Random random = new Random(7);
+    for (int round = 0; round < 500; round++) {
+      int chunkSize = 128 + random.nextInt(300);
+      int csid = List.of(3, 63, 64, 319, 320, 65599).get(random.nextInt(6));
+      long timestamp =
+          random.nextBoolean() ? random.nextInt(0xFFFFFF) : 0xFFFFFFL + random.nextInt();
+      byte[] prefix = new byte[random.nextInt(6)];
+      byte[] frame = new byte[random.nextInt(2000)];
+      random.nextBytes(prefix);
+      random.nextBytes(frame);
+      int offset = frame.length == 0 ? 0 : random.nextInt(frame.length);
+      int length = frame.length - offset;
+
+      ChunkEncoder streamed = new ChunkEncoder();
+      streamed.setChunkSize(chunkSize);
+      byte[] message = new byte[prefix.length + length];
+      System.arraycopy(prefix, 0, message, 0, prefix.length);
+      System.arraycopy(frame, offset, message, prefix.length, length);
+      ByteArrayOutputStream expected = new ByteArrayOutputStream();
+      streamed.write(expected, csid, 9, 1, timestamp, message);
+
+      ChunkEncoder direct = new ChunkEncoder();
+      direct.setChunkSize(chunkSize);
+      byte[] out = new byte[direct.encodedLength(csid, timestamp, message.length) + 3];
+      int end =
+          direct.write(out, 3, csid, 9, 1, timestamp, prefix, prefix.length, frame, offset, length);
+      assertEquals(out.length, end, "encodedLength is exact");
+      assertArrayEquals(expected.toByteArray(), java.util.Arrays.copyOfRange(out, 3, end));
+    }
+  }
 }

@@ -34,7 +34,46 @@ public final class FlvTag {
   private static final int SOUND_FORMAT_AAC = 10;
   private static final int AAC_SEQUENCE_HEADER = 0;
 
+  /** The longest tag header {@link #header} writes: an AVC video tag's. */
+  public static final int MAX_HEADER = 5;
+
   private FlvTag() {}
+
+  /**
+   * Writes the FLV tag body header that goes before a packet's payload, which is all an RTMP audio
+   * or video message adds to it: the reverse of {@link #video} and {@link #audio}. AAC is declared
+   * as 44 kHz 16-bit stereo, as E.4.2.1 asks of every AAC tag (the real format is in the config).
+   *
+   * @param into at least {@link #MAX_HEADER} bytes
+   * @return the header's length
+   * @throws MediaFormatException for a codec FLV cannot carry without Enhanced RTMP
+   */
+  public static int header(MediaPacket packet, byte[] into) throws MediaFormatException {
+    switch (packet.codec()) {
+      case H264 -> {
+        int frameType = packet.isKeyframe() ? VIDEO_FRAME_KEY : 2;
+        into[0] = (byte) (frameType << 4 | VIDEO_CODEC_AVC);
+        into[1] = (byte) (packet.isConfig() ? AVC_SEQUENCE_HEADER : AVC_NALU);
+        int cts = packet.isConfig() ? 0 : packet.compositionOffset();
+        into[2] = (byte) (cts >> 16);
+        into[3] = (byte) (cts >> 8);
+        into[4] = (byte) cts;
+        return 5;
+      }
+      case AAC -> {
+        into[0] = (byte) (SOUND_FORMAT_AAC << 4 | 3 << 2 | 1 << 1 | 1);
+        into[1] = (byte) (packet.isConfig() ? AAC_SEQUENCE_HEADER : 1);
+        return 2;
+      }
+      case MP3 -> {
+        into[0] = (byte) (SOUND_FORMAT_MP3 << 4 | 3 << 2 | 1 << 1 | 1);
+        return 1;
+      }
+      default ->
+          throw new MediaFormatException(
+              packet.codec() + " cannot be carried in an FLV tag without Enhanced RTMP");
+    }
+  }
 
   /**
    * Reads a video tag body. Returns null for tags that carry no frame or configuration (end of
