@@ -2,6 +2,7 @@ package com.nrsgirls.streaming.api;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
+import com.nrsgirls.streaming.core.secret.SecretSeal;
 import com.nrsgirls.streaming.ingest.IngestSettings;
 import com.nrsgirls.streaming.ingest.RtmpServer;
 import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
@@ -9,6 +10,7 @@ import com.nrsgirls.streaming.pipeline.graph.GraphSettings;
 import com.nrsgirls.streaming.pipeline.graph.StreamGraphs;
 import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
+import com.nrsgirls.streaming.pipeline.restream.RestreamSettings;
 import com.nrsgirls.streaming.pipeline.stream.LiveStream;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamSettings;
 import com.typesafe.config.Config;
@@ -18,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -93,6 +96,11 @@ public final class NrsNode {
     String nodeName = self.getHost().orElse("local") + ":" + self.getPort().orElse(0);
 
     AdminToken token = AdminToken.load(api.adminToken(), api.dataDir());
+    SecretSeal seal =
+        MasterKey.load(
+            Optional.of(config.getString("nrs.streaming.secrets.master-key"))
+                .filter(k -> !k.isBlank()),
+            api.dataDir());
     NodeMetrics metrics = new NodeMetrics();
     Clock clock = Clock.systemUTC();
     PlaylistCachingStore store =
@@ -107,7 +115,9 @@ public final class NrsNode {
             clock,
             metrics,
             metrics,
-            List.of());
+            List.of(),
+            RestreamSettings.create(config),
+            seal);
     metrics.abrFramesEncoded(graphs::abrFramesEncoded);
     ClusterSharding sharding = ClusterSharding.get(system);
     ApiJson json = new ApiJson(system);
@@ -145,7 +155,7 @@ public final class NrsNode {
                               system.dispatchers().lookup(DispatcherSelector.blocking()),
                               json)
                           .route(),
-                      new StreamRoutes(directory, json, token, urls::get).route());
+                      new StreamRoutes(directory, json, token, urls::get, seal).route());
               return HttpServer.start(system, api, routes, metrics::httpConnectionClosed)
                   .thenApply(
                       binding -> {

@@ -3,9 +3,11 @@ package com.nrsgirls.streaming.api;
 import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
 import static org.apache.pekko.http.javadsl.server.Directives.*;
 
+import com.nrsgirls.streaming.core.secret.SecretSeal;
 import com.nrsgirls.streaming.core.stream.CreatorType;
 import com.nrsgirls.streaming.core.stream.LadderRung;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.core.stream.StreamId;
 import java.security.SecureRandom;
 import java.util.LinkedHashMap;
@@ -46,16 +48,29 @@ final class StreamRoutes {
   /** One rung of {@link OutputsRequest#ladder()}. */
   record RungRequest(String name, Integer height, Integer videoKbps, Integer audioKbps) {}
 
+  /**
+   * Body of {@code PUT /api/v1/streams/{id}/restream-targets/{targetId}}: the URL may be left out
+   * for youtube, twitch and facebook; the key may be left out when changing a target that has one.
+   */
+  record TargetRequest(String platform, String url, String streamKey, Boolean enabled) {}
+
   private final StreamDirectory directory;
   private final ApiJson json;
   private final AdminToken token;
   private final Supplier<PublicUrls> urls;
+  private final SecretSeal seal;
 
   /**
    * @param urls the node's public URLs; a supplier because the HTTP port is known only once bound
+   * @param seal seals restream targets' stream keys before they reach the journal
    */
   StreamRoutes(
-      StreamDirectory directory, ApiJson json, AdminToken token, Supplier<PublicUrls> urls) {
+      StreamDirectory directory,
+      ApiJson json,
+      AdminToken token,
+      Supplier<PublicUrls> urls,
+      SecretSeal seal) {
+    this.seal = seal;
     this.directory = directory;
     this.json = json;
     this.token = token;
@@ -148,6 +163,35 @@ final class StreamRoutes {
                         entity(
                             json.unmarshaller(OutputsRequest.class),
                             request -> setOutputs(streamId, request)))),
+        pathPrefix(
+            "restream-targets",
+            () ->
+                concat(
+                    pathEndOrSingleSlash(
+                        () ->
+                            get(
+                                () ->
+                                    onComplete(
+                                        directory.ask(streamId, GetState::new),
+                                        result ->
+                                            complete(
+                                                targetsAnswer(
+                                                    "restream targets of stream=" + streamId,
+                                                    result,
+                                                    v ->
+                                                        json.response(
+                                                            StatusCodes.OK,
+                                                            v.restreamTargets())))))),
+                    path(
+                        PathMatchers.segment(),
+                        targetId ->
+                            concat(
+                                put(
+                                    () ->
+                                        entity(
+                                            json.unmarshaller(TargetRequest.class),
+                                            request -> putTarget(streamId, targetId, request))),
+                                delete(() -> removeTarget(streamId, targetId)))))),
         path(
             "stop",
             () ->
@@ -228,6 +272,96 @@ final class StreamRoutes {
     return reply(
         "outputs of stream=" + streamId,
         directory.ask(streamId, replyTo -> new SetOutputs(settings, replyTo)));
+  }
+
+  private Route putTarget(String streamId, String targetId, TargetRequest request) {
+    if (request == null) {
+      return complete(
+          json.error(StatusCodes.BAD_REQUEST, "bad_request", "the body must be a JSON object"));
+    }
+    String platform = request.platform();
+    String url;
+    try {
+      if (platform == null || !RestreamTarget.PLATFORMS.contains(platform)) {
+        throw new IllegalArgumentException(
+            "platform must be one of youtube, twitch, facebook, custom");
+      }
+      if (!targetId.matches("[a-z0-9-]{1,32}")) {
+        throw new IllegalArgumentException("a target id is 1 to 32 of a-z, 0-9 and -");
+      }
+      url = RestreamPlatforms.serverUrl(platform, request.url());
+      String key = request.streamKey();
+      if (key != null && (key.isEmpty() || key.length() > 512 || !key.matches("[!-~]+"))) {
+        throw new IllegalArgumentException(
+            "streamKey must be 1 to 512 printable characters without spaces");
+      }
+    } catch (IllegalArgumentException e) {
+      return complete(json.error(StatusCodes.BAD_REQUEST, "bad_request", e.getMessage()));
+    }
+    boolean enabled = request.enabled() == null || request.enabled();
+    boolean keepKey = request.streamKey() == null;
+    // a change without the key keeps the one the target has; the placeholder is never stored
+    String sealed =
+        keepKey
+            ? "kept"
+            : seal.seal(request.streamKey(), RestreamTarget.sealContext(streamId, targetId));
+    RestreamTarget target = new RestreamTarget(targetId, platform, url, sealed, enabled);
+    return onComplete(
+        directory.ask(streamId, replyTo -> new PutRestreamTarget(target, keepKey, replyTo)),
+        result -> {
+          if (result.isSuccess() && result.get() instanceof TargetNotFound) {
+            return complete(
+                json.error(
+                    StatusCodes.BAD_REQUEST,
+                    "bad_request",
+                    "streamKey is required for a new target"));
+          }
+          return complete(
+              targetsAnswer(
+                  "restream target of stream=" + streamId,
+                  result,
+                  v ->
+                      v.restreamTargets().stream()
+                          .filter(t -> t.targetId().equals(targetId))
+                          .findFirst()
+                          .map(t -> json.response(StatusCodes.OK, t))
+                          .orElseThrow()));
+        });
+  }
+
+  private Route removeTarget(String streamId, String targetId) {
+    return onComplete(
+        directory.ask(streamId, replyTo -> new RemoveRestreamTarget(targetId, replyTo)),
+        result ->
+            complete(
+                targetsAnswer(
+                    "restream target removal of stream=" + streamId,
+                    result,
+                    v -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT))));
+  }
+
+  /** The answer to a restream target request: {@code onView} of the stream's state, or an error. */
+  private HttpResponse targetsAnswer(
+      String what,
+      scala.util.Try<OperatorReply> result,
+      java.util.function.Function<StreamView, HttpResponse> onView) {
+    if (result.isFailure()) {
+      Throwable e = result.failed().get();
+      log.warn("operator API: {} got no answer from the stream: {}", what, e.toString());
+      return json.error(
+          StatusCodes.SERVICE_UNAVAILABLE,
+          "unavailable",
+          e instanceof TimeoutException
+              ? "the stream did not answer in time"
+              : "the stream is unavailable");
+    }
+    OperatorReply reply = result.get();
+    if (reply instanceof StateView v) {
+      return onView.apply(v.stream());
+    } else if (reply instanceof TargetNotFound) {
+      return json.notFound("no such restream target");
+    }
+    return toResponse(reply, StatusCodes.OK);
   }
 
   /** What is wrong with a rung, in words that never repeat what the client sent; or null. */

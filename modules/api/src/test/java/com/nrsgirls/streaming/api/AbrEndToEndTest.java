@@ -123,11 +123,15 @@ class AbrEndToEndTest {
       node.awaitState(
           streamId,
           Duration.ofSeconds(10),
-          s ->
-              s.path("health")
-                  .path("outputs")
-                  .toString()
-                  .contains("\"name\":\"abr\",\"state\":\"live\""));
+          s -> {
+            for (JsonNode o : s.path("health").path("outputs")) {
+              if (o.path("name").asText().equals("abr")
+                  && o.path("state").asText().equals("live")) {
+                return true;
+              }
+            }
+            return false;
+          });
       String metrics = node.get("/metrics", false).body();
       assertTrue(metrics.contains("nrs_outputs{output=\"abr\",state=\"live\"} 1.0"), metrics);
       Path rung = node.mediaPlaylist(streamId).getParent().resolveSibling("480p");

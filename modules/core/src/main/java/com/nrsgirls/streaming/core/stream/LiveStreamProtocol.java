@@ -49,6 +49,17 @@ public final class LiveStreamProtocol {
       implements Command {}
 
   /**
+   * Adds or replaces one restream target (its key already sealed). A live session connects it, or
+   * reconnects it if it changed, at once; the publisher and the other outputs do not notice.
+   */
+  public record PutRestreamTarget(
+      RestreamTarget target, boolean keepKey, ActorRef<OperatorReply> replyTo) implements Command {}
+
+  /** Removes a restream target; a live push to it ends. */
+  public record RemoveRestreamTarget(String targetId, ActorRef<OperatorReply> replyTo)
+      implements Command {}
+
+  /**
    * A publisher asks to go live. The entity checks the key and, if it is good, materializes the
    * session's media graph and answers with the sink that ingest streams the packets into. A publish
    * while another session is live takes over: the old session's graph is closed first.
@@ -150,6 +161,9 @@ public final class LiveStreamProtocol {
 
   public record NotFound(String streamId) implements OperatorReply {}
 
+  /** The stream has no restream target of that id. */
+  public record TargetNotFound(String targetId) implements OperatorReply {}
+
   public record Conflict(String message) implements OperatorReply {}
 
   /** A stream as the operator API shows it. */
@@ -169,7 +183,28 @@ public final class LiveStreamProtocol {
       List<String> renditions,
       HealthStats health,
       SessionView lastSession,
-      OutputSettings outputs)
+      OutputSettings outputs,
+      List<RestreamTargetView> restreamTargets)
+      implements CborSerializable {}
+
+  /**
+   * A restream target as the operator API shows it: never its key.
+   *
+   * @param state {@code idle} (the stream is not live or the target is disabled), {@code
+   *     connecting}, {@code live}, {@code retrying} or {@code failed}
+   * @param since when it entered that state in the current session; null when idle
+   * @param lastError why it last failed in the current session; null if it has not
+   * @param bytesSent bytes sent to it in the current session
+   */
+  public record RestreamTargetView(
+      String targetId,
+      String platform,
+      String url,
+      boolean enabled,
+      String state,
+      Instant since,
+      String lastError,
+      long bytesSent)
       implements CborSerializable {}
 
   public record SessionView(
@@ -212,6 +247,12 @@ public final class LiveStreamProtocol {
 
   /** The operator replaced the stream's output settings. */
   public record OutputsChanged(OutputSettings settings, Instant at) implements Event {}
+
+  /** The operator added or changed a restream target (its key sealed). */
+  public record RestreamTargetSet(RestreamTarget target, Instant at) implements Event {}
+
+  /** The operator removed a restream target. */
+  public record RestreamTargetRemoved(String targetId, Instant at) implements Event {}
 
   /**
    * The stream's outputs were ended after the session {@code sessionId}: its playlists say {@code

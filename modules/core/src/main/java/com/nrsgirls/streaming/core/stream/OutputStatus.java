@@ -1,6 +1,7 @@
 package com.nrsgirls.streaming.core.stream;
 
 import com.nrsgirls.streaming.core.CborSerializable;
+import java.time.Instant;
 
 /**
  * How one output of a live session is doing, as its graph reports it with the health.
@@ -12,9 +13,25 @@ import com.nrsgirls.streaming.core.CborSerializable;
  *     live in between; still retried, once a minute)
  * @param restarts how often it was attached again after a failure in this session
  * @param dropped packets it dropped because it fell behind (to the next keyframe each time)
+ * @param since when it entered its state; null when not known
+ * @param lastError why it last failed, in words fit for an operator (never a secret); null if it
+ *     has not failed in this session
+ * @param bytesSent bytes it has sent to a remote server (restream targets), 0 for the others
  */
-public record OutputStatus(String name, String state, int restarts, long dropped)
+public record OutputStatus(
+    String name,
+    String state,
+    int restarts,
+    long dropped,
+    Instant since,
+    String lastError,
+    long bytesSent)
     implements CborSerializable {
+
+  public OutputStatus(String name, String state, int restarts, long dropped) {
+    this(name, state, restarts, dropped, null, null, 0);
+  }
+
   public static final String STARTING = "starting";
   public static final String LIVE = "live";
   public static final String RETRYING = "retrying";

@@ -144,6 +144,7 @@ class LiveStreamProtocolTest {
             null,
             null,
             null,
+            null,
             null);
     StreamView copy = (StreamView) roundTrip(view);
     assertEquals(view, copy);
@@ -171,7 +172,12 @@ class LiveStreamProtocolTest {
             List.of("source", "720p"),
             HEALTH,
             new SessionView("s-0", T0, T1, "publisher left", "198.51.100.1:1935", "node-b"),
-            new OutputSettings(true, List.of(new LadderRung("360p", 360, 600, 64))));
+            new OutputSettings(true, List.of(new LadderRung("360p", 360, 600, 64))),
+            List.of(
+                new RestreamTargetView(
+                    "yt", "youtube", "rtmp://a.rtmp.youtube.com/live2", true, "live", T1, null, 42),
+                new RestreamTargetView(
+                    "fb", "facebook", "rtmps://f/rtmp", true, "retrying", T0, "refused", 0)));
     StreamView copy = ((StateView) roundTrip(new StateView(view))).stream();
     assertEquals(view, copy);
     assertEquals(3L, copy.health().branchDrops().get("hls"));
@@ -207,6 +213,12 @@ class LiveStreamProtocolTest {
         Arguments.of(new MediaDetected("s-1", VIDEO, AUDIO, T0)),
         Arguments.of(new MediaDetected("s-1", VIDEO, null, T0)),
         Arguments.of(new PublishEnded("s-1", "publisher left", T1)),
+        Arguments.of(
+            new RestreamTargetSet(
+                new RestreamTarget(
+                    "yt-main", "youtube", "rtmp://a.rtmp.youtube.com/live2", "v1:x", true),
+                T1)),
+        Arguments.of(new RestreamTargetRemoved("yt-main", T1)),
         Arguments.of(new OutputsEnded("s-1", T1)));
   }
 

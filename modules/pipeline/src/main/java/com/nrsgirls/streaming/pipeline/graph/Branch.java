@@ -2,6 +2,7 @@ package com.nrsgirls.streaming.pipeline.graph;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import java.util.concurrent.CompletionStage;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -16,10 +17,20 @@ import org.apache.pekko.stream.javadsl.Sink;
  * @param queuePackets packets the branch may fall behind before it drops to the next keyframe; 0
  *     for the graph's {@code branch-buffer-packets}. A transcoder keeps it short: its viewers
  *     should not fall further behind live than that.
+ * @param bytesSent bytes the branch has sent to a remote server so far in the session, over all its
+ *     restarts (a restream target); 0 for a branch that sends nothing out
  */
 public record Branch(
-    String name, Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink, int queuePackets) {
+    String name,
+    Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink,
+    int queuePackets,
+    LongSupplier bytesSent) {
   public Branch(String name, Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink) {
     this(name, sink, 0);
+  }
+
+  public Branch(
+      String name, Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink, int queuePackets) {
+    this(name, sink, queuePackets, () -> 0);
   }
 }

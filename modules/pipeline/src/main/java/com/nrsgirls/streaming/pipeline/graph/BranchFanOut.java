@@ -7,12 +7,14 @@ import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.pipeline.hls.SegmentClock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.Done;
 import org.apache.pekko.japi.Pair;
@@ -127,6 +129,7 @@ final class BranchFanOut
     long liveSinceNanos;
     boolean detached;
     String state;
+    volatile String lastError;
 
     Attached(Branch branch, AtomicLong dropped, CompletableFuture<Done> done) {
       this.branch = branch;
@@ -197,8 +200,16 @@ final class BranchFanOut
               List<OutputStatus> list = new ArrayList<>();
               for (Map.Entry<Attached, OutputStatus> e : statuses.entrySet()) {
                 OutputStatus s = e.getValue();
+                Attached a = e.getKey();
                 list.add(
-                    new OutputStatus(s.name(), s.state(), s.restarts(), e.getKey().dropped.get()));
+                    new OutputStatus(
+                        s.name(),
+                        s.state(),
+                        s.restarts(),
+                        a.dropped.get(),
+                        s.since(),
+                        a.lastError,
+                        a.branch.bytesSent().getAsLong()));
               }
               list.sort(java.util.Comparator.comparing(OutputStatus::name));
               return list;
@@ -330,7 +341,8 @@ final class BranchFanOut
       }
       String from = a.state;
       a.state = state;
-      statuses.put(a, new OutputStatus(a.branch.name(), state, a.restarts, 0));
+      statuses.put(
+          a, new OutputStatus(a.branch.name(), state, a.restarts, 0, Instant.now(), null, 0));
       outputListener.outputStateChanged(a.branch.name(), from, state);
     }
 
@@ -443,6 +455,23 @@ final class BranchFanOut
       }
     }
 
+    /** A failure in words for the state API: the innermost useful message, printable, short. */
+    private static String describe(Throwable err) {
+      Throwable t = err;
+      while ((t instanceof java.util.concurrent.CompletionException
+              || t instanceof java.util.concurrent.ExecutionException)
+          && t.getCause() != null) {
+        t = t.getCause();
+      }
+      String text = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < text.length() && b.length() < 300; i++) {
+        char c = text.charAt(i);
+        b.append(c >= 0x20 && c < 0x7F ? c : ' ');
+      }
+      return b.toString();
+    }
+
     private void branchFailed(Attached a, Throwable err) {
       a.outlet = null;
       if (ingestEnded || a.detached) {
@@ -455,12 +484,15 @@ final class BranchFanOut
       }
       a.failures++;
       a.restarts++;
+      a.lastError = describe(err);
       setState(
           a, a.failures >= OutputStatus.FAILED_AFTER ? OutputStatus.FAILED : OutputStatus.RETRYING);
-      long backoff =
+      long capped =
           Math.min(
               MAX_BACKOFF.toMillis(),
               settings.branchRestartBackoff().toMillis() << Math.min(a.failures - 1, 16));
+      // ±20 % jitter: the targets of many streams that lost one platform do not return in step
+      long backoff = Math.round(capped * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
       log.warn(
           "{} branch {} failed ({} so far), attaching it again in {} ms: {}",
           logContext,

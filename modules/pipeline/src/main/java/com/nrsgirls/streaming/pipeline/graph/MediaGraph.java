@@ -5,6 +5,7 @@ import com.nrsgirls.streaming.core.stream.AudioInfo;
 import com.nrsgirls.streaming.core.stream.HealthStats;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.core.stream.VideoInfo;
 import com.nrsgirls.streaming.pipeline.hls.SegmentClock;
 import java.time.Clock;
@@ -227,6 +228,14 @@ public final class MediaGraph implements SessionGraph {
     SessionOutputs o = outputs;
     if (o != null) {
       o.change(settings);
+    }
+  }
+
+  @Override
+  public void changeTargets(List<RestreamTarget> targets) {
+    SessionOutputs o = outputs;
+    if (o != null) {
+      o.changeTargets(targets);
     }
   }
 

@@ -2,6 +2,7 @@ package com.nrsgirls.streaming.pipeline.graph;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -31,6 +32,12 @@ public interface SessionGraph {
    * without disturbing the publisher or the other outputs.
    */
   default void changeOutputs(OutputSettings settings) {}
+
+  /**
+   * The stream's restream targets changed: connect the new ones, reconnect the changed ones, end
+   * the pushes to removed or disabled ones, without disturbing anything else.
+   */
+  default void changeTargets(List<RestreamTarget> targets) {}
 
   /** The renditions viewers can play now: what the master playlist lists. */
   default List<String> renditions() {

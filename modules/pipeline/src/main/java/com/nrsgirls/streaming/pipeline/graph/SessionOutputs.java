@@ -2,14 +2,17 @@ package com.nrsgirls.streaming.pipeline.graph;
 
 import com.nrsgirls.streaming.core.stream.LadderRung;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.abr.Ladder;
 import com.nrsgirls.streaming.pipeline.abr.RungSize;
 import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.RenditionInfo;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -44,6 +47,12 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
   private final HlsPackager packager;
   private final Function<List<RungSize>, Branch> abrBranch;
   private final Consumer<List<String>> renditionsGone;
+  private final Function<RestreamTarget, Branch> targetBranch;
+  private List<RestreamTarget> targets;
+
+  /** The targets whose pushes are attached, by id. */
+  private final Map<String, RestreamTarget> pushing = new LinkedHashMap<>();
+
   private OutputSettings settings;
   private Attachment graph;
   private int width;
@@ -55,6 +64,9 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
    * @param abrBranch makes the ABR branch of a plan
    * @param renditionsGone told (off the stream's thread) which rungs a change has ended, once their
    *     branch has finished: their playlists are to be ended
+   * @param targets the stream's restream targets
+   * @param targetBranch makes the push to a target; null when it cannot be made (its key does not
+   *     open), which it logs
    */
   SessionOutputs(
       String logContext,
@@ -62,7 +74,11 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
       AbrSettings node,
       HlsPackager packager,
       Function<List<RungSize>, Branch> abrBranch,
-      Consumer<List<String>> renditionsGone) {
+      Consumer<List<String>> renditionsGone,
+      List<RestreamTarget> targets,
+      Function<RestreamTarget, Branch> targetBranch) {
+    this.targets = List.copyOf(targets);
+    this.targetBranch = targetBranch;
     this.logContext = logContext;
     this.settings = OutputSettings.orDefaults(settings);
     this.node = node;
@@ -95,13 +111,65 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
   public synchronized List<Branch> forVideo(int width, int height) {
     this.width = width;
     this.height = height;
+    List<Branch> branches = new ArrayList<>();
     List<RungSize> plan = plan();
-    if (plan.isEmpty()) {
-      return List.of();
+    if (!plan.isEmpty()) {
+      attached = plan;
+      logPlan(plan);
+      branches.add(abrBranch.apply(plan));
     }
-    attached = plan;
-    logPlan(plan);
-    return List.of(abrBranch.apply(plan));
+    for (RestreamTarget t : targets) {
+      if (t.enabled()) {
+        Branch b = targetBranch.apply(t);
+        if (b != null) {
+          pushing.put(t.targetId(), t);
+          branches.add(b);
+        }
+      }
+    }
+    return branches;
+  }
+
+  /**
+   * The restream targets changed: pushes to removed, disabled or changed targets end, pushes to new
+   * or changed ones start; the others go on untouched.
+   */
+  synchronized void changeTargets(List<RestreamTarget> next) {
+    targets = List.copyOf(next);
+    if (width == 0 || graph == null) {
+      return; // the first video config attaches them
+    }
+    Attachment g = graph;
+    Map<String, RestreamTarget> wanted = new LinkedHashMap<>();
+    for (RestreamTarget t : targets) {
+      if (t.enabled()) {
+        wanted.put(t.targetId(), t);
+      }
+    }
+    for (RestreamTarget old : List.copyOf(pushing.values())) {
+      RestreamTarget now = wanted.get(old.targetId());
+      if (now == null || !now.equals(old)) {
+        pushing.remove(old.targetId());
+        log.info("{} restream to {} ended", logContext, old.targetId());
+        changing = changing.thenCompose(d -> g.detach(old.outputName()));
+      }
+    }
+    for (RestreamTarget t : wanted.values()) {
+      if (!pushing.containsKey(t.targetId())) {
+        Branch b = targetBranch.apply(t);
+        if (b != null) {
+          pushing.put(t.targetId(), t);
+          changing = changing.thenApply(d -> attach(g, b));
+        }
+      }
+    }
+    changing = changing.exceptionally(e -> failedChange(e));
+  }
+
+  private Done failedChange(Throwable e) {
+    // the next change must not be lost to this one's failure
+    log.warn("{} outputs change failed: {}", logContext, e.toString());
+    return Done.getInstance();
   }
 
   /**
@@ -165,19 +233,13 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
             });
     if (!plan.isEmpty()) {
       logPlan(plan);
-      changing = changing.thenApply(d -> attach(g, plan));
+      changing = changing.thenApply(d -> attach(g, abrBranch.apply(plan)));
     }
-    changing =
-        changing.exceptionally(
-            e -> {
-              // the next change must not be lost to this one's failure
-              log.warn("{} outputs change failed: {}", logContext, e.toString());
-              return Done.getInstance();
-            });
+    changing = changing.exceptionally(e -> failedChange(e));
   }
 
-  private Done attach(Attachment g, List<RungSize> plan) {
-    g.attach(abrBranch.apply(plan));
+  private Done attach(Attachment g, Branch branch) {
+    g.attach(branch);
     return Done.getInstance();
   }
 

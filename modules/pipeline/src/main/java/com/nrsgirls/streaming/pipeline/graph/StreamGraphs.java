@@ -1,14 +1,18 @@
 package com.nrsgirls.streaming.pipeline.graph;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.core.secret.SecretSeal;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistFormatException;
 import com.nrsgirls.streaming.pipeline.hls.SegmentStore;
+import com.nrsgirls.streaming.pipeline.restream.RestreamBranch;
+import com.nrsgirls.streaming.pipeline.restream.RestreamSettings;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -77,6 +81,9 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final OutputListener outputListener;
   private final Executor decode;
   private final Executor encode;
+  private final ActorSystem<?> system;
+  private final RestreamSettings restream;
+  private final SecretSeal seal;
 
   public StreamGraphs(
       ActorSystem<?> system,
@@ -87,7 +94,12 @@ public final class StreamGraphs implements MediaGraphFactory {
       Clock clock,
       HlsBranch.SegmentListener segmentListener,
       OutputListener outputListener,
-      List<BranchFactory> extraBranches) {
+      List<BranchFactory> extraBranches,
+      RestreamSettings restream,
+      SecretSeal seal) {
+    this.system = system;
+    this.restream = restream;
+    this.seal = seal;
     this.abr = abr;
     this.outputListener = outputListener;
     this.decode =
@@ -122,6 +134,30 @@ public final class StreamGraphs implements MediaGraphFactory {
         hlsSettings,
         clock,
         segmentListener);
+  }
+
+  /** The push to a target, its key opened from its seal; null (logged) if it cannot be made. */
+  private Branch restreamBranch(String logContext, String streamId, RestreamTarget target) {
+    String key;
+    try {
+      key = seal.open(target.sealedKey(), RestreamTarget.sealContext(streamId, target.targetId()));
+    } catch (IllegalArgumentException e) {
+      log.error(
+          "{} restream target {} not pushed to: its stream key does not open ({}); set it again",
+          logContext,
+          target.targetId(),
+          e.getMessage());
+      return null;
+    }
+    try {
+      Branch branch = RestreamBranch.create(system, target, key, restream);
+      log.info("{} restream to {} ({}) starting", logContext, target.targetId(), target.url());
+      return branch;
+    } catch (IllegalArgumentException e) {
+      log.error(
+          "{} restream target {} not pushed to: {}", logContext, target.targetId(), e.getMessage());
+      return null;
+    }
   }
 
   /** Ends the playlists of renditions a stream no longer has (EXT-X-ENDLIST), off the caller. */
@@ -159,7 +195,8 @@ public final class StreamGraphs implements MediaGraphFactory {
       String streamId,
       String sessionId,
       ActorRef<LiveStreamProtocol.Command> entity,
-      OutputSettings outputSettings) {
+      OutputSettings outputSettings,
+      List<RestreamTarget> targets) {
     HlsPackager packager =
         HlsPackager.open(
             store,
@@ -192,7 +229,9 @@ public final class StreamGraphs implements MediaGraphFactory {
                     rung -> hlsRendition(rung.name(), packager, streamId, sessionId),
                     framesEncoded,
                     abr.queuePackets()),
-            gone -> endPlaylists(streamId, gone));
+            gone -> endPlaylists(streamId, gone),
+            targets,
+            target -> restreamBranch(logContext, streamId, target));
     MediaGraph graph =
         MediaGraph.start(
             streamId,

@@ -5,7 +5,9 @@ import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
 import com.nrsgirls.streaming.core.stream.HealthStats;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.core.stream.PublishRejection;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.core.stream.StreamKey;
 import com.nrsgirls.streaming.pipeline.graph.MediaGraphFactory;
 import com.nrsgirls.streaming.pipeline.graph.SessionGraph;
@@ -16,6 +18,7 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -186,6 +189,8 @@ public final class LiveStream
         .onCommand(RevokeKey.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Stop.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(SetOutputs.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(PutRestreamTarget.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(RemoveRestreamTarget.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(
             Publish.class, (s, c) -> reject(c, PublishRejection.UNKNOWN_STREAM, "no such stream"))
         .onCommand(PassivateIfIdle.class, (s, c) -> onPassivateIfIdle(s))
@@ -200,6 +205,8 @@ public final class LiveStream
         .onCommand(RevokeKey.class, this::onRevokeKey)
         .onCommand(Stop.class, this::onStop)
         .onCommand(SetOutputs.class, this::onSetOutputs)
+        .onCommand(PutRestreamTarget.class, this::onPutRestreamTarget)
+        .onCommand(RemoveRestreamTarget.class, this::onRemoveRestreamTarget)
         .onCommand(Publish.class, this::onPublish)
         .onCommand(PreviousSessionSettled.class, this::onPreviousSessionSettled)
         .onCommand(SessionMediaDetected.class, this::onMediaDetected)
@@ -300,6 +307,59 @@ public final class LiveStream
               }
             })
         .thenReply(cmd.replyTo(), s -> new StateView(view((Channel) s)));
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onPutRestreamTarget(
+      Channel state, PutRestreamTarget cmd) {
+    activeSinceLastIdleCheck = true;
+    RestreamTarget target = cmd.target();
+    int i = state.indexOf(target.targetId());
+    if (cmd.keepKey()) {
+      if (i < 0) {
+        return Effect().reply(cmd.replyTo(), new TargetNotFound(target.targetId()));
+      }
+      target =
+          new RestreamTarget(
+              target.targetId(),
+              target.platform(),
+              target.url(),
+              state.restreamTargets().get(i).sealedKey(),
+              target.enabled());
+    }
+    RestreamTarget put = target;
+    if (i >= 0 && state.restreamTargets().get(i).equals(target)) {
+      return Effect().reply(cmd.replyTo(), new StateView(view(state)));
+    }
+    if (i < 0 && state.restreamTargets().size() >= RestreamTarget.MAX_PER_STREAM) {
+      return Effect()
+          .reply(
+              cmd.replyTo(),
+              new Conflict(
+                  "a stream has at most " + RestreamTarget.MAX_PER_STREAM + " restream targets"));
+    }
+    return Effect()
+        .persist(new RestreamTargetSet(put, now()))
+        .thenRun(s -> targetsChanged((Channel) s, "restream target set: " + put))
+        .thenReply(cmd.replyTo(), s -> new StateView(view((Channel) s)));
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onRemoveRestreamTarget(
+      Channel state, RemoveRestreamTarget cmd) {
+    activeSinceLastIdleCheck = true;
+    if (state.indexOf(cmd.targetId()) < 0) {
+      return Effect().reply(cmd.replyTo(), new TargetNotFound(cmd.targetId()));
+    }
+    return Effect()
+        .persist(new RestreamTargetRemoved(cmd.targetId(), now()))
+        .thenRun(s -> targetsChanged((Channel) s, "restream target removed: " + cmd.targetId()))
+        .thenReply(cmd.replyTo(), s -> new StateView(view((Channel) s)));
+  }
+
+  private void targetsChanged(Channel state, String what) {
+    if (running != null) {
+      context.getLog().info("stream={} session={} {}", streamId, running.sessionId(), what);
+      running.changeTargets(state.restreamTargets());
+    }
   }
 
   private void disconnect(String reason) {
@@ -421,7 +481,12 @@ public final class LiveStream
     try {
       graph =
           deps.graphs()
-              .start(streamId, session.sessionId(), context.getSelf(), state.outputSettings());
+              .start(
+                  streamId,
+                  session.sessionId(),
+                  context.getSelf(),
+                  state.outputSettings(),
+                  state.restreamTargets());
     } catch (RuntimeException e) {
       log.error(
           "stream={} session={} media graph failed to start", streamId, session.sessionId(), e);
@@ -662,7 +727,38 @@ public final class LiveStream
         current != null && running != null ? running.renditions() : List.of(),
         current != null ? health : null,
         s.last() != null ? s.last().view() : null,
-        s.outputSettings());
+        s.outputSettings(),
+        targetViews(s, current != null ? health : null));
+  }
+
+  /** The targets with how their pushes are doing in the current session, never their keys. */
+  private static List<RestreamTargetView> targetViews(Channel s, HealthStats health) {
+    List<RestreamTargetView> views = new ArrayList<>();
+    for (RestreamTarget t : s.restreamTargets()) {
+      OutputStatus status = null;
+      if (health != null && health.outputs() != null) {
+        for (OutputStatus o : health.outputs()) {
+          if (o.name().equals(t.outputName())) {
+            status = o;
+          }
+        }
+      }
+      String state =
+          status == null || !t.enabled()
+              ? "idle"
+              : OutputStatus.STARTING.equals(status.state()) ? "connecting" : status.state();
+      views.add(
+          new RestreamTargetView(
+              t.targetId(),
+              t.platform(),
+              t.url(),
+              t.enabled(),
+              state,
+              status != null ? status.since() : null,
+              status != null ? status.lastError() : null,
+              status != null ? status.bytesSent() : 0));
+    }
+    return views;
   }
 
   private Instant now() {
@@ -690,7 +786,8 @@ public final class LiveStream
                     false,
                     null,
                     null,
-                    OutputSettings.NODE_DEFAULTS));
+                    OutputSettings.NODE_DEFAULTS,
+                    List.of()));
     builder
         .forStateType(Channel.class)
         .onEvent(KeyRotated.class, (s, e) -> s.withKey(e.keyHash(), e.keyExpiresAt(), false))
@@ -723,6 +820,8 @@ public final class LiveStream
                     ? s.withSessions(null, s.current().ended(e.reason(), e.at()))
                     : s)
         .onEvent(OutputsChanged.class, (s, e) -> s.withOutputs(e.settings()))
+        .onEvent(RestreamTargetSet.class, (s, e) -> s.withTarget(e.target()))
+        .onEvent(RestreamTargetRemoved.class, (s, e) -> s.withoutTarget(e.targetId()))
         .onEvent(
             OutputsEnded.class,
             (s, e) ->

@@ -5,8 +5,11 @@ import com.nrsgirls.streaming.core.stream.AudioInfo;
 import com.nrsgirls.streaming.core.stream.CreatorType;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.SessionView;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.core.stream.VideoInfo;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The persistent state of a {@code LiveStream} entity, rebuilt from its events. */
 public sealed interface LiveStreamState extends CborSerializable {
@@ -20,6 +23,7 @@ public sealed interface LiveStreamState extends CborSerializable {
    * @param current the live session, or null when idle
    * @param last the most recent ended session, or null
    * @param outputs the stream's output settings; null in state from before they existed
+   * @param targets the stream's restream targets, their keys sealed; null in state from before
    */
   record Channel(
       String streamId,
@@ -32,7 +36,8 @@ public sealed interface LiveStreamState extends CborSerializable {
       boolean keyRevoked,
       Session current,
       Session last,
-      OutputSettings outputs)
+      OutputSettings outputs,
+      List<RestreamTarget> targets)
       implements LiveStreamState {
 
     boolean live() {
@@ -51,7 +56,8 @@ public sealed interface LiveStreamState extends CborSerializable {
           revoked,
           current,
           last,
-          outputs);
+          outputs,
+          targets);
     }
 
     Channel withSessions(Session newCurrent, Session newLast) {
@@ -66,7 +72,8 @@ public sealed interface LiveStreamState extends CborSerializable {
           keyRevoked,
           newCurrent,
           newLast,
-          outputs);
+          outputs,
+          targets);
     }
 
     Channel withOutputs(OutputSettings settings) {
@@ -81,7 +88,57 @@ public sealed interface LiveStreamState extends CborSerializable {
           keyRevoked,
           current,
           last,
-          settings);
+          settings,
+          targets);
+    }
+
+    /** Adds {@code target}, or replaces the one with its id, keeping the order they were added. */
+    Channel withTarget(RestreamTarget target) {
+      List<RestreamTarget> next = new ArrayList<>(restreamTargets());
+      int i = indexOf(target.targetId());
+      if (i >= 0) {
+        next.set(i, target);
+      } else {
+        next.add(target);
+      }
+      return withTargets(next);
+    }
+
+    Channel withoutTarget(String targetId) {
+      List<RestreamTarget> next = new ArrayList<>(restreamTargets());
+      next.removeIf(t -> t.targetId().equals(targetId));
+      return withTargets(next);
+    }
+
+    private Channel withTargets(List<RestreamTarget> next) {
+      return new Channel(
+          streamId,
+          creatorId,
+          creatorType,
+          title,
+          createdAt,
+          keyHash,
+          keyExpiresAt,
+          keyRevoked,
+          current,
+          last,
+          outputs,
+          List.copyOf(next));
+    }
+
+    int indexOf(String targetId) {
+      List<RestreamTarget> list = restreamTargets();
+      for (int i = 0; i < list.size(); i++) {
+        if (list.get(i).targetId().equals(targetId)) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    /** The restream targets, none for a stream that never had any. */
+    List<RestreamTarget> restreamTargets() {
+      return targets == null ? List.of() : targets;
     }
 
     /** The output settings, the node's defaults for a stream that never set any. */

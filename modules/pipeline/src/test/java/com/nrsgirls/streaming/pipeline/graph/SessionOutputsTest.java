@@ -55,7 +55,9 @@ class SessionOutputsTest {
             NODE,
             packager,
             plan -> new Branch(AbrBranch.NAME + " " + describe(plan), Sink::ignore),
-            gone::add);
+            gone::add,
+            List.of(),
+            t -> new Branch(t.outputName(), Sink::ignore));
     outputs.bind(
         new SessionOutputs.Attachment() {
           @Override

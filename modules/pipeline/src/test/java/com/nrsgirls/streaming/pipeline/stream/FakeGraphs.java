@@ -3,6 +3,7 @@ package com.nrsgirls.streaming.pipeline.stream;
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.pipeline.graph.MediaGraphFactory;
 import com.nrsgirls.streaming.pipeline.graph.SessionGraph;
 import java.util.List;
@@ -27,6 +28,7 @@ final class FakeGraphs implements MediaGraphFactory {
       new java.util.concurrent.LinkedBlockingQueue<>();
   private final ActorSystem<?> system;
   final List<OutputSettings> startedWith = new java.util.concurrent.CopyOnWriteArrayList<>();
+  final List<List<RestreamTarget>> startedWithTargets = new CopyOnWriteArrayList<>();
 
   FakeGraphs(ActorSystem<?> system) {
     this.system = system;
@@ -37,8 +39,10 @@ final class FakeGraphs implements MediaGraphFactory {
       String streamId,
       String sessionId,
       ActorRef<LiveStreamProtocol.Command> entity,
-      OutputSettings outputs) {
+      OutputSettings outputs,
+      List<RestreamTarget> targets) {
     startedWith.add(outputs);
+    startedWithTargets.add(targets);
     SinkRef<MediaPacket> ref = StreamRefs.<MediaPacket>sinkRef().to(Sink.ignore()).run(system);
     FakeGraph graph = new FakeGraph(sessionId, ref, entity, slowToStop);
     started.add(graph);
@@ -62,6 +66,7 @@ final class FakeGraphs implements MediaGraphFactory {
     final CompletableFuture<Done> completion = new CompletableFuture<>();
     final boolean slowToStop;
     final List<OutputSettings> changes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<List<RestreamTarget>> targetChanges = new CopyOnWriteArrayList<>();
     volatile String stopReason;
 
     FakeGraph(
@@ -109,6 +114,11 @@ final class FakeGraphs implements MediaGraphFactory {
     @Override
     public void changeOutputs(OutputSettings settings) {
       changes.add(settings);
+    }
+
+    @Override
+    public void changeTargets(List<RestreamTarget> targets) {
+      targetChanges.add(targets);
     }
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.nrsgirls.streaming.core.stream.CreatorType;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.core.stream.PublishRejection;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.core.stream.StreamKey;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
@@ -183,6 +184,80 @@ class LiveStreamTest {
     assertInstanceOf(PublishAccepted.class, publish(entity, key, "s2"));
     assertEquals(noAbr, graphs.startedWith.get(1));
     assertEquals(noAbr, state(entity).outputs());
+  }
+
+  @Test
+  void restreamTargetsArePersistedHandedToTheGraphAndShownWithoutTheirKeys() {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    RestreamTarget yt =
+        new RestreamTarget("yt", "youtube", "rtmp://a.rtmp.youtube.com/live2", "v1:sealed", true);
+    entity.tell(new PutRestreamTarget(yt, false, probe.getRef()));
+    StreamView view = probe.expectMessageClass(StateView.class).stream();
+    assertEquals(1, view.restreamTargets().size());
+    RestreamTargetView shown = view.restreamTargets().get(0);
+    assertEquals("idle", shown.state());
+    assertEquals("rtmp://a.rtmp.youtube.com/live2", shown.url());
+
+    assertInstanceOf(PublishAccepted.class, publish(entity, key, "s1"));
+    assertEquals(List.of(yt), graphs.startedWithTargets.get(0));
+    // a change without a key keeps the sealed one
+    RestreamTarget disabled =
+        new RestreamTarget("yt", "youtube", "rtmp://a.rtmp.youtube.com/live2", "kept", false);
+    entity.tell(new PutRestreamTarget(disabled, true, probe.getRef()));
+    assertFalse(
+        probe.expectMessageClass(StateView.class).stream().restreamTargets().get(0).enabled());
+    RestreamTarget kept =
+        new RestreamTarget("yt", "youtube", "rtmp://a.rtmp.youtube.com/live2", "v1:sealed", false);
+    assertEquals(List.of(List.of(kept)), graphs.last().targetChanges);
+    // keeping the key of a target that does not exist
+    entity.tell(
+        new PutRestreamTarget(
+            new RestreamTarget("tw", "twitch", "rtmp://live.twitch.tv/app", "kept", true),
+            true,
+            probe.getRef()));
+    probe.expectMessageClass(TargetNotFound.class);
+    entity.tell(new RemoveRestreamTarget("tw", probe.getRef()));
+    probe.expectMessageClass(TargetNotFound.class);
+    entity.tell(new RemoveRestreamTarget("yt", probe.getRef()));
+    assertEquals(List.of(), probe.expectMessageClass(StateView.class).stream().restreamTargets());
+    assertEquals(List.of(List.of(kept), List.of()), graphs.last().targetChanges);
+    expectEvents(
+        StreamCreated.class,
+        RestreamTargetSet.class,
+        PublishStarted.class,
+        RestreamTargetSet.class,
+        RestreamTargetRemoved.class);
+
+    // replayed after a restart
+    entity.tell(new PutRestreamTarget(yt, false, probe.getRef()));
+    probe.expectMessageClass(StateView.class);
+    testKit.stop(entity);
+    assertEquals(
+        List.of("yt"),
+        state(spawn()).restreamTargets().stream().map(RestreamTargetView::targetId).toList());
+  }
+
+  @Test
+  void aStreamHasAtMostTenRestreamTargets() {
+    ActorRef<Command> entity = spawn();
+    create(entity);
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    for (int i = 0; i < RestreamTarget.MAX_PER_STREAM; i++) {
+      entity.tell(
+          new PutRestreamTarget(
+              new RestreamTarget("t" + i, "custom", "rtmp://h/app", "v1:k", true),
+              false,
+              probe.getRef()));
+      probe.expectMessageClass(StateView.class);
+    }
+    entity.tell(
+        new PutRestreamTarget(
+            new RestreamTarget("one-more", "custom", "rtmp://h/app", "v1:k", true),
+            false,
+            probe.getRef()));
+    probe.expectMessageClass(Conflict.class);
   }
 
   @Test
