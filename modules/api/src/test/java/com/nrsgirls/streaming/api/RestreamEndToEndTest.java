@@ -127,6 +127,185 @@ class RestreamEndToEndTest {
     }
   }
 
+  @Test
+  void aTargetKilledMidStreamRetriesAndComesBackWhileTheOthersLoseNothing(
+      TestNode node, @TempDir Path dir) throws Exception {
+    int seconds = 20;
+    Path clip = TestClips.flv(seconds, 640, 360);
+    try (NginxRtmp nginx = NginxRtmp.start(dir.resolve("nginx"))) {
+      JsonNode source = node.createStream("source with a dying target");
+      JsonNode relay = node.createStream("relay of it");
+      String sourceId = source.get("streamId").asText();
+      String relayId = relay.get("streamId").asText();
+      String ownIngest = node.rtmpUrl("").replaceAll("/$", "");
+      assertEquals(
+          200,
+          putTarget(node, sourceId, "own", "custom", ownIngest, relay.get("streamKey").asText())
+              .statusCode());
+      assertEquals(
+          200,
+          putTarget(node, sourceId, "dying", "custom", nginx.serverUrl(), "dying-key")
+              .statusCode());
+
+      Process publisher = Publisher.start(clip, node.rtmpUrl(source.get("streamKey").asText()), 1);
+      try {
+        node.awaitState(sourceId, Duration.ofSeconds(10), s -> targetState(s, "dying", "live"));
+        nginx.kill();
+        JsonNode retrying =
+            node.awaitState(
+                sourceId, Duration.ofSeconds(10), s -> targetState(s, "dying", "retrying"));
+        JsonNode dying = target(retrying, "dying");
+        assertTrue(dying.hasNonNull("lastError"), dying.toString());
+        assertFalse(dying.get("lastError").asText().contains("dying-key"), dying.toString());
+        assertTrue(targetState(retrying, "own", "live"), retrying.toString());
+
+        nginx.restart();
+        node.awaitState(sourceId, Duration.ofSeconds(10), s -> targetState(s, "dying", "live"));
+        JsonNode health = node.state(sourceId).get("health").get("branchDrops");
+        assertEquals(0, health.get("hls-source").asLong(), health.toString());
+        assertEquals(0, health.get("restream-own").asLong(), health.toString());
+        Processes.Result published = Publisher.await(publisher, seconds + 15);
+        assertEquals(0, published.exitCode(), published.stderr());
+      } finally {
+        Publisher.kill(publisher);
+      }
+
+      for (String id : List.of(sourceId, relayId)) {
+        node.awaitState(id, Duration.ofSeconds(15), s -> s.get("status").asText().equals("idle"));
+        String playlist =
+            node.awaitFile(
+                node.mediaPlaylist(id), Duration.ofSeconds(15), t -> t.contains("ENDLIST"));
+        assertEquals(seconds, wholeSeconds(playlist), 1.0, id + " is whole: " + playlist);
+      }
+      Path recorded = nginx.recording("dying-key");
+      Processes.Result decoded =
+          Processes.run(
+              List.of("ffmpeg", "-v", "error", "-i", recorded.toString(), "-f", "null", "-"),
+              Duration.ofSeconds(60));
+      assertEquals("", decoded.stderr().strip(), "the push after the return decodes");
+    }
+  }
+
+  @Test
+  void aPublisherTakeoverKeepsTheTargetConnectionAndItsTimeline(TestNode node, @TempDir Path dir)
+      throws Exception {
+    int seconds = 8;
+    Path clip = TestClips.flv(seconds, 640, 360);
+    try (NginxRtmp nginx = NginxRtmp.start(dir.resolve("nginx"))) {
+      JsonNode source = node.createStream("taken over");
+      String sourceId = source.get("streamId").asText();
+      String url = node.rtmpUrl(source.get("streamKey").asText());
+      assertEquals(
+          200,
+          putTarget(node, sourceId, "nginx", "custom", nginx.serverUrl(), "continuous")
+              .statusCode());
+      Process first = Publisher.start(clip, url, 3);
+      Process second = null;
+      try {
+        JsonNode live =
+            node.awaitState(sourceId, Duration.ofSeconds(10), s -> targetState(s, "nginx", "live"));
+        String firstSession = live.get("session").get("sessionId").asText();
+        node.awaitState(
+            sourceId,
+            Duration.ofSeconds(10),
+            s -> target(s, "nginx").get("bytesSent").asLong() > 1_000_000);
+        second = Publisher.start(clip, url, 1); // the same key: it takes over
+        node.awaitState(
+            sourceId,
+            Duration.ofSeconds(10),
+            s -> {
+              String session = s.path("session").path("sessionId").asText("");
+              return !session.isEmpty() && !session.equals(firstSession);
+            });
+        Processes.Result published = Publisher.await(second, seconds + 15);
+        assertEquals(0, published.exitCode(), published.stderr());
+      } finally {
+        Publisher.kill(first);
+        Publisher.kill(second);
+      }
+      node.awaitState(
+          sourceId, Duration.ofSeconds(15), s -> s.get("status").asText().equals("idle"));
+
+      // nginx records each publish afresh (record_unique off, no append): one file spanning both
+      // sessions means one connection
+      Path recorded = nginx.recording("continuous");
+      awaitClosed(nginx, recorded);
+      Processes.Result decoded =
+          Processes.run(
+              List.of("ffmpeg", "-v", "error", "-i", recorded.toString(), "-f", "null", "-"),
+              Duration.ofSeconds(60));
+      assertEquals("", decoded.stderr().strip(), "the push decodes as one file");
+      List<Double> dts = videoDts(recorded);
+      for (int i = 1; i < dts.size(); i++) {
+        assertTrue(dts.get(i) > dts.get(i - 1), "rising timestamps at " + i + ": " + dts.get(i));
+      }
+      double span = dts.get(dts.size() - 1) - dts.get(0);
+      assertTrue(span > seconds + 1, "the recording spans both publishers: " + span + " s");
+    }
+  }
+
+  private static JsonNode target(JsonNode state, String targetId) {
+    for (JsonNode t : state.get("restreamTargets")) {
+      if (t.get("targetId").asText().equals(targetId)) {
+        return t;
+      }
+    }
+    throw new AssertionError("no target " + targetId + " in " + state);
+  }
+
+  private static boolean targetState(JsonNode state, String targetId, String expected) {
+    return target(state, targetId).get("state").asText().equals(expected);
+  }
+
+  /**
+   * The seconds a live playlist's stream lasted: what its window lists, plus the segments that slid
+   * out of it (2 s each: the clips have a keyframe every 2 s).
+   */
+  private static double wholeSeconds(String playlist) {
+    double listed = 0;
+    Matcher m = EXTINF.matcher(playlist);
+    while (m.find()) {
+      listed += Double.parseDouble(m.group(1));
+    }
+    Matcher sequence = Pattern.compile("#EXT-X-MEDIA-SEQUENCE:(\\d+)").matcher(playlist);
+    return listed + (sequence.find() ? 2.0 * Long.parseLong(sequence.group(1)) : 0);
+  }
+
+  /** Waits until nginx has closed the recording (the push ended): its size stops changing. */
+  private static void awaitClosed(NginxRtmp nginx, Path recorded) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    long last = -1;
+    while (System.nanoTime() < deadline) {
+      long size = Files.exists(recorded) ? Files.size(recorded) : -1;
+      if (size > 0 && size == last) {
+        return;
+      }
+      last = size;
+      Thread.sleep(500); // poll interval of a probe
+    }
+    throw new AssertionError("nginx never finished " + recorded);
+  }
+
+  private static List<Double> videoDts(Path file) throws Exception {
+    Processes.Result r =
+        Ffprobe.run(
+            file.toString(),
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "packet=dts_time",
+            "-of",
+            "csv=p=0");
+    assertEquals(0, r.exitCode(), r.stderr());
+    List<Double> out = new java.util.ArrayList<>();
+    for (String line : r.stdout().split("\n")) {
+      if (!line.isBlank()) {
+        out.add(Double.parseDouble(line.strip().replaceAll(",$", "")));
+      }
+    }
+    return out;
+  }
+
   private static HttpResponse<String> putTarget(
       TestNode node, String streamId, String targetId, String platform, String url, String key)
       throws Exception {

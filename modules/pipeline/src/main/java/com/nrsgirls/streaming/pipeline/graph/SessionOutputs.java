@@ -48,6 +48,7 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
   private final Function<List<RungSize>, Branch> abrBranch;
   private final Consumer<List<String>> renditionsGone;
   private final Function<RestreamTarget, Branch> targetBranch;
+  private final Consumer<String> targetEnded;
   private List<RestreamTarget> targets;
 
   /** The targets whose pushes are attached, by id. */
@@ -67,6 +68,8 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
    * @param targets the stream's restream targets
    * @param targetBranch makes the push to a target; null when it cannot be made (its key does not
    *     open), which it logs
+   * @param targetEnded told the id of a target whose push is to end (removed, disabled, changed),
+   *     once its branch is detached
    */
   SessionOutputs(
       String logContext,
@@ -76,8 +79,10 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
       Function<List<RungSize>, Branch> abrBranch,
       Consumer<List<String>> renditionsGone,
       List<RestreamTarget> targets,
-      Function<RestreamTarget, Branch> targetBranch) {
+      Function<RestreamTarget, Branch> targetBranch,
+      Consumer<String> targetEnded) {
     this.targets = List.copyOf(targets);
+    this.targetEnded = targetEnded;
     this.targetBranch = targetBranch;
     this.logContext = logContext;
     this.settings = OutputSettings.orDefaults(settings);
@@ -151,7 +156,14 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
       if (now == null || !now.equals(old)) {
         pushing.remove(old.targetId());
         log.info("{} restream to {} ended", logContext, old.targetId());
-        changing = changing.thenCompose(d -> g.detach(old.outputName()));
+        changing =
+            changing
+                .thenCompose(d -> g.detach(old.outputName()))
+                .thenApply(
+                    d -> {
+                      targetEnded.accept(old.targetId());
+                      return d;
+                    });
       }
     }
     for (RestreamTarget t : wanted.values()) {

@@ -12,6 +12,7 @@ import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistFormatException;
 import com.nrsgirls.streaming.pipeline.hls.SegmentStore;
 import com.nrsgirls.streaming.pipeline.restream.RestreamBranch;
+import com.nrsgirls.streaming.pipeline.restream.RestreamHub;
 import com.nrsgirls.streaming.pipeline.restream.RestreamSettings;
 import com.typesafe.config.Config;
 import java.io.IOException;
@@ -81,8 +82,7 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final OutputListener outputListener;
   private final Executor decode;
   private final Executor encode;
-  private final ActorSystem<?> system;
-  private final RestreamSettings restream;
+  private final RestreamHub restreamHub;
   private final SecretSeal seal;
 
   public StreamGraphs(
@@ -97,8 +97,7 @@ public final class StreamGraphs implements MediaGraphFactory {
       List<BranchFactory> extraBranches,
       RestreamSettings restream,
       SecretSeal seal) {
-    this.system = system;
-    this.restream = restream;
+    this.restreamHub = new RestreamHub(system, restream);
     this.seal = seal;
     this.abr = abr;
     this.outputListener = outputListener;
@@ -137,7 +136,8 @@ public final class StreamGraphs implements MediaGraphFactory {
   }
 
   /** The push to a target, its key opened from its seal; null (logged) if it cannot be made. */
-  private Branch restreamBranch(String logContext, String streamId, RestreamTarget target) {
+  private Branch restreamBranch(
+      String logContext, String streamId, String sessionId, RestreamTarget target) {
     String key;
     try {
       key = seal.open(target.sealedKey(), RestreamTarget.sealContext(streamId, target.targetId()));
@@ -150,9 +150,7 @@ public final class StreamGraphs implements MediaGraphFactory {
       return null;
     }
     try {
-      Branch branch = RestreamBranch.create(system, target, key, restream);
-      log.info("{} restream to {} ({}) starting", logContext, target.targetId(), target.url());
-      return branch;
+      return RestreamBranch.create(restreamHub, streamId, sessionId, target, key);
     } catch (IllegalArgumentException e) {
       log.error(
           "{} restream target {} not pushed to: {}", logContext, target.targetId(), e.getMessage());
@@ -231,7 +229,8 @@ public final class StreamGraphs implements MediaGraphFactory {
                     abr.queuePackets()),
             gone -> endPlaylists(streamId, gone),
             targets,
-            target -> restreamBranch(logContext, streamId, target));
+            target -> restreamBranch(logContext, streamId, sessionId, target),
+            targetId -> restreamHub.end(streamId, targetId));
     MediaGraph graph =
         MediaGraph.start(
             streamId,
@@ -290,6 +289,7 @@ public final class StreamGraphs implements MediaGraphFactory {
 
   @Override
   public CompletionStage<Done> endOutputs(String streamId, OutputSettings outputs) {
+    restreamHub.endAll(streamId); // the platforms see the broadcast end
     return CompletableFuture.supplyAsync(
         () -> {
           try {

@@ -1,6 +1,5 @@
 package com.nrsgirls.streaming.pipeline.restream;
 
-import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.pipeline.graph.Branch;
 import com.nrsgirls.streaming.rtmp.RtmpUrl;
@@ -8,8 +7,10 @@ import java.net.InetSocketAddress;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
@@ -20,49 +21,62 @@ import org.apache.pekko.stream.SinkShape;
 import org.apache.pekko.stream.TLSClosing;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.GraphDSL;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
 /**
- * A restream target as an output of the stream's graph: a {@link Branch} named {@code
- * restream-<targetId>} with a queue of its own ({@code restream.queue-packets}) whose sink pushes
- * to the target over RTMP, or RTMPS through TLS ({@link RtmpPushStage} joined to a Pekko TCP
- * connection). The fan-out supervises it like every output: a failed push is attached again with
- * capped, jittered exponential backoff, and starts over at a keyframe on a new connection.
+ * A restream target as an output of a session's graph: a {@link Branch} named {@code
+ * restream-<targetId>} with a queue of its own ({@code restream.queue-packets}) that feeds the
+ * stream's {@link TargetPush} to that target, which the {@link RestreamHub} keeps across sessions.
+ * The fan-out supervises it like every output: when the push fails the branch fails, and is
+ * attached again with capped, jittered exponential backoff on a new connection.
  */
 public final class RestreamBranch {
   private RestreamBranch() {}
+
+  /** Opens the connection of a push: RTMP over TCP, or RTMPS through TLS. */
+  interface Connector {
+    Sink<SessionPacket, CompletionStage<Done>> sink(
+        RestreamTarget target,
+        String streamKey,
+        RestreamSettings settings,
+        AtomicLong bytesSent,
+        CompletableFuture<Done> publishing,
+        AtomicReference<Throwable> failure);
+  }
 
   /**
    * @param streamKey the target's key, opened from its seal; it goes to the server and nowhere else
    */
   public static Branch create(
-      ActorSystem<?> system, RestreamTarget target, String streamKey, RestreamSettings settings) {
-    RtmpUrl url = RtmpUrl.parse(target.url());
-    AtomicLong bytesSent = new AtomicLong();
+      RestreamHub hub, String streamId, String sessionId, RestreamTarget target, String streamKey) {
+    RtmpUrl.parse(target.url()); // a target whose URL cannot work fails here, not at each retry
     return new Branch(
         target.outputName(),
-        () -> sink(system, url, streamKey, settings, bytesSent),
-        settings.queuePackets(),
-        bytesSent::get);
+        () -> {
+          TargetPush push = hub.push(streamId, target, streamKey);
+          return Flow.fromGraph(new SessionFeed(sessionId, push)).toMat(push.hub(), Keep.left());
+        },
+        hub.settings().queuePackets(),
+        hub.bytesSent(streamId, target.targetId()));
   }
 
-  static Sink<MediaPacket, CompletionStage<Done>> sink(
-      ActorSystem<?> system,
-      RtmpUrl url,
-      String streamKey,
-      RestreamSettings settings,
-      AtomicLong bytesSent) {
-    Flow<ByteString, ByteString, ?> connection = connection(system, url, settings);
-    return Sink.fromGraph(
-        GraphDSL.create(
-            new RtmpPushStage(url, streamKey, settings, bytesSent),
-            (b, push) -> {
-              FlowShape<ByteString, ByteString> socket = b.add(connection);
-              b.from(push.out()).via(socket).toInlet(push.in1());
-              return new SinkShape<>(push.in0());
-            }));
+  /** Pushes over Pekko TCP (and TLS for {@code rtmps://}). */
+  static Connector tcp(ActorSystem<?> system) {
+    return (target, streamKey, settings, bytesSent, publishing, failure) -> {
+      RtmpUrl url = RtmpUrl.parse(target.url());
+      Flow<ByteString, ByteString, ?> connection = connection(system, url, settings);
+      return Sink.fromGraph(
+          GraphDSL.create(
+              new RtmpPushStage(url, streamKey, settings, bytesSent, publishing, failure),
+              (b, push) -> {
+                FlowShape<ByteString, ByteString> socket = b.add(connection);
+                b.from(push.out()).via(socket).toInlet(push.in1());
+                return new SinkShape<>(push.in0());
+              }));
+    };
   }
 
   private static Flow<ByteString, ByteString, ?> connection(
@@ -80,7 +94,7 @@ public final class RestreamBranch {
     }
     return tcp.outgoingConnectionWithTls(
         address,
-        () -> tlsEngine(url),
+        () -> tlsEngine(url, settings),
         Optional.empty(),
         List.of(),
         Optional.of(settings.connectTimeout()),
@@ -90,9 +104,11 @@ public final class RestreamBranch {
   }
 
   /** A client engine that checks the server's certificate and that it names the host (SNI on). */
-  private static SSLEngine tlsEngine(RtmpUrl url) {
+  private static SSLEngine tlsEngine(RtmpUrl url, RestreamSettings settings) {
     try {
-      SSLEngine engine = SSLContext.getDefault().createSSLEngine(url.host(), url.port());
+      SSLContext context =
+          settings.tlsContext() != null ? settings.tlsContext() : SSLContext.getDefault();
+      SSLEngine engine = context.createSSLEngine(url.host(), url.port());
       engine.setUseClientMode(true);
       SSLParameters parameters = engine.getSSLParameters();
       parameters.setEndpointIdentificationAlgorithm("HTTPS");

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Attributes;
@@ -35,6 +36,11 @@ import org.apache.pekko.util.ByteString;
  * packet only when the connection has taken every byte of the one before (backpressure from the
  * socket).
  *
+ * <p>The connection outlives publish sessions ({@link TargetPush}): each packet says which session
+ * it came from, and a new session's packets are stitched on at its first keyframe, a frame after
+ * the last timestamp sent, after its own codec configurations; the server sees one broadcast with
+ * rising timestamps across a publisher's reconnect or a takeover.
+ *
  * <p>Fails (so the fan-out reconnects it with backoff) when the connection fails or closes, the
  * server refuses us or breaks the protocol, or the publish is not accepted in time. Completes after
  * {@code FCUnpublish} and {@code deleteStream} when the media ends. Its materialized value
@@ -42,7 +48,10 @@ import org.apache.pekko.util.ByteString;
  */
 final class RtmpPushStage
     extends AbstractGraphStageWithMaterializedValue<
-        FanInShape2<MediaPacket, ByteString, ByteString>, CompletionStage<Done>> {
+        FanInShape2<SessionPacket, ByteString, ByteString>, CompletionStage<Done>> {
+
+  /** A video frame's length when none was seen yet (30 fps), in milliseconds. */
+  private static final long DEFAULT_FRAME_MILLIS = 33;
 
   /** How long the server may take to close its side after ours. */
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
@@ -51,21 +60,34 @@ final class RtmpPushStage
   private final String streamKey;
   private final RestreamSettings settings;
   private final AtomicLong bytesSent;
-  private final FanInShape2<MediaPacket, ByteString, ByteString> shape =
+  private final CompletableFuture<Done> publishing;
+  private final AtomicReference<Throwable> failure;
+  private final FanInShape2<SessionPacket, ByteString, ByteString> shape =
       new FanInShape2<>("RtmpPush");
 
   /**
    * @param bytesSent counts every byte handed to the connection
+   * @param publishing completed once the server accepted the publish; failed if the push ends
+   *     before
+   * @param failure set to why the push failed, before it fails
    */
-  RtmpPushStage(RtmpUrl url, String streamKey, RestreamSettings settings, AtomicLong bytesSent) {
+  RtmpPushStage(
+      RtmpUrl url,
+      String streamKey,
+      RestreamSettings settings,
+      AtomicLong bytesSent,
+      CompletableFuture<Done> publishing,
+      AtomicReference<Throwable> failure) {
     this.url = url;
     this.streamKey = streamKey;
     this.settings = settings;
     this.bytesSent = bytesSent;
+    this.publishing = publishing;
+    this.failure = failure;
   }
 
   @Override
-  public FanInShape2<MediaPacket, ByteString, ByteString> shape() {
+  public FanInShape2<SessionPacket, ByteString, ByteString> shape() {
     return shape;
   }
 
@@ -77,22 +99,29 @@ final class RtmpPushStage
   }
 
   private final class Logic extends TimerGraphStageLogic {
-    private final Inlet<MediaPacket> media = shape.in0();
+    private final Inlet<SessionPacket> media = shape.in0();
     private final Inlet<ByteString> fromServer = shape.in1();
     private final Outlet<ByteString> toServer = shape.out();
     private final CompletableFuture<Done> done;
-    private final RtmpPublishSession session;
+    private final RtmpPublishSession rtmp;
     private MediaPacket videoConfig;
     private MediaPacket audioConfig;
-    private boolean started; // publishing, metadata sent
-    private boolean sawKeyframe;
-    private long base;
+    private boolean started; // publishing
+    private String session; // whose packets are being sent
+    private boolean sawKeyframe; // of the current session
+    private boolean sentAny;
+    private long offset; // added to the current session's DTS
+    private long sessionStart; // the timestamp of the current session's first keyframe
+    private long lastTimestamp;
+    private long lastVideoTimestamp = -1;
+    private long lastPresentation; // the latest presentation time of a picture sent
+    private long frameMillis = DEFAULT_FRAME_MILLIS; // the last video frame's length
     private boolean mediaEnded;
 
     Logic(CompletableFuture<Done> done) {
       super(shape);
       this.done = done;
-      this.session =
+      this.rtmp =
           new RtmpPublishSession(
               url,
               streamKey,
@@ -110,7 +139,7 @@ final class RtmpPushStage
             @Override
             public void onUpstreamFinish() {
               mediaEnded = true;
-              session.close();
+              rtmp.close();
               flush();
             }
           });
@@ -121,14 +150,15 @@ final class RtmpPushStage
             public void onPush() {
               ByteString bytes = grab(fromServer);
               try {
-                session.process(bytes.asByteBuffer());
+                rtmp.process(bytes.asByteBuffer());
               } catch (RtmpProtocolException e) {
                 fail(new RestreamException(e.getMessage()));
                 return;
               }
-              if (!started && session.isPublishing()) {
+              if (!started && rtmp.isPublishing()) {
                 started = true;
                 cancelTimer("publish");
+                publishing.complete(Done.getInstance());
               }
               flush();
               if (!isClosed(fromServer)) {
@@ -182,7 +212,7 @@ final class RtmpPushStage
                 "the server did not accept the publish within "
                     + settings.connectTimeout().plus(settings.publishTimeout()).toSeconds()
                     + " s (in "
-                    + session.state()
+                    + rtmp.state()
                     + ")"));
       }
     }
@@ -190,14 +220,25 @@ final class RtmpPushStage
     @Override
     public void postStop() {
       done.complete(Done.getInstance()); // no-op when it already failed
+      publishing.completeExceptionally(new RestreamException("the push ended before publishing"));
     }
 
     private void fail(Throwable e) {
+      failure.compareAndSet(null, e);
+      publishing.completeExceptionally(e);
       done.completeExceptionally(e);
       failStage(e);
     }
 
-    private void onMedia(MediaPacket p) {
+    private void onMedia(SessionPacket sp) {
+      MediaPacket p = sp.packet();
+      if (!sp.sessionId().equals(session)) {
+        // a new publish session: its timeline starts over; stitch it on at its first keyframe
+        session = sp.sessionId();
+        sawKeyframe = false;
+        videoConfig = null;
+        audioConfig = null;
+      }
       try {
         if (p.isConfig()) {
           if (p.isVideo()) {
@@ -206,21 +247,34 @@ final class RtmpPushStage
             audioConfig = p;
           }
           if (sawKeyframe) {
-            session.sendMedia(p, timestamp(p));
+            send(p);
           }
         } else if (sawKeyframe) {
-          session.sendMedia(p, timestamp(p));
+          send(p);
         } else if (p.isVideo() && p.isKeyframe() && videoConfig != null) {
           sawKeyframe = true;
-          base = p.dts();
-          session.sendMetadata(metadata());
-          session.sendMedia(videoConfig, 0);
-          if (audioConfig != null) {
-            session.sendMedia(audioConfig, 0);
+          // the first session starts at 0, a later one a frame (and a millisecond, so no
+          // rounding to the frame rate puts two frames on one instant) after what was sent last
+          // and its first picture shows a frame after the last one shown (B-frames put a
+          // picture's presentation after its decoding)
+          long start =
+              sentAny
+                  ? Math.max(
+                      lastTimestamp + frameMillis + 1,
+                      lastPresentation + frameMillis + 1 - p.compositionOffset())
+                  : 0;
+          offset = start - p.dts();
+          sessionStart = start;
+          if (!sentAny) {
+            rtmp.sendMetadata(metadata());
           }
-          session.sendMedia(p, 0);
+          send(videoConfig);
+          if (audioConfig != null) {
+            send(audioConfig);
+          }
+          send(p);
         }
-        // anything before the first keyframe would not decode: skipped
+        // anything before the session's first keyframe would not decode: skipped
       } catch (MediaFormatException e) {
         fail(new RestreamException(e.getMessage()));
         return;
@@ -228,8 +282,22 @@ final class RtmpPushStage
       flush();
     }
 
-    private long timestamp(MediaPacket p) {
-      return Math.max(0, p.dts() - base);
+    private void send(MediaPacket p) throws MediaFormatException {
+      // audio a little before the session's first keyframe goes out with it: never back in time
+      long ts = Math.max(sessionStart, p.dts() + offset);
+      if (p.isConfig()) {
+        ts = Math.max(ts, lastTimestamp);
+      }
+      rtmp.sendMedia(p, ts);
+      if (p.isVideo() && !p.isConfig()) {
+        if (lastVideoTimestamp >= 0 && ts > lastVideoTimestamp) {
+          frameMillis = Math.min(ts - lastVideoTimestamp, 1000);
+        }
+        lastVideoTimestamp = ts;
+        lastPresentation = Math.max(lastPresentation, ts + p.compositionOffset());
+      }
+      lastTimestamp = Math.max(lastTimestamp, ts);
+      sentAny = true;
     }
 
     private Map<String, Object> metadata() {
@@ -244,17 +312,17 @@ final class RtmpPushStage
 
     /** Hands what the session queued to the connection; takes more media once all is out. */
     private void flush() {
-      if (isAvailable(toServer) && session.hasOutput()) {
+      if (isAvailable(toServer) && rtmp.hasOutput()) {
         ByteString out = ByteString.emptyByteString();
         byte[] b;
         // one push per demand: the messages queued so far, as a rope of their arrays (no copy)
-        while ((b = session.takeOutput()) != null) {
+        while ((b = rtmp.takeOutput()) != null) {
           out = out.concat(ByteString.fromArrayUnsafe(b));
         }
         bytesSent.addAndGet(out.size());
         push(toServer, out);
       }
-      if (session.hasOutput()) {
+      if (rtmp.hasOutput()) {
         return;
       }
       if (mediaEnded) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.nrsgirls.streaming.core.stream.LadderRung;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.abr.LadderTranscoder;
 import com.nrsgirls.streaming.pipeline.abr.RungSize;
@@ -40,6 +41,10 @@ class SessionOutputsTest {
   private final List<List<String>> gone = new CopyOnWriteArrayList<>();
 
   private SessionOutputs outputs(Path dir) {
+    return outputs(dir, List.of());
+  }
+
+  private SessionOutputs outputs(Path dir, List<RestreamTarget> targets) {
     HlsPackager packager =
         HlsPackager.open(
             new LocalSegmentStore(dir),
@@ -56,8 +61,9 @@ class SessionOutputsTest {
             packager,
             plan -> new Branch(AbrBranch.NAME + " " + describe(plan), Sink::ignore),
             gone::add,
-            List.of(),
-            t -> new Branch(t.outputName(), Sink::ignore));
+            targets,
+            t -> new Branch(t.outputName(), Sink::ignore),
+            id -> graphCalls.add("ended " + id));
     outputs.bind(
         new SessionOutputs.Attachment() {
           @Override
@@ -113,5 +119,29 @@ class SessionOutputsTest {
     outputs.videoSizeChanged(1280, 720);
 
     assertEquals(List.of("detach abr"), graphCalls, "ABR off stays off");
+  }
+
+  @Test
+  void restreamTargetsAttachWithTheLadderAndChangeOneByOne(@TempDir Path dir) {
+    RestreamTarget a = new RestreamTarget("a", "custom", "rtmp://h/app", "v1:a", true);
+    RestreamTarget off = new RestreamTarget("off", "custom", "rtmp://h/app", "v1:b", false);
+    SessionOutputs outputs = outputs(dir, List.of(a, off));
+    assertEquals(
+        List.of("abr 854x480", "restream-a"),
+        outputs.forVideo(1280, 720).stream().map(Branch::name).toList());
+
+    RestreamTarget moved = new RestreamTarget("a", "custom", "rtmp://other/app", "v1:a", true);
+    RestreamTarget c = new RestreamTarget("c", "twitch", "rtmp://live.twitch.tv/app", "v1:c", true);
+    outputs.changeTargets(List.of(moved, off, c));
+    assertEquals(
+        List.of("detach restream-a", "ended a", "attach restream-a", "attach restream-c"),
+        graphCalls);
+    graphCalls.clear();
+
+    outputs.changeTargets(List.of(moved, off, c)); // nothing changed
+    assertEquals(List.of(), graphCalls);
+    outputs.changeTargets(List.of());
+    assertEquals(
+        List.of("detach restream-a", "ended a", "detach restream-c", "ended c"), graphCalls);
   }
 }

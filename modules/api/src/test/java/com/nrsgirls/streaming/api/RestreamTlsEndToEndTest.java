@@ -1,0 +1,80 @@
+package com.nrsgirls.streaming.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nrsgirls.streaming.testkit.NginxRtmp;
+import com.nrsgirls.streaming.testkit.Processes;
+import com.nrsgirls.streaming.testkit.TestClips;
+import com.nrsgirls.streaming.testkit.TlsProxy;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * RTMPS as Facebook requires it: the node pushes through TLS (the server's certificate checked
+ * against a CA it was told to trust, and its host name) to nginx-rtmp behind a TLS front.
+ */
+class RestreamTlsEndToEndTest {
+
+  @Test
+  void aFacebookTargetIsPushedToThroughTls(@TempDir Path dir) throws Exception {
+    int seconds = 6;
+    Path clip = TestClips.flv(seconds, 640, 360);
+    try (NginxRtmp nginx = NginxRtmp.start(dir.resolve("nginx"));
+        TlsProxy tls = TlsProxy.start(dir.resolve("tls"), nginx.port());
+        TestNode node =
+            TestNode.start(
+                dir.resolve("node"),
+                "nrs.streaming.pipeline.restream.trusted-certificates = \""
+                    + tls.certificatePem()
+                    + "\"\n")) {
+      JsonNode stream = node.createStream("to facebook");
+      String streamId = stream.get("streamId").asText();
+      String target = "/api/v1/streams/" + streamId + "/restream-targets/fb";
+      HttpResponse<String> plain =
+          node.send(
+              "PUT",
+              target,
+              "{\"platform\":\"facebook\",\"url\":\"rtmp://127.0.0.1:1/live\",\"streamKey\":\"k\"}");
+      assertEquals(400, plain.statusCode(), plain.body());
+      assertTrue(plain.body().contains("RTMPS"), plain.body());
+      HttpResponse<String> put =
+          node.send(
+              "PUT",
+              target,
+              "{\"platform\":\"facebook\",\"url\":\"rtmps://127.0.0.1:"
+                  + tls.port()
+                  + "/live\",\"streamKey\":\"fb-key\"}");
+      assertEquals(200, put.statusCode(), put.body());
+
+      Process publisher = Publisher.start(clip, node.rtmpUrl(stream.get("streamKey").asText()), 1);
+      try {
+        node.awaitState(
+            streamId,
+            Duration.ofSeconds(10),
+            s -> s.get("restreamTargets").get(0).get("state").asText().equals("live"));
+        Processes.Result published = Publisher.await(publisher, seconds + 15);
+        assertEquals(0, published.exitCode(), published.stderr());
+      } finally {
+        Publisher.kill(publisher);
+      }
+      node.awaitState(
+          streamId, Duration.ofSeconds(15), s -> s.get("status").asText().equals("idle"));
+      assertTrue(tls.handshakes() >= 1, "the push went through TLS");
+
+      Path recorded = nginx.recording("fb-key");
+      Processes.Result decoded =
+          Processes.run(
+              List.of("ffmpeg", "-v", "error", "-i", recorded.toString(), "-f", "null", "-"),
+              Duration.ofSeconds(60));
+      assertEquals(0, decoded.exitCode(), decoded.stderr());
+      assertEquals("", decoded.stderr().strip(), "what went through TLS decodes");
+      assertEquals(seconds, RestreamEndToEndTest.mediaSeconds(recorded), 1.0);
+    }
+  }
+}
