@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nrsgirls.streaming.testkit.TestClips;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +38,7 @@ class SecretsNeverLoggedEndToEndTest {
     env.put("NRS_ADMIN_TOKEN", token);
     // the token's unique part too: an escaped or cut copy of the token would still hold it
     List<String> secrets = new ArrayList<>(List.of(token, unique));
+    String[] restreamSecretHolder = new String[1];
     try (NodeProcess node =
         NodeProcess.start(env, work.resolve("node.log")).awaitReady(Duration.ofSeconds(60))) {
       JsonNode created =
@@ -89,6 +91,34 @@ class SecretsNeverLoggedEndToEndTest {
       send(http, token + " " + token + " " + token + "\r\n");
       send(http, "GET / HTTP/1.1\r\nHost: " + token + "\r\n");
 
+      // a restream target's key: refused by the server it is pushed to (our own ingest, which
+      // does not know it), and sent in a bad request
+      String restreamSecret = "RS" + Long.toHexString(System.nanoTime()) + "targetkey";
+      restreamSecretHolder[0] = restreamSecret;
+      secrets.add(restreamSecret);
+      String refusedKey = "live_" + streamId + "_" + restreamSecret;
+      String targets = "/api/v1/streams/" + streamId + "/restream-targets/";
+      assertEquals(
+          200,
+          node.send(
+                  "PUT",
+                  targets + "refused",
+                  token,
+                  "{\"platform\":\"custom\",\"url\":\""
+                      + node.rtmpUrl("").replaceAll("/$", "")
+                      + "\",\"streamKey\":\""
+                      + refusedKey
+                      + "\"}")
+              .statusCode());
+      HttpResponse<String> bad =
+          node.send(
+              "PUT",
+              targets + "bad",
+              token,
+              "{\"platform\":\"nope\",\"streamKey\":\"" + restreamSecret + "\"}");
+      assertEquals(400, bad.statusCode());
+      assertFalse(bad.body().contains(restreamSecret), bad.body());
+
       // RTMP: the right key, then a wrong one for the same stream
       Path clip = TestClips.flv(2, 320, 180);
       Publisher.await(Publisher.start(clip, node.rtmpUrl(key), 1), 30);
@@ -100,6 +130,8 @@ class SecretsNeverLoggedEndToEndTest {
           java.util.regex.Pattern.compile("RTMP publish rejected from \\S+ stream " + streamId),
           TIMEOUT);
 
+      node.awaitLog(
+          java.util.regex.Pattern.compile("restream to refused failed: publish refused"), TIMEOUT);
       String log = node.logText();
       for (String s : secrets) {
         for (String line : log.lines().toList()) {
@@ -107,6 +139,16 @@ class SecretsNeverLoggedEndToEndTest {
         }
       }
       assertTrue(log.contains("RTMP publish accepted"), "the publishes did reach the node");
+    }
+    // at rest: the journal holds the restream key sealed, never in plain text
+    for (Path file : java.nio.file.Files.walk(work.resolve("data")).toList()) {
+      if (java.nio.file.Files.isRegularFile(file)) {
+        String bytes =
+            new String(
+                java.nio.file.Files.readAllBytes(file),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertFalse(bytes.contains(restreamSecretHolder[0]), "the restream key in " + file);
+      }
     }
   }
 
