@@ -177,6 +177,19 @@ class RestreamEndToEndTest {
                 node.mediaPlaylist(id), Duration.ofSeconds(15), t -> t.contains("ENDLIST"));
         assertEquals(seconds, wholeSeconds(playlist), 1.0, id + " is whole: " + playlist);
       }
+      // the target's ups and downs are in the stream's history
+      List<String> states = new java.util.ArrayList<>();
+      for (JsonNode e : node.json(node.get("/api/v1/streams/" + sourceId + "/events", true))) {
+        if (e.get("type").asText().equals("RestreamTargetStateChanged")
+            && e.get("targetId").asText().equals("dying")) {
+          states.add(e.get("state").asText());
+        }
+      }
+      int live = states.indexOf("live");
+      int retrying = states.indexOf("retrying");
+      assertTrue(
+          live >= 0 && retrying > live && states.subList(retrying, states.size()).contains("live"),
+          "recorded states: " + states);
       Path recorded = nginx.recording("dying-key");
       Processes.Result decoded =
           Processes.run(

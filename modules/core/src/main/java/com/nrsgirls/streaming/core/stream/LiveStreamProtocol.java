@@ -255,6 +255,17 @@ public final class LiveStreamProtocol {
   public record RestreamTargetRemoved(String targetId, Instant at) implements Event {}
 
   /**
+   * A restream target's push changed state, as the session's health reported it (so a state that
+   * lasted less than a health interval may not be recorded).
+   *
+   * @param state {@code connecting}, {@code live}, {@code retrying} or {@code failed}
+   * @param lastError why it last failed, never holding its key; null if it has not
+   */
+  public record RestreamTargetStateChanged(
+      String sessionId, String targetId, String state, String lastError, Instant at)
+      implements Event {}
+
+  /**
    * The stream's outputs were ended after the session {@code sessionId}: its playlists say {@code
    * EXT-X-ENDLIST}. Until this is in the journal a restarted entity ends them itself.
    */

@@ -219,6 +219,8 @@ class LiveStreamProtocolTest {
                     "yt-main", "youtube", "rtmp://a.rtmp.youtube.com/live2", "v1:x", true),
                 T1)),
         Arguments.of(new RestreamTargetRemoved("yt-main", T1)),
+        Arguments.of(new RestreamTargetStateChanged("s-1", "yt-main", "retrying", "refused", T1)),
+        Arguments.of(new RestreamTargetStateChanged("s-1", "yt-main", "live", null, T1)),
         Arguments.of(new OutputsEnded("s-1", T1)));
   }
 

@@ -92,6 +92,10 @@ public final class LiveStream
   // Runtime resources of the current session, deliberately not part of the persistent state.
   private SessionGraph running;
   private HealthStats health;
+
+  /** The last state recorded per restream target, until the stream's outputs end. */
+  private final java.util.Map<String, String> targetStates = new java.util.HashMap<>();
+
   // The newest publish waiting for the previous session to settle; older ones were refused.
   private Publish waiting;
   // What a new session must wait for: the previous graph flushing its outputs, or the outputs
@@ -535,10 +539,37 @@ public final class LiveStream
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onHealth(
       Channel state, SessionHealth cmd) {
-    if (running != null && running.sessionId().equals(cmd.sessionId())) {
-      health = cmd.stats();
+    if (running == null || !running.sessionId().equals(cmd.sessionId())) {
+      return Effect().none().thenNoReply();
     }
-    return Effect().none().thenNoReply();
+    health = cmd.stats();
+    List<LiveStreamProtocol.Event> changes = new ArrayList<>();
+    for (RestreamTargetView t : targetViews(state, health)) {
+      if (!t.enabled() || t.state().equals("idle")) {
+        continue;
+      }
+      if (!t.state().equals(targetStates.put(t.targetId(), t.state()))) {
+        changes.add(
+            new RestreamTargetStateChanged(
+                cmd.sessionId(), t.targetId(), t.state(), t.lastError(), now()));
+      }
+    }
+    if (changes.isEmpty()) {
+      return Effect().none().thenNoReply();
+    }
+    for (LiveStreamProtocol.Event e : changes) {
+      RestreamTargetStateChanged c = (RestreamTargetStateChanged) e;
+      context
+          .getLog()
+          .info(
+              "stream={} session={} restream target {} is {}{}",
+              streamId,
+              c.sessionId(),
+              c.targetId(),
+              c.state(),
+              c.lastError() != null ? ": " + c.lastError() : "");
+    }
+    return Effect().persist(changes).thenNoReply();
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onSessionEnded(
@@ -600,6 +631,7 @@ public final class LiveStream
     if (last == null || !last.sessionId().equals(cmd.sessionId()) || last.outputsEnded()) {
       return Effect().none().thenNoReply();
     }
+    targetStates.clear(); // the pushes ended with the outputs
     return Effect().persist(new OutputsEnded(cmd.sessionId(), now())).thenNoReply();
   }
 
@@ -822,6 +854,7 @@ public final class LiveStream
         .onEvent(OutputsChanged.class, (s, e) -> s.withOutputs(e.settings()))
         .onEvent(RestreamTargetSet.class, (s, e) -> s.withTarget(e.target()))
         .onEvent(RestreamTargetRemoved.class, (s, e) -> s.withoutTarget(e.targetId()))
+        .onEvent(RestreamTargetStateChanged.class, (s, e) -> s)
         .onEvent(
             OutputsEnded.class,
             (s, e) ->
