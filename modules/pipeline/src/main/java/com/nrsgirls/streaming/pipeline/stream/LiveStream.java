@@ -549,9 +549,11 @@ public final class LiveStream
         continue;
       }
       if (!t.state().equals(targetStates.put(t.targetId(), t.state()))) {
+        boolean failing =
+            t.state().equals(OutputStatus.RETRYING) || t.state().equals(OutputStatus.FAILED);
         changes.add(
             new RestreamTargetStateChanged(
-                cmd.sessionId(), t.targetId(), t.state(), t.lastError(), now()));
+                cmd.sessionId(), t.targetId(), t.state(), failing ? t.lastError() : null, now()));
       }
     }
     if (changes.isEmpty()) {
