@@ -17,14 +17,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * RTMPS as Facebook requires it: the node pushes through TLS (the server's certificate checked
- * against a CA it was told to trust, and its host name) to nginx-rtmp behind a TLS front.
+ * against a CA it was told to trust, and its host name) to nginx-rtmp behind a TLS front; and as
+ * Facebook takes at most 720p, a 1080p stream reaches it from the ladder's 720p rung.
  */
 class RestreamTlsEndToEndTest {
 
   @Test
-  void aFacebookTargetIsPushedToThroughTls(@TempDir Path dir) throws Exception {
-    int seconds = 6;
-    Path clip = TestClips.flv(seconds, 640, 360);
+  void aFacebookTargetIsPushedToThroughTlsFromThe720pRungOfA1080pStream(@TempDir Path dir)
+      throws Exception {
+    int seconds = 8;
+    Path clip = TestClips.flv(seconds, 1920, 1080);
     try (NginxRtmp nginx = NginxRtmp.start(dir.resolve("nginx"));
         TlsProxy tls = TlsProxy.start(dir.resolve("tls"), nginx.port());
         TestNode node =
@@ -54,10 +56,15 @@ class RestreamTlsEndToEndTest {
 
       Process publisher = Publisher.start(clip, node.rtmpUrl(stream.get("streamKey").asText()), 1);
       try {
-        node.awaitState(
-            streamId,
-            Duration.ofSeconds(10),
-            s -> s.get("restreamTargets").get(0).get("state").asText().equals("live"));
+        JsonNode live =
+            node.awaitState(
+                    streamId,
+                    Duration.ofSeconds(15),
+                    s -> s.get("restreamTargets").get(0).get("state").asText().equals("live"))
+                .get("restreamTargets")
+                .get(0);
+        assertEquals("720p", live.get("feed").asText(), live.toString());
+        assertTrue(live.get("detail").asText().contains("720p"), live.toString());
         Processes.Result published = Publisher.await(publisher, seconds + 15);
         assertEquals(0, published.exitCode(), published.stderr());
       } finally {
@@ -74,7 +81,17 @@ class RestreamTlsEndToEndTest {
               Duration.ofSeconds(60));
       assertEquals(0, decoded.exitCode(), decoded.stderr());
       assertEquals("", decoded.stderr().strip(), "what went through TLS decodes");
-      assertEquals(seconds, RestreamEndToEndTest.mediaSeconds(recorded), 1.0);
+      assertEquals(seconds, RestreamEndToEndTest.mediaSeconds(recorded), 1.5);
+      Processes.Result size =
+          com.nrsgirls.streaming.testkit.Ffprobe.run(
+              recorded.toString(),
+              "-select_streams",
+              "v:0",
+              "-show_entries",
+              "stream=width,height",
+              "-of",
+              "csv=p=0");
+      assertEquals("1280,720", size.stdout().strip(), "Facebook got the 720p rung");
     }
   }
 }

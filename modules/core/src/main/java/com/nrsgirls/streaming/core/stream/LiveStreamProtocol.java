@@ -195,6 +195,9 @@ public final class LiveStreamProtocol {
    * @param since when it entered that state in the current session; null when idle
    * @param lastError why it last failed in the current session; null if it has not
    * @param bytesSent bytes sent to it in the current session
+   * @param feed what it is fed: {@code source}, or the ABR rung within the platform's limits
+   * @param detail why it is fed so, or which of the platform's limits the stream does not meet;
+   *     null if nothing to say
    */
   public record RestreamTargetView(
       String targetId,
@@ -204,7 +207,9 @@ public final class LiveStreamProtocol {
       String state,
       Instant since,
       String lastError,
-      long bytesSent)
+      long bytesSent,
+      String feed,
+      String detail)
       implements CborSerializable {}
 
   public record SessionView(

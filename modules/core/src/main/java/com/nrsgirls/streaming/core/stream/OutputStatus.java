@@ -17,6 +17,10 @@ import java.time.Instant;
  * @param lastError why it last failed, in words fit for an operator (never a secret); null if it
  *     has not failed in this session
  * @param bytesSent bytes it has sent to a remote server (restream targets), 0 for the others
+ * @param feed what it is fed, for outputs that may be fed otherwise than from the source (a
+ *     restream target: {@code source} or a rung's name); null for the others
+ * @param detail what an operator should know about how it is fed (a restream target fed from an ABR
+ *     rung, or a platform limit that cannot be met); null if nothing
  */
 public record OutputStatus(
     String name,
@@ -25,11 +29,13 @@ public record OutputStatus(
     long dropped,
     Instant since,
     String lastError,
-    long bytesSent)
+    long bytesSent,
+    String feed,
+    String detail)
     implements CborSerializable {
 
   public OutputStatus(String name, String state, int restarts, long dropped) {
-    this(name, state, restarts, dropped, null, null, 0);
+    this(name, state, restarts, dropped, null, null, 0, null, null);
   }
 
   public static final String STARTING = "starting";

@@ -44,6 +44,29 @@ public record RestreamTarget(
     return "restream-key:" + streamId + ":" + targetId;
   }
 
+  /**
+   * The tallest picture the platform takes (its own guide's maximum); {@link Integer#MAX_VALUE} for
+   * a custom server.
+   */
+  public int maxHeight() {
+    return switch (platform) {
+      case "youtube", "twitch" -> 1080;
+      case "facebook" -> 720;
+      default -> Integer.MAX_VALUE;
+    };
+  }
+
+  /**
+   * The highest total bit rate (video and audio) the platform takes, kbit/s; unlimited if custom.
+   */
+  public int maxKbps() {
+    return switch (platform) {
+      case "youtube", "twitch" -> 6000;
+      case "facebook" -> 4000;
+      default -> Integer.MAX_VALUE;
+    };
+  }
+
   /** The output name of this target in the stream's graph, health and metrics. */
   public String outputName() {
     return "restream-" + targetId;

@@ -175,9 +175,27 @@ class LiveStreamProtocolTest {
             new OutputSettings(true, List.of(new LadderRung("360p", 360, 600, 64))),
             List.of(
                 new RestreamTargetView(
-                    "yt", "youtube", "rtmp://a.rtmp.youtube.com/live2", true, "live", T1, null, 42),
+                    "yt",
+                    "youtube",
+                    "rtmp://a.rtmp.youtube.com/live2",
+                    true,
+                    "live",
+                    T1,
+                    null,
+                    42,
+                    "source",
+                    null),
                 new RestreamTargetView(
-                    "fb", "facebook", "rtmps://f/rtmp", true, "retrying", T0, "refused", 0)));
+                    "fb",
+                    "facebook",
+                    "rtmps://f/rtmp",
+                    true,
+                    "retrying",
+                    T0,
+                    "refused",
+                    0,
+                    "720p",
+                    "fed from the 720p rung: facebook takes at most 720p")));
     StreamView copy = ((StateView) roundTrip(new StateView(view))).stream();
     assertEquals(view, copy);
     assertEquals(3L, copy.health().branchDrops().get("hls"));

@@ -19,12 +19,30 @@ import org.apache.pekko.stream.javadsl.Sink;
  *     should not fall further behind live than that.
  * @param bytesSent bytes the branch has sent to a remote server so far in the session, over all its
  *     restarts (a restream target); 0 for a branch that sends nothing out
+ * @param feed what it is fed, when that can be other than the source (a restream target fed from an
+ *     ABR rung); null otherwise
+ * @param detail what its status should say about how it is fed; null if nothing
  */
 public record Branch(
     String name,
     Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink,
     int queuePackets,
-    LongSupplier bytesSent) {
+    LongSupplier bytesSent,
+    String feed,
+    String detail) {
+  public Branch(
+      String name,
+      Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink,
+      int queuePackets,
+      LongSupplier bytesSent) {
+    this(name, sink, queuePackets, bytesSent, null, null);
+  }
+
+  /** This branch fed from {@code feed}, its status saying {@code text}. */
+  public Branch fedFrom(String feed, String text) {
+    return new Branch(name, sink, queuePackets, bytesSent, feed, text);
+  }
+
   public Branch(String name, Supplier<Sink<MediaPacket, CompletionStage<Done>>> sink) {
     this(name, sink, 0);
   }

@@ -209,7 +209,9 @@ final class BranchFanOut
                         a.dropped.get(),
                         s.since(),
                         a.lastError,
-                        a.branch.bytesSent().getAsLong()));
+                        a.branch.bytesSent().getAsLong(),
+                        a.branch.feed(),
+                        a.branch.detail()));
               }
               list.sort(java.util.Comparator.comparing(OutputStatus::name));
               return list;
@@ -342,7 +344,17 @@ final class BranchFanOut
       String from = a.state;
       a.state = state;
       statuses.put(
-          a, new OutputStatus(a.branch.name(), state, a.restarts, 0, Instant.now(), null, 0));
+          a,
+          new OutputStatus(
+              a.branch.name(),
+              state,
+              a.restarts,
+              0,
+              Instant.now(),
+              null,
+              0,
+              a.branch.feed(),
+              a.branch.detail()));
       outputListener.outputStateChanged(a.branch.name(), from, state);
     }
 

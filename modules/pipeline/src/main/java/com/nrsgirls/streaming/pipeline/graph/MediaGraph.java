@@ -5,13 +5,16 @@ import com.nrsgirls.streaming.core.stream.AudioInfo;
 import com.nrsgirls.streaming.core.stream.HealthStats;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.core.stream.VideoInfo;
 import com.nrsgirls.streaming.pipeline.hls.SegmentClock;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.apache.pekko.Done;
@@ -79,6 +82,16 @@ public final class MediaGraph implements SessionGraph {
      * any branch sees that configuration; what depends on the size re-plans itself.
      */
     default void videoSizeChanged(int width, int height) {}
+
+    /** How the outputs these branches feed on their own are doing (a rung's restream targets). */
+    default List<OutputStatus> outputs() {
+      return List.of();
+    }
+
+    /** Packets those outputs dropped, by output name. */
+    default Map<String, AtomicLong> drops() {
+      return Map.of();
+    }
   }
 
   /**
@@ -151,8 +164,25 @@ public final class MediaGraph implements SessionGraph {
             settings.keyframeIntervalWarning(),
             clock,
             listener,
-            () -> fanOutRef.get().drops(),
-            () -> fanOutRef.get().outputs(),
+            () -> {
+              Map<String, AtomicLong> drops = mediaBranches.drops();
+              if (drops.isEmpty()) {
+                return fanOutRef.get().drops();
+              }
+              Map<String, AtomicLong> all = new java.util.LinkedHashMap<>(fanOutRef.get().drops());
+              all.putAll(drops);
+              return all;
+            },
+            () -> {
+              List<OutputStatus> more = mediaBranches.outputs();
+              if (more.isEmpty()) {
+                return fanOutRef.get().outputs();
+              }
+              List<OutputStatus> all = new java.util.ArrayList<>(fanOutRef.get().outputs());
+              all.addAll(more);
+              all.sort(java.util.Comparator.comparing(OutputStatus::name));
+              return all;
+            },
             ingestEnd::complete);
     Pair<Pair<SinkRef<MediaPacket>, UniqueKillSwitch>, BranchFanOut.Control> m =
         StreamRefs.<MediaPacket>sinkRef()

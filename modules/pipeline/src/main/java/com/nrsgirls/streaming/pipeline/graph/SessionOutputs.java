@@ -2,6 +2,7 @@ package com.nrsgirls.streaming.pipeline.graph;
 
 import com.nrsgirls.streaming.core.stream.LadderRung;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.abr.Ladder;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.pekko.Done;
@@ -51,8 +53,11 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
   private final Consumer<String> targetEnded;
   private List<RestreamTarget> targets;
 
-  /** The targets whose pushes are attached, by id. */
-  private final Map<String, RestreamTarget> pushing = new LinkedHashMap<>();
+  /** The targets being pushed to, by id, with what they are fed. */
+  private final Map<String, Pushed> pushing = new LinkedHashMap<>();
+
+  /** The rungs' outputs of the current ABR branch, where targets fed from a rung attach. */
+  private final Map<String, BranchFanOut.Control> taps = new LinkedHashMap<>();
 
   private OutputSettings settings;
   private Attachment graph;
@@ -125,14 +130,107 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
     }
     for (RestreamTarget t : targets) {
       if (t.enabled()) {
-        Branch b = targetBranch.apply(t);
+        Feed feed = feedOf(t);
+        Branch b = branchFor(t, feed);
         if (b != null) {
-          pushing.put(t.targetId(), t);
-          branches.add(b);
+          pushing.put(t.targetId(), new Pushed(t, feed));
+          if (feed.fromSource()) {
+            branches.add(b);
+          } // a rung's target is attached when the rung's output opens
         }
       }
     }
     return branches;
+  }
+
+  /** What a restream target is fed, and what its status says about it. */
+  record Feed(String rung, String detail) {
+    static final Feed SOURCE = new Feed(null, null);
+
+    boolean fromSource() {
+      return rung == null;
+    }
+
+    String name() {
+      return rung == null ? HlsPackager.SOURCE : rung;
+    }
+  }
+
+  /** A target being pushed to in this session, and where from. */
+  private record Pushed(RestreamTarget target, Feed feed) {}
+
+  /**
+   * The source when the platform takes its picture; otherwise the best rung of the ladder within
+   * the platform's limits (the tallest, then the richest); the source, with a word in the status,
+   * when no rung is.
+   */
+  private Feed feedOf(RestreamTarget t) {
+    if (height <= t.maxHeight()) {
+      return Feed.SOURCE;
+    }
+    RungSize best = null;
+    for (RungSize r : attached) {
+      int kbps = r.rung().videoKbps() + r.rung().audioKbps();
+      if (r.height() <= t.maxHeight()
+          && kbps <= t.maxKbps()
+          && (best == null
+              || r.height() > best.height()
+              || r.height() == best.height()
+                  && kbps > best.rung().videoKbps() + best.rung().audioKbps())) {
+        best = r;
+      }
+    }
+    String limit = t.platform() + " takes at most " + t.maxHeight() + "p";
+    if (best == null) {
+      return new Feed(
+          null,
+          "the source's "
+              + height
+              + "p is above "
+              + limit
+              + " and no ABR rung is within it: switch ABR on or lower the encoder's output");
+    }
+    return new Feed(best.name(), "fed from the " + best.name() + " rung: " + limit);
+  }
+
+  private Branch branchFor(RestreamTarget t, Feed feed) {
+    Branch b = targetBranch.apply(t);
+    return b == null ? null : b.fedFrom(feed.name(), feed.detail());
+  }
+
+  /**
+   * A rung's output of the (new) ABR branch opened: the targets fed from that rung are attached to
+   * it. Called when the ABR branch materializes, again after each of its restarts.
+   */
+  synchronized void rungOpened(String rung, BranchFanOut.Control control) {
+    taps.put(rung, control);
+    for (Pushed p : pushing.values()) {
+      if (rung.equals(p.feed().rung())) {
+        Branch b = branchFor(p.target(), p.feed());
+        if (b != null) {
+          control.attach(b);
+        }
+      }
+    }
+  }
+
+  /** How the outputs fed from rungs are doing (the source's are the graph's own). */
+  @Override
+  public synchronized List<OutputStatus> outputs() {
+    List<OutputStatus> list = new ArrayList<>();
+    for (BranchFanOut.Control c : taps.values()) {
+      list.addAll(c.outputs());
+    }
+    return list;
+  }
+
+  @Override
+  public synchronized Map<String, AtomicLong> drops() {
+    Map<String, AtomicLong> all = new LinkedHashMap<>();
+    for (BranchFanOut.Control c : taps.values()) {
+      all.putAll(c.drops());
+    }
+    return all;
   }
 
   /**
@@ -144,38 +242,82 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
     if (width == 0 || graph == null) {
       return; // the first video config attaches them
     }
-    Attachment g = graph;
     Map<String, RestreamTarget> wanted = new LinkedHashMap<>();
     for (RestreamTarget t : targets) {
       if (t.enabled()) {
         wanted.put(t.targetId(), t);
       }
     }
-    for (RestreamTarget old : List.copyOf(pushing.values())) {
-      RestreamTarget now = wanted.get(old.targetId());
-      if (now == null || !now.equals(old)) {
-        pushing.remove(old.targetId());
-        log.info("{} restream to {} ended", logContext, old.targetId());
+    for (Pushed old : List.copyOf(pushing.values())) {
+      RestreamTarget now = wanted.get(old.target().targetId());
+      if (now == null || !now.equals(old.target())) {
+        pushing.remove(old.target().targetId());
+        log.info("{} restream to {} ended", logContext, old.target().targetId());
+        String id = old.target().targetId();
         changing =
-            changing
-                .thenCompose(d -> g.detach(old.outputName()))
+            detachTarget(old)
                 .thenApply(
                     d -> {
-                      targetEnded.accept(old.targetId());
+                      targetEnded.accept(id);
                       return d;
                     });
       }
     }
     for (RestreamTarget t : wanted.values()) {
       if (!pushing.containsKey(t.targetId())) {
-        Branch b = targetBranch.apply(t);
-        if (b != null) {
-          pushing.put(t.targetId(), t);
-          changing = changing.thenApply(d -> attach(g, b));
-        }
+        attachTarget(t, feedOf(t));
       }
     }
     changing = changing.exceptionally(e -> failedChange(e));
+  }
+
+  /** Detaches a target from where it is fed, after the changes before. */
+  private CompletionStage<Done> detachTarget(Pushed p) {
+    Attachment g = graph;
+    String name = p.target().outputName();
+    if (p.feed().fromSource()) {
+      return changing.thenCompose(d -> g.detach(name));
+    }
+    BranchFanOut.Control tap = taps.get(p.feed().rung());
+    return tap == null ? changing : changing.thenCompose(d -> tap.detach(name));
+  }
+
+  /** Attaches a target where it is to be fed, after the changes before. */
+  private void attachTarget(RestreamTarget t, Feed feed) {
+    Branch b = branchFor(t, feed);
+    if (b == null) {
+      return;
+    }
+    pushing.put(t.targetId(), new Pushed(t, feed));
+    if (feed.fromSource()) {
+      Attachment g = graph;
+      changing = changing.thenApply(d -> attach(g, b));
+    } else {
+      BranchFanOut.Control tap = taps.get(feed.rung());
+      if (tap != null && attached.stream().anyMatch(r -> r.name().equals(feed.rung()))) {
+        changing =
+            changing.thenApply(
+                d -> {
+                  tap.attach(b);
+                  return d;
+                });
+      } // otherwise the rung's output attaches it when it opens
+    }
+  }
+
+  /** After the ladder changed: targets whose best feed changed move to it. */
+  private void refeedTargets() {
+    for (Pushed p : List.copyOf(pushing.values())) {
+      Feed now = feedOf(p.target());
+      if (now.equals(p.feed())) {
+        continue;
+      }
+      if (p.feed().fromSource()) {
+        changing = detachTarget(p); // a rung's target went with the old ladder
+      }
+      log.info("{} restream to {} now fed from {}", logContext, p.target().targetId(), now.name());
+      attachTarget(p.target(), now);
+    }
   }
 
   private Done failedChange(Throwable e) {
@@ -214,10 +356,12 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
     }
     List<RungSize> plan = plan();
     if (plan.equals(attached)) {
+      refeedTargets();
       return;
     }
     List<RungSize> before = attached;
     attached = plan;
+    taps.clear(); // the old ladder's rung outputs end with it; the new one's open when it starts
     Attachment g = graph;
     // one change at a time, each after the one before: never two ABR branches at once
     changing =
@@ -247,6 +391,7 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
       logPlan(plan);
       changing = changing.thenApply(d -> attach(g, abrBranch.apply(plan)));
     }
+    refeedTargets();
     changing = changing.exceptionally(e -> failedChange(e));
   }
 

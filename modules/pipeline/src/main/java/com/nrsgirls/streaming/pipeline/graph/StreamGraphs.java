@@ -30,14 +30,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -135,6 +139,28 @@ public final class StreamGraphs implements MediaGraphFactory {
         segmentListener);
   }
 
+  /**
+   * A rung's second output, beside its HLS rendition: a fan-out of its own where the restream
+   * targets fed from that rung attach, each with its own queue, so a slow target never slows the
+   * ladder. Tells the session's outputs when it opens (again after each restart of the ladder).
+   */
+  private Sink<MediaPacket, NotUsed> rungTap(
+      String logContext, String rung, AtomicReference<SessionOutputs> outputs) {
+    return Sink.fromGraph(
+            new BranchFanOut(
+                logContext + " rung=" + rung,
+                List.of(),
+                MediaGraph.MediaBranches.NONE,
+                null,
+                outputListener,
+                graphSettings))
+        .mapMaterializedValue(
+            control -> {
+              outputs.get().rungOpened(rung, control);
+              return NotUsed.getInstance();
+            });
+  }
+
   /** The push to a target, its key opened from its seal; null (logged) if it cannot be made. */
   private Branch restreamBranch(
       String logContext, String streamId, String sessionId, RestreamTarget target) {
@@ -211,6 +237,7 @@ public final class StreamGraphs implements MediaGraphFactory {
       branches.add(extra.apply(streamId, sessionId));
     }
     String logContext = "stream=" + streamId + " session=" + sessionId;
+    AtomicReference<SessionOutputs> outputsRef = new AtomicReference<>();
     SessionOutputs outputs =
         new SessionOutputs(
             logContext,
@@ -224,13 +251,19 @@ public final class StreamGraphs implements MediaGraphFactory {
                     abr.encoder(),
                     decode,
                     encode,
-                    rung -> hlsRendition(rung.name(), packager, streamId, sessionId),
+                    rung ->
+                        Flow.<MediaPacket>create()
+                            .alsoTo(rungTap(logContext, rung.name(), outputsRef))
+                            .toMat(
+                                hlsRendition(rung.name(), packager, streamId, sessionId),
+                                Keep.right()),
                     framesEncoded,
                     abr.queuePackets()),
             gone -> endPlaylists(streamId, gone),
             targets,
             target -> restreamBranch(logContext, streamId, sessionId, target),
             targetId -> restreamHub.end(streamId, targetId));
+    outputsRef.set(outputs);
     MediaGraph graph =
         MediaGraph.start(
             streamId,

@@ -34,6 +34,8 @@ import org.apache.pekko.util.ByteString;
  * attached again with capped, jittered exponential backoff on a new connection.
  */
 public final class RestreamBranch {
+  private static final AtomicLong FEEDS = new AtomicLong();
+
   private RestreamBranch() {}
 
   /** Opens the connection of a push: RTMP over TCP, or RTMPS through TLS. */
@@ -57,7 +59,9 @@ public final class RestreamBranch {
         target.outputName(),
         () -> {
           TargetPush push = hub.push(streamId, target, streamKey);
-          return Flow.fromGraph(new SessionFeed(sessionId, push)).toMat(push.hub(), Keep.left());
+          // each feed is stitched on afresh at its first keyframe, a restart's too
+          String feed = sessionId + "/" + FEEDS.incrementAndGet();
+          return Flow.fromGraph(new SessionFeed(feed, push)).toMat(push.hub(), Keep.left());
         },
         hub.settings().queuePackets(),
         hub.bytesSent(streamId, target.targetId()));

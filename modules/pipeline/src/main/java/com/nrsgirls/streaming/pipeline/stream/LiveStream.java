@@ -790,7 +790,9 @@ public final class LiveStream
               state,
               status != null ? status.since() : null,
               status != null ? status.lastError() : null,
-              status != null ? status.bytesSent() : 0));
+              status != null ? status.bytesSent() : 0,
+              status != null ? status.feed() : null,
+              status != null ? status.detail() : null));
     }
     return views;
   }

@@ -144,4 +144,73 @@ class SessionOutputsTest {
     assertEquals(
         List.of("detach restream-a", "ended a", "detach restream-c", "ended c"), graphCalls);
   }
+
+  /** A rung's output as the ladder opens it: records what attaches and detaches there. */
+  private BranchFanOut.Control tap(String rung) {
+    return new BranchFanOut.Control() {
+      @Override
+      public CompletionStage<Done> attach(Branch branch) {
+        graphCalls.add(rung + " attach " + branch.name() + " fed " + branch.feed());
+        return CompletableFuture.completedFuture(Done.getInstance());
+      }
+
+      @Override
+      public CompletionStage<Done> detach(String name) {
+        graphCalls.add(rung + " detach " + name);
+        return CompletableFuture.completedFuture(Done.getInstance());
+      }
+
+      @Override
+      public java.util.Map<String, java.util.concurrent.atomic.AtomicLong> drops() {
+        return java.util.Map.of();
+      }
+
+      @Override
+      public List<com.nrsgirls.streaming.core.stream.OutputStatus> outputs() {
+        return List.of();
+      }
+
+      @Override
+      public CompletionStage<Done> completion() {
+        return new CompletableFuture<>();
+      }
+    };
+  }
+
+  @Test
+  void aTargetWhosePlatformTakesLessThanTheSourceIsFedFromTheBestRungWithinIt(@TempDir Path dir) {
+    RestreamTarget fb = new RestreamTarget("fb", "facebook", "rtmps://f/rtmp", "v1:f", true);
+    RestreamTarget yt = new RestreamTarget("yt", "youtube", "rtmp://y/live2", "v1:y", true);
+    SessionOutputs outputs = outputs(dir, List.of(fb, yt));
+    List<Branch> first = outputs.forVideo(1920, 1080);
+    assertEquals(
+        List.of("abr 1280x720,854x480", "restream-yt"),
+        first.stream().map(Branch::name).toList(),
+        "YouTube takes 1080p: the source; Facebook waits for the 720p rung");
+    assertEquals("source", first.get(1).feed());
+    outputs.rungOpened("480p", tap("480p"));
+    outputs.rungOpened("720p", tap("720p"));
+    assertEquals(List.of("720p attach restream-fb fed 720p"), graphCalls);
+    graphCalls.clear();
+
+    // the ladder restarts (a failure): the new rung output gets the target again
+    outputs.rungOpened("720p", tap("720p"));
+    assertEquals(List.of("720p attach restream-fb fed 720p"), graphCalls);
+    graphCalls.clear();
+
+    // the source drops to 720p: Facebook takes it as it is
+    outputs.videoSizeChanged(1280, 720);
+    assertEquals(List.of("detach abr", "attach abr 854x480", "attach restream-fb"), graphCalls);
+  }
+
+  @Test
+  void withoutARungWithinTheLimitTheSourceGoesWithAWord(@TempDir Path dir) {
+    RestreamTarget fb = new RestreamTarget("fb", "facebook", "rtmps://f/rtmp", "v1:f", true);
+    SessionOutputs outputs = outputs(dir, List.of(fb));
+    outputs.change(new OutputSettings(false, null));
+    List<Branch> first = outputs.forVideo(1920, 1080);
+    assertEquals(List.of("restream-fb"), first.stream().map(Branch::name).toList());
+    assertEquals("source", first.get(0).feed());
+    assertTrue(first.get(0).detail().contains("switch ABR on"), first.get(0).detail());
+  }
 }
