@@ -67,6 +67,7 @@ public final class RtmpPublishSession {
   private long bytesReceived;
   private long acknowledged;
   private long bytesSent;
+  private long pendingBytes;
   private String serverVersion = "";
 
   /**
@@ -109,7 +110,16 @@ public final class RtmpPublishSession {
 
   /** The next bytes to send, in order; null when there are none. */
   public byte[] takeOutput() {
-    return output.pollFirst();
+    byte[] b = output.pollFirst();
+    if (b != null) {
+      pendingBytes -= b.length;
+    }
+    return b;
+  }
+
+  /** Bytes queued and not yet taken. */
+  public long pendingBytes() {
+    return pendingBytes;
   }
 
   public boolean hasOutput() {
@@ -371,6 +381,7 @@ public final class RtmpPublishSession {
 
   private void queue(byte[] bytes) {
     bytesSent += bytes.length;
+    pendingBytes += bytes.length;
     output.addLast(bytes);
   }
 }

@@ -32,9 +32,9 @@ import org.apache.pekko.util.ByteString;
  * RtmpPublishSession}: handshake and publish first, taking no media until the server has accepted
  * the publish, so a target that is slow to answer holds packets in the branch's queue (which drops
  * to the next keyframe), never in ingest. The push starts at a video keyframe, preceded by the
- * latest codec configurations and {@code onMetaData}, with timestamps from 0; it takes the next
- * packet only when the connection has taken every byte of the one before (backpressure from the
- * socket).
+ * latest codec configurations and {@code onMetaData}, with timestamps from 0. Messages are written
+ * in batches every 40 ms; once about a second of media waits for the socket the stage takes no more
+ * (backpressure from the socket into the branch's queue).
  *
  * <p>The connection outlives publish sessions ({@link TargetPush}): each packet says which session
  * it came from, and a new session's packets are stitched on at its first keyframe, a frame after
@@ -52,6 +52,15 @@ final class RtmpPushStage
 
   /** A video frame's length when none was seen yet (30 fps), in milliseconds. */
   private static final long DEFAULT_FRAME_MILLIS = 33;
+
+  /** How often gathered messages are written while publishing (what they wait at most). */
+  private static final Duration WRITE_INTERVAL = Duration.ofMillis(40);
+
+  /** Queued bytes that are written at once, without waiting for the interval. */
+  private static final long WRITE_BYTES = 64 * 1024;
+
+  /** Queued bytes beyond which no more media is taken until the socket took some. */
+  private static final long MAX_PENDING_BYTES = 1024 * 1024;
 
   /** How long the server may take to close its side after ours. */
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
@@ -140,7 +149,7 @@ final class RtmpPushStage
             public void onUpstreamFinish() {
               mediaEnded = true;
               rtmp.close();
-              flush();
+              flush(false);
             }
           });
       setHandler(
@@ -158,9 +167,10 @@ final class RtmpPushStage
               if (!started && rtmp.isPublishing()) {
                 started = true;
                 cancelTimer("publish");
+                scheduleWithFixedDelay("write", WRITE_INTERVAL, WRITE_INTERVAL);
                 publishing.complete(Done.getInstance());
               }
-              flush();
+              flush(false);
               if (!isClosed(fromServer)) {
                 pull(fromServer);
               }
@@ -185,7 +195,7 @@ final class RtmpPushStage
           new AbstractOutHandler() {
             @Override
             public void onPull() {
-              flush();
+              flush(false);
             }
 
             @Override
@@ -204,7 +214,9 @@ final class RtmpPushStage
 
     @Override
     public void onTimer(Object key) {
-      if ("close".equals(key)) {
+      if ("write".equals(key)) {
+        flush(true);
+      } else if ("close".equals(key)) {
         completeStage();
       } else if (!started) {
         fail(
@@ -279,7 +291,7 @@ final class RtmpPushStage
         fail(new RestreamException(e.getMessage()));
         return;
       }
-      flush();
+      flush(false);
     }
 
     private void send(MediaPacket p) throws MediaFormatException {
@@ -310,23 +322,29 @@ final class RtmpPushStage
       return m;
     }
 
-    /** Hands what the session queued to the connection; takes more media once all is out. */
-    private void flush() {
-      if (isAvailable(toServer) && rtmp.hasOutput()) {
+    /**
+     * Hands what the session queued to the connection and takes more media. While publishing,
+     * messages are gathered and written together every {@link #WRITE_INTERVAL} (or once {@link
+     * #WRITE_BYTES} are queued): a write to the socket costs more than the bytes it carries.
+     *
+     * @param now write whatever is queued, however little
+     */
+    private void flush(boolean now) {
+      boolean batching = started && !mediaEnded && !now;
+      if (isAvailable(toServer)
+          && rtmp.hasOutput()
+          && (!batching || rtmp.pendingBytes() >= WRITE_BYTES)) {
         ByteString out = ByteString.emptyByteString();
         byte[] b;
-        // one push per demand: the messages queued so far, as a rope of their arrays (no copy)
+        // the messages queued so far, as a rope of their arrays (no copy)
         while ((b = rtmp.takeOutput()) != null) {
           out = out.concat(ByteString.fromArrayUnsafe(b));
         }
         bytesSent.addAndGet(out.size());
         push(toServer, out);
       }
-      if (rtmp.hasOutput()) {
-        return;
-      }
       if (mediaEnded) {
-        if (!isClosed(toServer)) {
+        if (!rtmp.hasOutput() && !isClosed(toServer)) {
           // half-close: the server reads the end after our last byte and closes its side, which
           // ends the stage; one that does not gets a few seconds
           complete(toServer);
@@ -334,7 +352,11 @@ final class RtmpPushStage
         }
         return;
       }
-      if (started && !hasBeenPulled(media) && !isClosed(media)) {
+      // backpressure: no more media while a second or so of it waits for the socket
+      if (started
+          && rtmp.pendingBytes() < MAX_PENDING_BYTES
+          && !hasBeenPulled(media)
+          && !isClosed(media)) {
         pull(media);
       }
     }
