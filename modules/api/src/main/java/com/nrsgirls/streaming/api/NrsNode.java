@@ -11,6 +11,7 @@ import com.nrsgirls.streaming.pipeline.graph.StreamGraphs;
 import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
 import com.nrsgirls.streaming.pipeline.restream.RestreamSettings;
+import com.nrsgirls.streaming.pipeline.restream.platform.PlatformClients;
 import com.nrsgirls.streaming.pipeline.stream.LiveStream;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamSettings;
 import com.typesafe.config.Config;
@@ -117,6 +118,7 @@ public final class NrsNode {
             metrics,
             List.of(),
             RestreamSettings.create(config),
+            PlatformClients.create(config),
             seal);
     metrics.abrFramesEncoded(graphs::abrFramesEncoded);
     ClusterSharding sharding = ClusterSharding.get(system);

@@ -52,7 +52,8 @@ final class StreamRoutes {
    * Body of {@code PUT /api/v1/streams/{id}/restream-targets/{targetId}}: the URL may be left out
    * for youtube, twitch and facebook; the key may be left out when changing a target that has one.
    */
-  record TargetRequest(String platform, String url, String streamKey, Boolean enabled) {}
+  record TargetRequest(
+      String platform, String url, String streamKey, Boolean enabled, String accessToken) {}
 
   private final StreamDirectory directory;
   private final ApiJson json;
@@ -295,17 +296,36 @@ final class StreamRoutes {
         throw new IllegalArgumentException(
             "streamKey must be 1 to 512 printable characters without spaces");
       }
+      String token = request.accessToken();
+      if (token != null) {
+        if (platform.equals("custom")) {
+          throw new IllegalArgumentException(
+              "accessToken links a youtube, twitch or facebook account; a custom target takes a"
+                  + " streamKey");
+        }
+        if (token.isEmpty() || token.length() > 4096 || !token.matches("[!-~]+")) {
+          throw new IllegalArgumentException(
+              "accessToken must be 1 to 4096 printable characters without spaces");
+        }
+      }
     } catch (IllegalArgumentException e) {
       return complete(json.error(StatusCodes.BAD_REQUEST, "bad_request", e.getMessage()));
     }
     boolean enabled = request.enabled() == null || request.enabled();
-    boolean keepKey = request.streamKey() == null;
-    // a change without the key keeps the one the target has; the placeholder is never stored
+    boolean keepKey = request.streamKey() == null && request.accessToken() == null;
+    // a change without a key or token keeps what the target has; the placeholder is never stored
     String sealed =
         keepKey
             ? "kept"
-            : seal.seal(request.streamKey(), RestreamTarget.sealContext(streamId, targetId));
-    RestreamTarget target = new RestreamTarget(targetId, platform, url, sealed, enabled);
+            : request.streamKey() == null
+                ? null
+                : seal.seal(request.streamKey(), RestreamTarget.sealContext(streamId, targetId));
+    String sealedToken =
+        request.accessToken() == null
+            ? null
+            : seal.seal(request.accessToken(), RestreamTarget.tokenSealContext(streamId, targetId));
+    RestreamTarget target =
+        new RestreamTarget(targetId, platform, url, sealed, enabled, sealedToken);
     return onComplete(
         directory.ask(streamId, replyTo -> new PutRestreamTarget(target, keepKey, replyTo)),
         result -> {
@@ -314,7 +334,7 @@ final class StreamRoutes {
                 json.error(
                     StatusCodes.BAD_REQUEST,
                     "bad_request",
-                    "streamKey is required for a new target"));
+                    "streamKey (or accessToken, for a linked account) is required for a new target"));
           }
           return complete(
               targetsAnswer(

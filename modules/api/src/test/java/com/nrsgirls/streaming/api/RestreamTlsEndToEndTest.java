@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
 import com.nrsgirls.streaming.testkit.NginxRtmp;
 import com.nrsgirls.streaming.testkit.Processes;
 import com.nrsgirls.streaming.testkit.TestClips;
@@ -11,7 +12,6 @@ import com.nrsgirls.streaming.testkit.TlsProxy;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,10 +75,7 @@ class RestreamTlsEndToEndTest {
       assertTrue(tls.handshakes() >= 1, "the push went through TLS");
 
       Path recorded = nginx.recording("fb-key");
-      Processes.Result decoded =
-          Processes.run(
-              List.of("ffmpeg", "-v", "error", "-i", recorded.toString(), "-f", "null", "-"),
-              Duration.ofSeconds(60));
+      Processes.Result decoded = Ffmpeg.decode(recorded.toString());
       assertEquals(0, decoded.exitCode(), decoded.stderr());
       assertEquals("", decoded.stderr().strip(), "what went through TLS decodes");
       assertEquals(seconds, RestreamEndToEndTest.mediaSeconds(recorded), 1.5);

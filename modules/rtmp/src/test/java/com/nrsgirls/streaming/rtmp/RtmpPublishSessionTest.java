@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.rtmp.flv.FlvFileReader;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
 import com.nrsgirls.streaming.testkit.Ffprobe;
 import com.nrsgirls.streaming.testkit.Processes;
 import com.nrsgirls.streaming.testkit.TestClips;
@@ -98,10 +99,7 @@ class RtmpPublishSessionTest {
     double duration =
         Double.parseDouble(probe.stdout().replaceAll("(?s).*duration=([0-9.]+).*", "$1"));
     assertEquals(4.0, duration, 0.5, probe.stdout());
-    Processes.Result decoded =
-        Processes.run(
-            List.of("ffmpeg", "-v", "error", "-i", received.toString(), "-f", "null", "-"),
-            Duration.ofSeconds(60));
+    Processes.Result decoded = Ffmpeg.decode(received.toString());
     assertEquals("", decoded.stderr().strip(), "what ffmpeg received decodes without errors");
   }
 

@@ -198,6 +198,8 @@ public final class LiveStreamProtocol {
    * @param feed what it is fed: {@code source}, or the ABR rung within the platform's limits
    * @param detail why it is fed so, or which of the platform's limits the stream does not meet;
    *     null if nothing to say
+   * @param accountLinked whether the creator linked an account: the platform's API says where to
+   *     push before each broadcast
    */
   public record RestreamTargetView(
       String targetId,
@@ -209,7 +211,8 @@ public final class LiveStreamProtocol {
       String lastError,
       long bytesSent,
       String feed,
-      String detail)
+      String detail,
+      boolean accountLinked)
       implements CborSerializable {}
 
   public record SessionView(

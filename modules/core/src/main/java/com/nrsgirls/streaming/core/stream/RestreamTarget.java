@@ -12,11 +12,20 @@ import java.util.regex.Pattern;
  * @param targetId the operator's name for it, {@code [a-z0-9-]{1,32}}
  * @param platform {@code youtube}, {@code twitch}, {@code facebook} or {@code custom}
  * @param url the server, {@code rtmp[s]://host[:port]/app}, without the key
- * @param sealedKey the stream key, sealed
+ * @param sealedKey the stream key, sealed; null when the platform gives one through its API
  * @param enabled whether it is pushed to while the stream is live
+ * @param sealedAccessToken the creator's OAuth access token for the platform's API, sealed (context
+ *     {@link #tokenSealContext}); null when the creator linked no account. With one, the platform
+ *     is asked for a broadcast and its key before each push (YouTube, Facebook) or for the key
+ *     (Twitch)
  */
 public record RestreamTarget(
-    String targetId, String platform, String url, String sealedKey, boolean enabled)
+    String targetId,
+    String platform,
+    String url,
+    String sealedKey,
+    boolean enabled,
+    String sealedAccessToken)
     implements CborSerializable {
   public static final Set<String> PLATFORMS = Set.of("youtube", "twitch", "facebook", "custom");
 
@@ -34,9 +43,33 @@ public record RestreamTarget(
       throw new IllegalArgumentException(
           "platform must be one of youtube, twitch, facebook, custom");
     }
-    if (url == null || url.isBlank() || sealedKey == null || sealedKey.isBlank()) {
-      throw new IllegalArgumentException("a target needs a url and a stream key");
+    if (url == null || url.isBlank()) {
+      throw new IllegalArgumentException("a target needs a url");
     }
+    boolean key = sealedKey != null && !sealedKey.isBlank();
+    boolean account = sealedAccessToken != null && !sealedAccessToken.isBlank();
+    if (!key && !account) {
+      throw new IllegalArgumentException("a target needs a stream key or a linked account");
+    }
+    if (account && platform.equals("custom")) {
+      throw new IllegalArgumentException("only youtube, twitch and facebook targets link accounts");
+    }
+  }
+
+  /** A target with a stream key and no linked account. */
+  public RestreamTarget(
+      String targetId, String platform, String url, String sealedKey, boolean enabled) {
+    this(targetId, platform, url, sealedKey, enabled, null);
+  }
+
+  /** Whether the platform's API is asked where to push (the creator linked an account). */
+  public boolean linked() {
+    return sealedAccessToken != null && !sealedAccessToken.isBlank();
+  }
+
+  /** What a target's access token is sealed under. */
+  public static String tokenSealContext(String streamId, String targetId) {
+    return "restream-token:" + streamId + ":" + targetId;
   }
 
   /** What a target's key is sealed under: it opens for this stream's target only. */

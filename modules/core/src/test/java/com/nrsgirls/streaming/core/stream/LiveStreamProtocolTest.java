@@ -184,7 +184,8 @@ class LiveStreamProtocolTest {
                     null,
                     42,
                     "source",
-                    null),
+                    null,
+                    false),
                 new RestreamTargetView(
                     "fb",
                     "facebook",
@@ -195,7 +196,8 @@ class LiveStreamProtocolTest {
                     "refused",
                     0,
                     "720p",
-                    "fed from the 720p rung: facebook takes at most 720p")));
+                    "fed from the 720p rung: facebook takes at most 720p",
+                    true)));
     StreamView copy = ((StateView) roundTrip(new StateView(view))).stream();
     assertEquals(view, copy);
     assertEquals(3L, copy.health().branchDrops().get("hls"));

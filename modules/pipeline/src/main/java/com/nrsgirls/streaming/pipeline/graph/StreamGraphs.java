@@ -14,6 +14,7 @@ import com.nrsgirls.streaming.pipeline.hls.SegmentStore;
 import com.nrsgirls.streaming.pipeline.restream.RestreamBranch;
 import com.nrsgirls.streaming.pipeline.restream.RestreamHub;
 import com.nrsgirls.streaming.pipeline.restream.RestreamSettings;
+import com.nrsgirls.streaming.pipeline.restream.platform.PlatformClient;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -100,8 +101,9 @@ public final class StreamGraphs implements MediaGraphFactory {
       OutputListener outputListener,
       List<BranchFactory> extraBranches,
       RestreamSettings restream,
+      Map<String, PlatformClient> platforms,
       SecretSeal seal) {
-    this.restreamHub = new RestreamHub(system, restream);
+    this.restreamHub = new RestreamHub(system, restream, platforms);
     this.seal = seal;
     this.abr = abr;
     this.outputListener = outputListener;
@@ -164,19 +166,28 @@ public final class StreamGraphs implements MediaGraphFactory {
   /** The push to a target, its key opened from its seal; null (logged) if it cannot be made. */
   private Branch restreamBranch(
       String logContext, String streamId, String sessionId, RestreamTarget target) {
-    String key;
+    RestreamHub.Credentials credentials;
     try {
-      key = seal.open(target.sealedKey(), RestreamTarget.sealContext(streamId, target.targetId()));
+      credentials =
+          target.linked()
+              ? RestreamHub.Credentials.account(
+                  seal.open(
+                      target.sealedAccessToken(),
+                      RestreamTarget.tokenSealContext(streamId, target.targetId())))
+              : RestreamHub.Credentials.key(
+                  seal.open(
+                      target.sealedKey(), RestreamTarget.sealContext(streamId, target.targetId())));
     } catch (IllegalArgumentException e) {
       log.error(
-          "{} restream target {} not pushed to: its stream key does not open ({}); set it again",
+          "{} restream target {} not pushed to: its {} does not open ({}); set it again",
           logContext,
           target.targetId(),
+          target.linked() ? "access token" : "stream key",
           e.getMessage());
       return null;
     }
     try {
-      return RestreamBranch.create(restreamHub, streamId, sessionId, target, key);
+      return RestreamBranch.create(restreamHub, streamId, sessionId, target, credentials);
     } catch (IllegalArgumentException e) {
       log.error(
           "{} restream target {} not pushed to: {}", logContext, target.targetId(), e.getMessage());

@@ -41,7 +41,7 @@ public final class RestreamBranch {
   /** Opens the connection of a push: RTMP over TCP, or RTMPS through TLS. */
   interface Connector {
     Sink<SessionPacket, CompletionStage<Done>> sink(
-        RestreamTarget target,
+        RtmpUrl url,
         String streamKey,
         RestreamSettings settings,
         AtomicLong bytesSent,
@@ -50,15 +50,20 @@ public final class RestreamBranch {
   }
 
   /**
-   * @param streamKey the target's key, opened from its seal; it goes to the server and nowhere else
+   * @param credentials the target's key, or the creator's access token for its platform, opened
+   *     from their seals; they go to the platform and nowhere else
    */
   public static Branch create(
-      RestreamHub hub, String streamId, String sessionId, RestreamTarget target, String streamKey) {
+      RestreamHub hub,
+      String streamId,
+      String sessionId,
+      RestreamTarget target,
+      RestreamHub.Credentials credentials) {
     RtmpUrl.parse(target.url()); // a target whose URL cannot work fails here, not at each retry
     return new Branch(
         target.outputName(),
         () -> {
-          TargetPush push = hub.push(streamId, target, streamKey);
+          TargetPush push = hub.push(streamId, target, credentials);
           // each feed is stitched on afresh at its first keyframe, a restart's too
           String feed = sessionId + "/" + FEEDS.incrementAndGet();
           return Flow.fromGraph(new SessionFeed(feed, push)).toMat(push.hub(), Keep.left());
@@ -69,8 +74,7 @@ public final class RestreamBranch {
 
   /** Pushes over Pekko TCP (and TLS for {@code rtmps://}). */
   static Connector tcp(ActorSystem<?> system) {
-    return (target, streamKey, settings, bytesSent, publishing, failure) -> {
-      RtmpUrl url = RtmpUrl.parse(target.url());
+    return (url, streamKey, settings, bytesSent, publishing, failure) -> {
       Flow<ByteString, ByteString, ?> connection = connection(system, url, settings);
       return Sink.fromGraph(
           GraphDSL.create(

@@ -1,7 +1,10 @@
 package com.nrsgirls.streaming.pipeline.restream;
 
 import com.nrsgirls.streaming.core.stream.RestreamTarget;
+import com.nrsgirls.streaming.pipeline.restream.platform.PlatformClient;
+import com.nrsgirls.streaming.rtmp.RtmpUrl;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -14,6 +17,7 @@ import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.MergeHub;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * One connection to one restream target, which outlives the publish sessions that feed it: the
@@ -49,38 +53,58 @@ final class TargetPush {
     this.failure = failure;
   }
 
-  /** Connects to the target; the push runs until {@link #end()} or a failure. */
+  /**
+   * Connects to the target once {@code ingest} says where (at once for a target with a key; after
+   * its platform's API answered for a linked account); the push runs until {@link #end()} or a
+   * failure, and fails with the API's failure.
+   */
   static TargetPush start(
       RestreamTarget target,
-      String streamKey,
+      CompletionStage<PlatformClient.Ingest> ingest,
       RestreamSettings settings,
       AtomicLong bytesSent,
       RestreamBranch.Connector connector,
       Materializer materializer) {
     CompletableFuture<Done> publishing = new CompletableFuture<>();
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Pair<Pair<Sink<SessionPacket, NotUsed>, UniqueKillSwitch>, CompletionStage<Done>> running =
+    // the hub runs from now on (sessions may join it), the connection once the ingest is known
+    Pair<Pair<Sink<SessionPacket, NotUsed>, UniqueKillSwitch>, Source<SessionPacket, NotUsed>> hub =
         MergeHub.of(SessionPacket.class, PER_SESSION_BUFFER)
             .viaMat(KillSwitches.single(), Keep.both())
-            .toMat(
-                connector.sink(target, streamKey, settings, bytesSent, publishing, failure),
-                Keep.both())
-            .run(materializer);
-    running
-        .second()
-        .whenComplete(
-            (ok, err) -> {
-              if (err != null) {
-                failure.compareAndSet(null, err);
-              }
-            });
+            .preMaterialize(materializer);
+    CompletableFuture<Done> terminated = new CompletableFuture<>();
+    ingest.whenComplete(
+        (where, err) -> {
+          if (err != null) {
+            Throwable cause = err instanceof CompletionException ? err.getCause() : err;
+            failure.compareAndSet(null, cause);
+            publishing.completeExceptionally(cause);
+            hub.first().second().abort(cause);
+            terminated.completeExceptionally(cause);
+            return;
+          }
+          hub.second()
+              .runWith(
+                  connector.sink(
+                      RtmpUrl.parse(where.url()),
+                      where.streamKey(),
+                      settings,
+                      bytesSent,
+                      publishing,
+                      failure),
+                  materializer)
+              .whenComplete(
+                  (ok, pushErr) -> {
+                    if (pushErr != null) {
+                      failure.compareAndSet(null, pushErr);
+                      terminated.completeExceptionally(pushErr);
+                    } else {
+                      terminated.complete(ok);
+                    }
+                  });
+        });
     return new TargetPush(
-        target,
-        running.first().first(),
-        running.first().second(),
-        running.second(),
-        publishing,
-        failure);
+        target, hub.first().first(), hub.first().second(), terminated, publishing, failure);
   }
 
   RestreamTarget target() {

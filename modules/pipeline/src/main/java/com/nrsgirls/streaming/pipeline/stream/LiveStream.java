@@ -322,13 +322,15 @@ public final class LiveStream
       if (i < 0) {
         return Effect().reply(cmd.replyTo(), new TargetNotFound(target.targetId()));
       }
+      RestreamTarget kept = state.restreamTargets().get(i);
       target =
           new RestreamTarget(
               target.targetId(),
               target.platform(),
               target.url(),
-              state.restreamTargets().get(i).sealedKey(),
-              target.enabled());
+              kept.sealedKey(),
+              target.enabled(),
+              kept.sealedAccessToken());
     }
     RestreamTarget put = target;
     if (i >= 0 && state.restreamTargets().get(i).equals(target)) {
@@ -765,6 +767,27 @@ public final class LiveStream
         targetViews(s, current != null ? health : null));
   }
 
+  /**
+   * What a target's status says about its feed, and whether the source's measured bit rate is above
+   * what its platform takes (the picture's height chose the feed; the rate is only known once the
+   * stream runs).
+   */
+  private static String detail(RestreamTarget t, OutputStatus status, HealthStats health) {
+    boolean fromSource = status.feed() == null || status.feed().equals("source");
+    if (!fromSource || health == null || health.bitrateKbps() <= t.maxKbps()) {
+      return status.detail();
+    }
+    String over =
+        "the source's "
+            + health.bitrateKbps()
+            + " kbit/s is above "
+            + t.platform()
+            + "'s "
+            + t.maxKbps()
+            + " kbit/s: lower the encoder's bitrate";
+    return status.detail() == null ? over : status.detail() + "; " + over;
+  }
+
   /** The targets with how their pushes are doing in the current session, never their keys. */
   private static List<RestreamTargetView> targetViews(Channel s, HealthStats health) {
     List<RestreamTargetView> views = new ArrayList<>();
@@ -792,7 +815,8 @@ public final class LiveStream
               status != null ? status.lastError() : null,
               status != null ? status.bytesSent() : 0,
               status != null ? status.feed() : null,
-              status != null ? status.detail() : null));
+              status != null ? detail(t, status, health) : null,
+              t.linked()));
     }
     return views;
   }

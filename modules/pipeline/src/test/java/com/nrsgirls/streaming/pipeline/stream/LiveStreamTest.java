@@ -4,7 +4,9 @@ import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.nrsgirls.streaming.core.stream.CreatorType;
+import com.nrsgirls.streaming.core.stream.HealthStats;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
+import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.core.stream.PublishRejection;
 import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.core.stream.StreamKey;
@@ -237,6 +239,46 @@ class LiveStreamTest {
     assertEquals(
         List.of("yt"),
         state(spawn()).restreamTargets().stream().map(RestreamTargetView::targetId).toList());
+  }
+
+  @Test
+  void aTargetsStatusSaysWhenTheSourcesBitRateIsAboveItsPlatformsLimit() {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(
+        new PutRestreamTarget(
+            new RestreamTarget("yt", "youtube", "rtmp://a.rtmp.youtube.com/live2", "v1:k", true),
+            false,
+            probe.getRef()));
+    probe.expectMessageClass(StateView.class);
+    publish(entity, key, "s1");
+    OutputStatus pushing =
+        new OutputStatus(
+            "restream-yt", OutputStatus.LIVE, 0, 0, Instant.EPOCH, null, 1000, "source", null);
+    for (long kbps : new long[] {5000, 9000}) {
+      entity.tell(
+          new SessionHealth(
+              "s1",
+              new HealthStats(
+                  kbps,
+                  30,
+                  2000,
+                  1,
+                  1,
+                  1,
+                  java.util.Map.of(),
+                  List.of(),
+                  List.of(pushing),
+                  Instant.EPOCH)));
+      RestreamTargetView yt = state(entity).restreamTargets().get(0);
+      assertEquals("live", yt.state());
+      if (kbps == 5000) {
+        assertNull(yt.detail(), "within YouTube's 6000 kbit/s");
+      } else {
+        assertTrue(yt.detail().contains("9000 kbit/s is above youtube's 6000 kbit/s"), yt.detail());
+      }
+    }
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nrsgirls.streaming.pipeline.restream.platform.PlatformClient.Broadcast;
 import com.nrsgirls.streaming.pipeline.restream.platform.PlatformClient.Ingest;
+import com.nrsgirls.streaming.testkit.FakeWebApi;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
@@ -27,10 +28,10 @@ class PlatformClientsTest {
           "Friday night set", "live from the club", Instant.parse("2026-11-30T20:00:00Z"));
 
   private final PlatformHttp http = PlatformHttp.create(Duration.ofSeconds(5));
-  private final FakePlatform server;
+  private final FakeWebApi server;
 
   PlatformClientsTest() throws Exception {
-    server = new FakePlatform();
+    server = new FakeWebApi();
   }
 
   @AfterEach
@@ -75,7 +76,7 @@ class PlatformClientsTest {
     assertEquals("bc-123", ingest.broadcastId());
     assertFalse(ingest.toString().contains("abcd"), "an ingest never prints its key");
 
-    FakePlatform.Request insert = server.requests.get(0);
+    FakeWebApi.Request insert = server.requests.get(0);
     assertEquals("POST", insert.method());
     assertEquals(
         "/youtube/v3/liveBroadcasts?part=snippet,status,contentDetails", insert.pathAndQuery());
@@ -156,7 +157,7 @@ class PlatformClientsTest {
     assertEquals("rtmp://live.twitch.tv/app", ingest.url());
     assertEquals("live_141981764_AbCdEfGh", ingest.streamKey());
     assertEquals("/helix/users", server.requests.get(0).pathAndQuery());
-    FakePlatform.Request update = server.requests.get(1);
+    FakeWebApi.Request update = server.requests.get(1);
     assertEquals("PATCH", update.method());
     assertEquals("/helix/channels?broadcaster_id=141981764", update.pathAndQuery());
     assertEquals(
@@ -219,14 +220,14 @@ class PlatformClientsTest {
     Ingest ingest = await(facebook.prepare(TOKEN, FRIDAY));
     assertEquals("rtmps://live-api-s.facebook.com:443/rtmp", ingest.url());
     assertEquals("FB-10158532346912345-0-AbxKey", ingest.streamKey());
-    FakePlatform.Request create = server.requests.get(0);
+    FakeWebApi.Request create = server.requests.get(0);
     assertEquals("/v19.0/me/live_videos", create.pathAndQuery());
     assertTrue(create.body().contains("status=LIVE_NOW"), create.body());
     assertTrue(create.body().contains("title=Friday+night+set"), create.body());
     assertEquals("Bearer " + TOKEN, create.header("Authorization"));
 
     await(facebook.end(TOKEN, ingest));
-    FakePlatform.Request end = server.requests.get(1);
+    FakeWebApi.Request end = server.requests.get(1);
     assertEquals("/v19.0/10158532346912345", end.pathAndQuery());
     assertEquals("end_live_video=true", end.body());
   }

@@ -1,4 +1,4 @@
-package com.nrsgirls.streaming.pipeline.restream.platform;
+package com.nrsgirls.streaming.testkit;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -14,13 +14,14 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A platform's web API as its documentation answers, on 127.0.0.1 (the real ones cannot be reached
- * from here): answers queued by the test in order, every request recorded.
+ * A third-party web API (YouTube's, Twitch's, Facebook's) as its documentation answers, on
+ * 127.0.0.1 (the real ones cannot be reached from here): answers queued by the test and given in
+ * order, every request recorded.
  */
-final class FakePlatform implements AutoCloseable {
-  record Request(
+public final class FakeWebApi implements AutoCloseable {
+  public record Request(
       String method, String pathAndQuery, Map<String, List<String>> headers, String body) {
-    String header(String name) {
+    public String header(String name) {
       for (Map.Entry<String, List<String>> e : headers.entrySet()) {
         if (e.getKey().equalsIgnoreCase(name)) {
           return e.getValue().get(0);
@@ -30,27 +31,27 @@ final class FakePlatform implements AutoCloseable {
     }
   }
 
-  record Answer(int status, String body, Map<String, String> headers) {}
+  public record Answer(int status, String body, Map<String, String> headers) {}
 
   private final HttpServer server;
   private final Deque<Answer> answers = new ArrayDeque<>();
-  final List<Request> requests = new CopyOnWriteArrayList<>();
+  public final List<Request> requests = new CopyOnWriteArrayList<>();
 
-  FakePlatform() throws IOException {
+  public FakeWebApi() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/", this::handle);
     server.start();
   }
 
-  URI base() {
+  public URI base() {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
   }
 
-  synchronized FakePlatform answer(int status, String body) {
+  public synchronized FakeWebApi answer(int status, String body) {
     return answer(status, body, Map.of());
   }
 
-  synchronized FakePlatform answer(int status, String body, Map<String, String> headers) {
+  public synchronized FakeWebApi answer(int status, String body, Map<String, String> headers) {
     answers.addLast(new Answer(status, body, headers));
     return this;
   }
