@@ -26,7 +26,7 @@ import java.util.Optional;
  * <p>Not thread-safe; one instance per rendition, reused for all of its segments (continuity
  * counters carry over from segment to segment, as if the segments were one stream).
  */
-public final class TsMuxer {
+public final class TsMuxer implements SegmentMuxer {
   /** Bytes in a transport stream packet (§2.4.3.2). */
   public static final int PACKET_SIZE = 188;
 
@@ -152,6 +152,7 @@ public final class TsMuxer {
   }
 
   /** Whether a segment is started and not yet ended. */
+  @Override
   public boolean inSegment() {
     return out != null;
   }
@@ -165,6 +166,7 @@ public final class TsMuxer {
    * Starts a segment on {@code output}: writes a PAT and a PMT listing the configured tracks. The
    * PMT's version changes whenever the track set does.
    */
+  @Override
   public void startSegment(TsOutput output) throws IOException {
     if (out != null) {
       throw new IllegalStateException("the previous segment was not ended");
@@ -205,6 +207,7 @@ public final class TsMuxer {
    * @param dtsMillis decode time on the output timeline; 90 kHz ticks wrap at 33 bits
    * @param ptsMillis presentation time on the output timeline
    */
+  @Override
   public void writeVideo(MediaPacket frame, long dtsMillis, long ptsMillis)
       throws IOException, MediaFormatException {
     if (!segmentHasVideo || out == null || videoConfig == null) {
@@ -253,6 +256,7 @@ public final class TsMuxer {
    *
    * @param ptsMillis presentation time on the output timeline
    */
+  @Override
   public void writeAudio(MediaPacket frame, long ptsMillis)
       throws IOException, MediaFormatException {
     if (!segmentHasAudio || out == null || audioConfig == null) {
@@ -307,6 +311,7 @@ public final class TsMuxer {
    *
    * @return the bytes the segment took
    */
+  @Override
   public long endSegment() throws IOException {
     if (out == null) {
       throw new IllegalStateException("no segment is started");
