@@ -10,8 +10,12 @@ import com.nrsgirls.streaming.pipeline.graph.GraphSettings;
 import com.nrsgirls.streaming.pipeline.graph.StreamGraphs;
 import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
+import com.nrsgirls.streaming.pipeline.recording.Recorder;
+import com.nrsgirls.streaming.pipeline.recording.RecordingSettings;
 import com.nrsgirls.streaming.pipeline.restream.RestreamSettings;
 import com.nrsgirls.streaming.pipeline.restream.platform.PlatformClients;
+import com.nrsgirls.streaming.pipeline.store.ObjectStore;
+import com.nrsgirls.streaming.pipeline.store.ObjectStores;
 import com.nrsgirls.streaming.pipeline.stream.LiveStream;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamSettings;
 import com.typesafe.config.Config;
@@ -106,6 +110,9 @@ public final class NrsNode {
     Clock clock = Clock.systemUTC();
     PlaylistCachingStore store =
         new PlaylistCachingStore(new LocalSegmentStore(api.segmentDir()), clock);
+    ObjectStore objects = ObjectStores.create(system, config);
+    system.log().info("object store: {}", objects.describe());
+    Recorder recorder = new Recorder(system, RecordingSettings.from(config), objects);
     StreamGraphs graphs =
         new StreamGraphs(
             system,
@@ -119,7 +126,8 @@ public final class NrsNode {
             List.of(),
             RestreamSettings.create(config),
             PlatformClients.create(config),
-            seal);
+            seal,
+            recorder);
     metrics.abrFramesEncoded(graphs::abrFramesEncoded);
     ClusterSharding sharding = ClusterSharding.get(system);
     ApiJson json = new ApiJson(system);
@@ -157,6 +165,7 @@ public final class NrsNode {
                               system.dispatchers().lookup(DispatcherSelector.blocking()),
                               json)
                           .route(),
+                      new RecordingRoutes(objects, json).route(),
                       new StreamRoutes(directory, json, token, urls::get, seal).route());
               return HttpServer.start(system, api, routes, metrics::httpConnectionClosed)
                   .thenApply(

@@ -13,4 +13,9 @@ record PublicUrls(String httpBase, String rtmpBase) {
   String playbackUrl(String streamId) {
     return httpBase + "/live/" + streamId + "/index.m3u8";
   }
+
+  /** A recording's VOD playlist, served by the node from the object store. */
+  String recordingUrl(String streamId, String recordingId) {
+    return httpBase + "/recordings/" + streamId + "/" + recordingId + "/index.m3u8";
+  }
 }

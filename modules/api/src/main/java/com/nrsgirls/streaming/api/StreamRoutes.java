@@ -43,7 +43,8 @@ final class StreamRoutes {
   /**
    * Body of {@code PUT /api/v1/streams/{id}/outputs}: null (or absent) follows the node's default.
    */
-  record OutputsRequest(Boolean abr, List<RungRequest> ladder) {}
+  record OutputsRequest(
+      Boolean abr, List<RungRequest> ladder, Boolean record, Integer recordingRetentionDays) {}
 
   /** One rung of {@link OutputsRequest#ladder()}. */
   record RungRequest(String name, Integer height, Integer videoKbps, Integer audioKbps) {}
@@ -194,6 +195,14 @@ final class StreamRoutes {
                                             request -> putTarget(streamId, targetId, request))),
                                 delete(() -> removeTarget(streamId, targetId)))))),
         path(
+            "recordings",
+            () ->
+                get(
+                    () ->
+                        reply(
+                            "recordings of stream=" + streamId,
+                            directory.ask(streamId, GetRecordings::new)))),
+        path(
             "stop",
             () ->
                 post(
@@ -269,7 +278,17 @@ final class StreamRoutes {
             json.error(StatusCodes.BAD_REQUEST, "bad_request", "rung names must differ"));
       }
     }
-    OutputSettings settings = new OutputSettings(request.abr(), ladder);
+    if (request.recordingRetentionDays() != null
+        && (request.recordingRetentionDays() < 0 || request.recordingRetentionDays() > 36_500)) {
+      return complete(
+          json.error(
+              StatusCodes.BAD_REQUEST,
+              "bad_request",
+              "recordingRetentionDays must be 0 (keep) to 36500"));
+    }
+    OutputSettings settings =
+        new OutputSettings(
+            request.abr(), ladder, request.record(), request.recordingRetentionDays());
     return reply(
         "outputs of stream=" + streamId,
         directory.ask(streamId, replyTo -> new SetOutputs(settings, replyTo)));
@@ -502,6 +521,12 @@ final class StreamRoutes {
       return json.response(StatusCodes.OK, body);
     } else if (reply instanceof StateView v) {
       return json.response(StatusCodes.OK, withPlayback(v.stream()));
+    } else if (reply instanceof Recordings r) {
+      List<Map<String, Object>> list = new java.util.ArrayList<>();
+      for (RecordingView v : r.recordings()) {
+        list.add(recording(r.streamId(), v));
+      }
+      return json.response(StatusCodes.OK, list);
     } else if (reply instanceof Accepted) {
       return HttpResponse.create().withStatus(acceptedStatus);
     } else if (reply instanceof NotFound n) {
@@ -516,6 +541,27 @@ final class StreamRoutes {
     @SuppressWarnings("unchecked")
     Map<String, Object> body = json.mapper().convertValue(view, LinkedHashMap.class);
     body.put("playbackUrl", urls.get().playbackUrl(view.streamId()));
+    if (view.recording() != null) {
+      body.put("recording", recording(view.streamId(), view.recording()));
+    }
     return body;
+  }
+
+  /** A recording as api.md lists it, with the URL of its VOD playlist. */
+  private Map<String, Object> recording(String streamId, RecordingView v) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("recordingId", v.recordingId());
+    m.put("sessionId", v.sessionId());
+    m.put("startedAt", v.startedAt());
+    m.put("endedAt", v.endedAt());
+    m.put("durationSeconds", v.durationMillis() / 1000.0);
+    m.put("status", v.status());
+    m.put("url", urls.get().recordingUrl(streamId, v.recordingId()));
+    m.put("parts", v.parts());
+    m.put("bytes", v.bytes());
+    if (v.reason() != null) {
+      m.put("reason", v.reason());
+    }
+    return m;
   }
 }

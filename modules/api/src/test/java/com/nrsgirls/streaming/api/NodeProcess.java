@@ -48,21 +48,29 @@ final class NodeProcess implements AutoCloseable {
 
   /** Starts {@code Main} with {@code env} (and no other NRS_ variable), logging to {@code log}. */
   static NodeProcess start(Map<String, String> env, Path log) throws IOException {
+    return start(env, log, List.of());
+  }
+
+  /**
+   * Starts {@code Main} as above, with {@code properties} ({@code -Dname=value}) on its command
+   * line: they override its configuration.
+   */
+  static NodeProcess start(Map<String, String> env, Path log, List<String> properties)
+      throws IOException {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx384m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Dconfig.file=" + ROOT.resolve("application.conf"),
+                // the node's own logging, not the test classpath's logback-test.xml
+                "-Dlogback.configurationFile=logback.xml"));
+    command.addAll(properties);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
     ProcessBuilder pb =
-        new ProcessBuilder(
-                List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx384m",
-                    "-XX:+UseSerialGC",
-                    "-XX:TieredStopAtLevel=1",
-                    "-Dconfig.file=" + ROOT.resolve("application.conf"),
-                    // the node's own logging, not the test classpath's logback-test.xml
-                    "-Dlogback.configurationFile=logback.xml",
-                    "-cp",
-                    System.getProperty("java.class.path"),
-                    Main.class.getName()))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("NRS_"));
     pb.environment().putAll(env);
     return new NodeProcess(Map.copyOf(env), log, pb.start());

@@ -109,6 +109,25 @@ public final class LiveStreamProtocol {
    */
   public record OutputsWereEnded(String sessionId, String failure) implements Command {}
 
+  /** The operator asks for the stream's recordings. */
+  public record GetRecordings(ActorRef<OperatorReply> replyTo) implements Command {}
+
+  /** The node's recorder: a part of the recording is in the store. */
+  public record RecordingPartUploaded(String recordingId, int part, long durationMillis, long bytes)
+      implements Command {}
+
+  /**
+   * The node's recorder: the recording is over.
+   *
+   * @param status {@code completed}, {@code interrupted} (its node stopped while recording: what
+   *     was stored plays) or {@code failed} (the store refused its parts for too long)
+   */
+  public record RecordingFinished(
+      String recordingId, String status, String reason, long durationMillis) implements Command {}
+
+  /** Deletes recordings older than the stream's retention (a timer while the entity is awake). */
+  public record ApplyRetention() implements Command {}
+
   /**
    * A stream key inside a message. Serialized as the whole key, since the entity needs it to
    * compare; its {@code toString} stays masked.
@@ -166,6 +185,29 @@ public final class LiveStreamProtocol {
 
   public record Conflict(String message) implements OperatorReply {}
 
+  /** The stream's recordings, newest first. */
+  public record Recordings(String streamId, List<RecordingView> recordings)
+      implements OperatorReply {}
+
+  /**
+   * A recording as the operator API shows it.
+   *
+   * @param status {@code recording}, {@code completed}, {@code interrupted} or {@code failed}
+   * @param durationMillis media stored so far
+   * @param reason why it was interrupted or failed; null otherwise
+   */
+  public record RecordingView(
+      String recordingId,
+      String sessionId,
+      Instant startedAt,
+      Instant endedAt,
+      long durationMillis,
+      String status,
+      int parts,
+      long bytes,
+      String reason)
+      implements CborSerializable {}
+
   /** A stream as the operator API shows it. */
   public record StreamView(
       String streamId,
@@ -184,7 +226,8 @@ public final class LiveStreamProtocol {
       HealthStats health,
       SessionView lastSession,
       OutputSettings outputs,
-      List<RestreamTargetView> restreamTargets)
+      List<RestreamTargetView> restreamTargets,
+      RecordingView recording)
       implements CborSerializable {}
 
   /**
@@ -278,4 +321,26 @@ public final class LiveStreamProtocol {
    * EXT-X-ENDLIST}. Until this is in the journal a restarted entity ends them itself.
    */
   public record OutputsEnded(String sessionId, Instant at) implements Event {}
+
+  /** A recording began with the session {@code sessionId}; later sessions may continue it. */
+  public record RecordingStarted(String recordingId, String sessionId, Instant at)
+      implements Event {}
+
+  /** Part {@code part} of a recording is in the object store. */
+  public record RecordingPartStored(
+      String recordingId, int part, long durationMillis, long bytes, Instant at) implements Event {}
+
+  /** The recording ended with the stream's outputs (or was switched off): all of it is stored. */
+  public record RecordingCompleted(String recordingId, long durationMillis, Instant at)
+      implements Event {}
+
+  /** Its node stopped while recording: the parts stored before make the recording. */
+  public record RecordingInterrupted(
+      String recordingId, String reason, long durationMillis, Instant at) implements Event {}
+
+  /** The store refused the recording's parts for too long; what is left is on the node's disk. */
+  public record RecordingFailed(String recordingId, String reason, Instant at) implements Event {}
+
+  /** The recording's objects were deleted (retention). */
+  public record RecordingDeleted(String recordingId, Instant at) implements Event {}
 }

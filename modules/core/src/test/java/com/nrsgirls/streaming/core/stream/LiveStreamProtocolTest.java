@@ -145,6 +145,7 @@ class LiveStreamProtocolTest {
             null,
             null,
             null,
+            null,
             null);
     StreamView copy = (StreamView) roundTrip(view);
     assertEquals(view, copy);
@@ -172,7 +173,7 @@ class LiveStreamProtocolTest {
             List.of("source", "720p"),
             HEALTH,
             new SessionView("s-0", T0, T1, "publisher left", "198.51.100.1:1935", "node-b"),
-            new OutputSettings(true, List.of(new LadderRung("360p", 360, 600, 64))),
+            new OutputSettings(true, List.of(new LadderRung("360p", 360, 600, 64)), false, 30),
             List.of(
                 new RestreamTargetView(
                     "yt",
@@ -197,7 +198,8 @@ class LiveStreamProtocolTest {
                     0,
                     "720p",
                     "fed from the 720p rung: facebook takes at most 720p",
-                    true)));
+                    true)),
+            new RecordingView("rec_1", "s-0", T0, null, 12_345, "recording", 2, 1_000_000, null));
     StreamView copy = ((StateView) roundTrip(new StateView(view))).stream();
     assertEquals(view, copy);
     assertEquals(3L, copy.health().branchDrops().get("hls"));

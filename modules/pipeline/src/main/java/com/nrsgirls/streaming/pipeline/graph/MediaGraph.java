@@ -253,6 +253,52 @@ public final class MediaGraph implements SessionGraph {
     this.outputs = outputs;
   }
 
+  /** The recording output of the session, as {@link #changeRecording} switches it. */
+  private String recordingId;
+
+  private java.util.function.Function<String, Branch> recordingBranch;
+  private java.util.function.Consumer<String> recordingEnded;
+  private CompletionStage<Done> recordingChange =
+      java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+
+  /**
+   * Lets {@link #changeRecording} attach a recording's branch (made by {@code branch}) and detach
+   * the current one ({@code current}, null if none), telling {@code ended} its id once detached.
+   */
+  void bindRecording(
+      String current,
+      java.util.function.Function<String, Branch> branch,
+      java.util.function.Consumer<String> ended) {
+    this.recordingId = current;
+    this.recordingBranch = branch;
+    this.recordingEnded = ended;
+  }
+
+  @Override
+  public synchronized void changeRecording(String next) {
+    if (recordingBranch == null || java.util.Objects.equals(next, recordingId)) {
+      return;
+    }
+    String old = recordingId;
+    recordingId = next;
+    if (old != null) {
+      recordingChange =
+          recordingChange
+              .thenCompose(
+                  d -> fanOut.detach(com.nrsgirls.streaming.pipeline.recording.Recorder.OUTPUT))
+              .thenApply(
+                  d -> {
+                    recordingEnded.accept(old);
+                    return d;
+                  });
+    }
+    if (next != null) {
+      recordingChange =
+          recordingChange.thenCompose(d -> fanOut.attach(recordingBranch.apply(next)));
+    }
+    recordingChange = recordingChange.exceptionally(e -> Done.getInstance());
+  }
+
   @Override
   public void changeOutputs(OutputSettings settings) {
     SessionOutputs o = outputs;

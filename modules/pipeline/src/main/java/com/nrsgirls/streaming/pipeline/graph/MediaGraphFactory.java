@@ -14,13 +14,36 @@ public interface MediaGraphFactory {
    * @param entity the stream's entity, told about detected media, health and the session's end
    * @param outputs what the stream outputs besides its source rendition
    * @param targets where the stream is pushed on to, keys sealed
+   * @param recordingId the recording the session goes on (a new one, or the one an earlier session
+   *     of the same outputs began); null when the stream is not recorded
    */
   SessionGraph start(
       String streamId,
       String sessionId,
       ActorRef<LiveStreamProtocol.Command> entity,
       OutputSettings outputs,
-      List<RestreamTarget> targets);
+      List<RestreamTarget> targets,
+      String recordingId);
+
+  /**
+   * The recording is over (the stream's outputs ended, or recording was switched off while no
+   * session runs). The node stores what it still holds and tells {@code entity} {@code
+   * RecordingPartUploaded} per part and then {@code RecordingFinished}: {@code completed} if this
+   * node recorded it, {@code interrupted} if it did not (its node stopped: what reached the store,
+   * or this node's spool, is all there is).
+   *
+   * @param partsStored the parts the entity knows are stored
+   */
+  default void endRecording(
+      String streamId,
+      String recordingId,
+      int partsStored,
+      ActorRef<LiveStreamProtocol.Command> entity) {}
+
+  /** Deletes a recording's objects (retention). */
+  default CompletionStage<Done> deleteRecording(String streamId, String recordingId) {
+    return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+  }
 
   /**
    * The stream is over (stopped, or its publisher did not come back): mark its outputs ended, e.g.

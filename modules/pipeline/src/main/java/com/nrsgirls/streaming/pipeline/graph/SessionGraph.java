@@ -39,6 +39,12 @@ public interface SessionGraph {
    */
   default void changeTargets(List<RestreamTarget> targets) {}
 
+  /**
+   * Recording was switched on (a new recording's id) or off (null) while live: the recording output
+   * is attached or detached (and its recording ended) without disturbing anything else.
+   */
+  default void changeRecording(String recordingId) {}
+
   /** The renditions viewers can play now: what the master playlist lists. */
   default List<String> renditions() {
     return List.of("source");

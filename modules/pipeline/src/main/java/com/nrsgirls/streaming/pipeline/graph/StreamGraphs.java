@@ -11,6 +11,7 @@ import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistFormatException;
 import com.nrsgirls.streaming.pipeline.hls.SegmentStore;
+import com.nrsgirls.streaming.pipeline.recording.Recorder;
 import com.nrsgirls.streaming.pipeline.restream.RestreamBranch;
 import com.nrsgirls.streaming.pipeline.restream.RestreamHub;
 import com.nrsgirls.streaming.pipeline.restream.RestreamSettings;
@@ -89,6 +90,7 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final Executor encode;
   private final RestreamHub restreamHub;
   private final SecretSeal seal;
+  private final Recorder recorder;
 
   public StreamGraphs(
       ActorSystem<?> system,
@@ -102,7 +104,9 @@ public final class StreamGraphs implements MediaGraphFactory {
       List<BranchFactory> extraBranches,
       RestreamSettings restream,
       Map<String, PlatformClient> platforms,
-      SecretSeal seal) {
+      SecretSeal seal,
+      Recorder recorder) {
+    this.recorder = recorder;
     this.restreamHub = new RestreamHub(system, restream, platforms);
     this.seal = seal;
     this.abr = abr;
@@ -231,7 +235,8 @@ public final class StreamGraphs implements MediaGraphFactory {
       String sessionId,
       ActorRef<LiveStreamProtocol.Command> entity,
       OutputSettings outputSettings,
-      List<RestreamTarget> targets) {
+      List<RestreamTarget> targets,
+      String recordingId) {
     HlsPackager packager =
         HlsPackager.open(
             store,
@@ -246,6 +251,9 @@ public final class StreamGraphs implements MediaGraphFactory {
             "hls-source", () -> hlsRendition(HlsPackager.SOURCE, packager, streamId, sessionId)));
     for (BranchFactory extra : extraBranches) {
       branches.add(extra.apply(streamId, sessionId));
+    }
+    if (recorder != null && recordingId != null) {
+      branches.add(recorder.branch(streamId, sessionId, recordingId, entity));
     }
     String logContext = "stream=" + streamId + " session=" + sessionId;
     AtomicReference<SessionOutputs> outputsRef = new AtomicReference<>();
@@ -289,6 +297,12 @@ public final class StreamGraphs implements MediaGraphFactory {
             clock,
             stopping::get);
     graph.bindOutputs(outputs);
+    if (recorder != null) {
+      graph.bindRecording(
+          recordingId,
+          id -> recorder.branch(streamId, sessionId, id, entity),
+          id -> recorder.finish(streamId, id, 0, entity));
+    }
     CompletableFuture<Done> settled = new CompletableFuture<>();
     unsettled.add(settled);
     graph
@@ -329,6 +343,24 @@ public final class StreamGraphs implements MediaGraphFactory {
    */
   public void nodeStopping() {
     stopping.set(true);
+  }
+
+  @Override
+  public void endRecording(
+      String streamId,
+      String recordingId,
+      int partsStored,
+      ActorRef<LiveStreamProtocol.Command> entity) {
+    if (recorder != null) {
+      recorder.finish(streamId, recordingId, partsStored, entity);
+    }
+  }
+
+  @Override
+  public CompletionStage<Done> deleteRecording(String streamId, String recordingId) {
+    return recorder != null
+        ? recorder.delete(streamId, recordingId)
+        : CompletableFuture.completedFuture(Done.getInstance());
   }
 
   @Override

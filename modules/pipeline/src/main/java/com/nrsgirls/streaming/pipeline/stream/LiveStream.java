@@ -12,6 +12,7 @@ import com.nrsgirls.streaming.core.stream.StreamKey;
 import com.nrsgirls.streaming.pipeline.graph.MediaGraphFactory;
 import com.nrsgirls.streaming.pipeline.graph.SessionGraph;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamState.Channel;
+import com.nrsgirls.streaming.pipeline.stream.LiveStreamState.Recording;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamState.Session;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamState.Uncreated;
 import java.security.SecureRandom;
@@ -75,6 +76,9 @@ public final class LiveStream
   private static final String STOPPED_BY_OPERATOR = "stopped by operator";
   private static final String KEY_REVOKED = "key revoked";
   private static final String ORPHANED = "node restarted or stream moved";
+
+  /** How often an awake entity deletes the recordings its retention no longer keeps. */
+  private static final Duration RETENTION_CHECK = Duration.ofHours(1);
 
   /** How long after a failed end of the outputs (the store failed) it is tried again. */
   private static final Duration OUTPUTS_END_RETRY = Duration.ofSeconds(10);
@@ -156,6 +160,7 @@ public final class LiveStream
       Duration idle = deps.settings().idlePassivation();
       timers.startTimerWithFixedDelay(new PassivateIfIdle(), idle, idle);
     }
+    timers.startTimerWithFixedDelay(new ApplyRetention(), RETENTION_CHECK, RETENTION_CHECK);
   }
 
   @Override
@@ -193,6 +198,7 @@ public final class LiveStream
         .onCommand(RevokeKey.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Stop.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(SetOutputs.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(GetRecordings.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(PutRestreamTarget.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(RemoveRestreamTarget.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(
@@ -219,6 +225,10 @@ public final class LiveStream
         .onCommand(EndOutputsIfIdle.class, this::onEndOutputsIfIdle)
         .onCommand(CloseOrphanedSession.class, this::onOrphanedSession)
         .onCommand(OutputsWereEnded.class, this::onOutputsWereEnded)
+        .onCommand(GetRecordings.class, this::onGetRecordings)
+        .onCommand(RecordingPartUploaded.class, this::onRecordingPartUploaded)
+        .onCommand(RecordingFinished.class, this::onRecordingFinished)
+        .onCommand(ApplyRetention.class, (s, c) -> onApplyRetention(s))
         .onCommand(PassivateIfIdle.class, (s, c) -> onPassivateIfIdle(s));
     return builder.build();
   }
@@ -295,10 +305,35 @@ public final class LiveStream
     if (cmd.settings().equals(state.outputSettings())) {
       return Effect().reply(cmd.replyTo(), new StateView(view(state)));
     }
+    boolean recordedBefore = recorded(state.outputSettings());
+    boolean recordedAfter = recorded(cmd.settings());
+    Recording open = state.openRecording();
+    List<LiveStreamProtocol.Event> events = new ArrayList<>();
+    events.add(new OutputsChanged(cmd.settings(), now()));
+    String newRecording = null;
+    if (!recordedBefore && recordedAfter && state.live() && running != null && open == null) {
+      newRecording = newRecordingId();
+      events.add(new RecordingStarted(newRecording, state.current().sessionId(), now()));
+    }
+    String started = newRecording;
     return Effect()
-        .persist(new OutputsChanged(cmd.settings(), now()))
+        .persist(events)
         .thenRun(
             s -> {
+              if (recordedBefore && !recordedAfter && open != null) {
+                context
+                    .getLog()
+                    .info("stream={} recording {} switched off", streamId, open.recordingId());
+                if (running != null) {
+                  running.changeRecording(null);
+                } else {
+                  deps.graphs()
+                      .endRecording(streamId, open.recordingId(), open.parts(), context.getSelf());
+                }
+              } else if (started != null) {
+                context.getLog().info("stream={} recording {} switched on", streamId, started);
+                running.changeRecording(started);
+              }
               if (running != null) {
                 context
                     .getLog()
@@ -483,6 +518,11 @@ public final class LiveStream
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> startSession(
       Channel state, Publish cmd) {
     PublishSession session = cmd.session();
+    Recording open = state.openRecording();
+    String recordingId = null;
+    if (recorded(state.outputSettings())) {
+      recordingId = open != null ? open.recordingId() : newRecordingId();
+    }
     SessionGraph graph;
     try {
       graph =
@@ -492,7 +532,8 @@ public final class LiveStream
                   session.sessionId(),
                   context.getSelf(),
                   state.outputSettings(),
-                  state.restreamTargets());
+                  state.restreamTargets(),
+                  recordingId);
     } catch (RuntimeException e) {
       log.error(
           "stream={} session={} media graph failed to start", streamId, session.sessionId(), e);
@@ -509,12 +550,14 @@ public final class LiveStream
             session.sessionId(),
             session.remoteAddress(),
             session.ingestNode());
-    List<LiveStreamProtocol.Event> events =
-        state.live()
-            ? List.of(
-                new PublishEnded(state.current().sessionId(), "superseded", now()),
-                started(session))
-            : List.of(started(session));
+    List<LiveStreamProtocol.Event> events = new ArrayList<>();
+    if (state.live()) {
+      events.add(new PublishEnded(state.current().sessionId(), "superseded", now()));
+    }
+    events.add(started(session));
+    if (recordingId != null && open == null) {
+      events.add(new RecordingStarted(recordingId, session.sessionId(), now()));
+    }
     return Effect()
         .persist(events)
         .thenReply(cmd.replyTo(), s -> new PublishAccepted(streamId, graph.sink()));
@@ -610,6 +653,7 @@ public final class LiveStream
   /** Ends the stream's outputs after {@code sessionId}; records it once they are ended. */
   private void endOutputs(Channel state, String why, String sessionId) {
     context.getLog().info("stream={} outputs ended: {}", streamId, why);
+    endRecording(state);
     CompletionStage<Done> work = deps.graphs().endOutputs(streamId, state.outputSettings());
     previousSettled = settle(work);
     context.pipeToSelf(
@@ -660,7 +704,8 @@ public final class LiveStream
     // Outputs not yet recorded as ended keep the entity (and so sharding's memory of it): once it
     // is forgotten, nothing would end them.
     boolean outputsOpen =
-        state instanceof Channel c && c.last() != null && !c.last().outputsEnded();
+        state instanceof Channel c
+            && (c.last() != null && !c.last().outputsEnded() || c.openRecording() != null);
     if (shard != null
         && !activeSinceLastIdleCheck
         && !live
@@ -686,12 +731,15 @@ public final class LiveStream
     if (!(state instanceof Channel channel) || running != null) {
       return;
     }
+    context.getSelf().tell(new ApplyRetention());
     if (channel.live()) {
       context.getSelf().tell(new CloseOrphanedSession(channel.current().sessionId()));
       return;
     }
     Session last = channel.last();
     if (last == null || last.outputsEnded()) {
+      // a recording whose outputs were ended but whose end never reached the journal
+      endRecording(channel);
       return;
     }
     Duration left =
@@ -764,7 +812,157 @@ public final class LiveStream
         current != null ? health : null,
         s.last() != null ? s.last().view() : null,
         s.outputSettings(),
-        targetViews(s, current != null ? health : null));
+        targetViews(s, current != null ? health : null),
+        latestRecording(s));
+  }
+
+  private static RecordingView latestRecording(Channel s) {
+    List<Recording> all = s.recordingList();
+    return all.isEmpty() ? null : all.get(all.size() - 1).view();
+  }
+
+  // ---- recording -----------------------------------------------------------------------------
+
+  /** Whether sessions with these settings are recorded. */
+  private boolean recorded(OutputSettings settings) {
+    return settings.record() != null ? settings.record() : deps.settings().recordByDefault();
+  }
+
+  private static String newRecordingId() {
+    byte[] random = new byte[6];
+    RANDOM.nextBytes(random);
+    return "rec_"
+        + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(java.time.ZoneOffset.UTC)
+            .format(Instant.now())
+        + "_"
+        + java.util.HexFormat.of().formatHex(random);
+  }
+
+  /** Asks the node to finish the open recording, if there is one; it reports back. */
+  private void endRecording(Channel state) {
+    Recording open = state.openRecording();
+    if (open != null) {
+      deps.graphs().endRecording(streamId, open.recordingId(), open.parts(), context.getSelf());
+    }
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onGetRecordings(
+      Channel state, GetRecordings cmd) {
+    activeSinceLastIdleCheck = true;
+    List<RecordingView> views = new ArrayList<>();
+    Instant cutoff = retentionCutoff(state);
+    for (Recording r : state.recordingList()) {
+      if (cutoff == null || r.open() || r.endedAt() == null || r.endedAt().isAfter(cutoff)) {
+        views.add(0, r.view());
+      }
+    }
+    return Effect().reply(cmd.replyTo(), new Recordings(streamId, views));
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onRecordingPartUploaded(
+      Channel state, RecordingPartUploaded cmd) {
+    Recording r = find(state, cmd.recordingId());
+    if (r == null || cmd.part() <= r.parts()) {
+      return Effect().none().thenNoReply();
+    }
+    return Effect()
+        .persist(
+            new RecordingPartStored(
+                cmd.recordingId(), cmd.part(), cmd.durationMillis(), cmd.bytes(), now()))
+        .thenNoReply();
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onRecordingFinished(
+      Channel state, RecordingFinished cmd) {
+    Recording r = find(state, cmd.recordingId());
+    if (r == null || !r.open()) {
+      return Effect().none().thenNoReply();
+    }
+    LiveStreamProtocol.Event event =
+        switch (cmd.status()) {
+          case "completed" ->
+              new RecordingCompleted(cmd.recordingId(), cmd.durationMillis(), now());
+          case "interrupted" ->
+              new RecordingInterrupted(
+                  cmd.recordingId(), cmd.reason(), cmd.durationMillis(), now());
+          default -> new RecordingFailed(cmd.recordingId(), cmd.reason(), now());
+        };
+    context
+        .getLog()
+        .info(
+            "stream={} recording {} {}{} ({} parts, {} s)",
+            streamId,
+            cmd.recordingId(),
+            cmd.status(),
+            cmd.reason() != null ? ": " + cmd.reason() : "",
+            r.parts(),
+            cmd.durationMillis() / 1000);
+    return Effect().persist(event).thenNoReply();
+  }
+
+  private static Recording find(Channel state, String recordingId) {
+    for (Recording r : state.recordingList()) {
+      if (r.recordingId().equals(recordingId)) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  /** Recordings that ended before this are past the stream's retention; null keeps them all. */
+  private Instant retentionCutoff(Channel state) {
+    Integer days = state.outputSettings().recordingRetentionDays();
+    Duration keep = days != null ? Duration.ofDays(days) : deps.settings().recordingRetention();
+    return keep.isZero() ? null : now().minus(keep);
+  }
+
+  /**
+   * Deletes the recordings past the retention: the journal forgets them first, then their objects
+   * go (a failure there is logged; the store's own lifecycle rules are the backstop).
+   */
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onApplyRetention(
+      LiveStreamState s) {
+    if (!(s instanceof Channel state)) {
+      return Effect().none().thenNoReply();
+    }
+    Instant cutoff = retentionCutoff(state);
+    if (cutoff == null) {
+      return Effect().none().thenNoReply();
+    }
+    List<LiveStreamProtocol.Event> events = new ArrayList<>();
+    for (Recording r : state.recordingList()) {
+      if (!r.open() && r.endedAt() != null && r.endedAt().isBefore(cutoff)) {
+        events.add(new RecordingDeleted(r.recordingId(), now()));
+      }
+    }
+    if (events.isEmpty()) {
+      return Effect().none().thenNoReply();
+    }
+    return Effect()
+        .persist(events)
+        .thenRun(
+            after -> {
+              for (LiveStreamProtocol.Event e : events) {
+                String id = ((RecordingDeleted) e).recordingId();
+                context
+                    .getLog()
+                    .info("stream={} recording {} deleted: past its retention", streamId, id);
+                deps.graphs()
+                    .deleteRecording(streamId, id)
+                    .whenComplete(
+                        (ok, err) -> {
+                          if (err != null) {
+                            log.warn(
+                                "stream={} recording {} objects not all deleted: {}",
+                                streamId,
+                                id,
+                                err.toString());
+                          }
+                        });
+              }
+            })
+        .thenNoReply();
   }
 
   /**
@@ -847,6 +1045,7 @@ public final class LiveStream
                     null,
                     null,
                     OutputSettings.NODE_DEFAULTS,
+                    List.of(),
                     List.of()));
     builder
         .forStateType(Channel.class)
@@ -883,6 +1082,50 @@ public final class LiveStream
         .onEvent(RestreamTargetSet.class, (s, e) -> s.withTarget(e.target()))
         .onEvent(RestreamTargetRemoved.class, (s, e) -> s.withoutTarget(e.targetId()))
         .onEvent(RestreamTargetStateChanged.class, (s, e) -> s)
+        .onEvent(
+            RecordingStarted.class,
+            (s, e) -> {
+              List<Recording> next = new ArrayList<>(s.recordingList());
+              next.add(
+                  new Recording(
+                      e.recordingId(),
+                      e.sessionId(),
+                      e.at(),
+                      null,
+                      Recording.RECORDING,
+                      null,
+                      0,
+                      0,
+                      0));
+              return s.withRecordings(next);
+            })
+        .onEvent(
+            RecordingPartStored.class,
+            (s, e) ->
+                s.withRecording(
+                    e.recordingId(), r -> r.withPart(e.part(), e.durationMillis(), e.bytes())))
+        .onEvent(
+            RecordingCompleted.class,
+            (s, e) ->
+                s.withRecording(
+                    e.recordingId(), r -> r.ended("completed", null, e.durationMillis(), e.at())))
+        .onEvent(
+            RecordingInterrupted.class,
+            (s, e) ->
+                s.withRecording(
+                    e.recordingId(),
+                    r -> r.ended("interrupted", e.reason(), e.durationMillis(), e.at())))
+        .onEvent(
+            RecordingFailed.class,
+            (s, e) ->
+                s.withRecording(e.recordingId(), r -> r.ended("failed", e.reason(), 0, e.at())))
+        .onEvent(
+            RecordingDeleted.class,
+            (s, e) -> {
+              List<Recording> next = new ArrayList<>(s.recordingList());
+              next.removeIf(r -> r.recordingId().equals(e.recordingId()));
+              return s.withRecordings(next);
+            })
         .onEvent(
             OutputsEnded.class,
             (s, e) ->

@@ -12,13 +12,35 @@ import java.time.Duration;
  *     outputs are ended
  * @param snapshotEvery events between snapshots of a stream's state
  * @param idlePassivation an entity that is not live and was asked nothing for this long stops
+ * @param recordByDefault whether a stream that did not say otherwise is recorded
+ * @param recordingRetention recordings older than this are deleted, unless a stream says otherwise;
+ *     zero keeps them
  */
 public record LiveStreamSettings(
     Duration keyTtl,
     Duration takeoverTimeout,
     Duration reconnectGrace,
     int snapshotEvery,
-    Duration idlePassivation) {
+    Duration idlePassivation,
+    boolean recordByDefault,
+    Duration recordingRetention) {
+
+  /** Settings without recording. */
+  public LiveStreamSettings(
+      Duration keyTtl,
+      Duration takeoverTimeout,
+      Duration reconnectGrace,
+      int snapshotEvery,
+      Duration idlePassivation) {
+    this(
+        keyTtl,
+        takeoverTimeout,
+        reconnectGrace,
+        snapshotEvery,
+        idlePassivation,
+        false,
+        Duration.ZERO);
+  }
 
   public static LiveStreamSettings create(Config config) {
     Config c = config.getConfig("nrs.streaming.pipeline");
@@ -27,6 +49,8 @@ public record LiveStreamSettings(
         c.getDuration("takeover-timeout"),
         c.getDuration("reconnect-grace"),
         c.getInt("snapshot-every"),
-        c.getDuration("idle-passivation"));
+        c.getDuration("idle-passivation"),
+        c.getBoolean("recording.enabled"),
+        c.getDuration("recording.retention"));
   }
 }

@@ -24,6 +24,7 @@ public sealed interface LiveStreamState extends CborSerializable {
    * @param last the most recent ended session, or null
    * @param outputs the stream's output settings; null in state from before they existed
    * @param targets the stream's restream targets, their keys sealed; null in state from before
+   * @param recordings the stream's recordings, oldest first; null in state from before
    */
   record Channel(
       String streamId,
@@ -37,7 +38,8 @@ public sealed interface LiveStreamState extends CborSerializable {
       Session current,
       Session last,
       OutputSettings outputs,
-      List<RestreamTarget> targets)
+      List<RestreamTarget> targets,
+      List<Recording> recordings)
       implements LiveStreamState {
 
     boolean live() {
@@ -57,7 +59,8 @@ public sealed interface LiveStreamState extends CborSerializable {
           current,
           last,
           outputs,
-          targets);
+          targets,
+          recordings);
     }
 
     Channel withSessions(Session newCurrent, Session newLast) {
@@ -73,7 +76,8 @@ public sealed interface LiveStreamState extends CborSerializable {
           newCurrent,
           newLast,
           outputs,
-          targets);
+          targets,
+          recordings);
     }
 
     Channel withOutputs(OutputSettings settings) {
@@ -89,7 +93,8 @@ public sealed interface LiveStreamState extends CborSerializable {
           current,
           last,
           settings,
-          targets);
+          targets,
+          recordings);
     }
 
     /** Adds {@code target}, or replaces the one with its id, keeping the order they were added. */
@@ -123,7 +128,52 @@ public sealed interface LiveStreamState extends CborSerializable {
           current,
           last,
           outputs,
+          List.copyOf(next),
+          recordings);
+    }
+
+    Channel withRecordings(List<Recording> next) {
+      return new Channel(
+          streamId,
+          creatorId,
+          creatorType,
+          title,
+          createdAt,
+          keyHash,
+          keyExpiresAt,
+          keyRevoked,
+          current,
+          last,
+          outputs,
+          targets,
           List.copyOf(next));
+    }
+
+    /** The recordings, none for a stream that never had any. */
+    List<Recording> recordingList() {
+      return recordings == null ? List.of() : recordings;
+    }
+
+    /** The recording still being written (continued by the next session), or null. */
+    Recording openRecording() {
+      for (Recording r : recordingList()) {
+        if (r.open()) {
+          return r;
+        }
+      }
+      return null;
+    }
+
+    /** The recordings with {@code id}'s replaced by {@code change} applied to it. */
+    Channel withRecording(String id, java.util.function.UnaryOperator<Recording> change) {
+      List<Recording> next = new ArrayList<>(recordingList());
+      for (int i = 0; i < next.size(); i++) {
+        if (next.get(i).recordingId().equals(id)) {
+          next.set(i, change.apply(next.get(i)));
+          return withRecordings(next);
+        }
+      }
+      return this;
     }
 
     int indexOf(String targetId) {
@@ -144,6 +194,63 @@ public sealed interface LiveStreamState extends CborSerializable {
     /** The output settings, the node's defaults for a stream that never set any. */
     OutputSettings outputSettings() {
       return OutputSettings.orDefaults(outputs);
+    }
+  }
+
+  /**
+   * One recording: the sessions of a stream from a first publish until its outputs end.
+   *
+   * @param status {@code recording}, {@code completed}, {@code interrupted} or {@code failed}
+   * @param parts the highest part number stored
+   */
+  record Recording(
+      String recordingId,
+      String sessionId,
+      Instant startedAt,
+      Instant endedAt,
+      String status,
+      String reason,
+      int parts,
+      long durationMillis,
+      long bytes) {
+    static final String RECORDING = "recording";
+
+    boolean open() {
+      return RECORDING.equals(status);
+    }
+
+    Recording withPart(int part, long duration, long partBytes) {
+      if (part <= parts) {
+        return this;
+      }
+      return new Recording(
+          recordingId,
+          sessionId,
+          startedAt,
+          endedAt,
+          status,
+          reason,
+          part,
+          durationMillis + duration,
+          bytes + partBytes);
+    }
+
+    Recording ended(String newStatus, String why, long duration, Instant at) {
+      return new Recording(
+          recordingId,
+          sessionId,
+          startedAt,
+          at,
+          newStatus,
+          why,
+          parts,
+          Math.max(duration, durationMillis),
+          bytes);
+    }
+
+    com.nrsgirls.streaming.core.stream.LiveStreamProtocol.RecordingView view() {
+      return new com.nrsgirls.streaming.core.stream.LiveStreamProtocol.RecordingView(
+          recordingId, sessionId, startedAt, endedAt, durationMillis, status, parts, bytes, reason);
     }
   }
 

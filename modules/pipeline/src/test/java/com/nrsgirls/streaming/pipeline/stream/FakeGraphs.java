@@ -29,6 +29,17 @@ final class FakeGraphs implements MediaGraphFactory {
   private final ActorSystem<?> system;
   final List<OutputSettings> startedWith = new java.util.concurrent.CopyOnWriteArrayList<>();
   final List<List<RestreamTarget>> startedWithTargets = new CopyOnWriteArrayList<>();
+  final List<String> startedWithRecording = new CopyOnWriteArrayList<>();
+  final List<String> recordingsEnded = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void endRecording(
+      String streamId,
+      String recordingId,
+      int partsStored,
+      ActorRef<LiveStreamProtocol.Command> entity) {
+    recordingsEnded.add(recordingId);
+  }
 
   FakeGraphs(ActorSystem<?> system) {
     this.system = system;
@@ -40,7 +51,9 @@ final class FakeGraphs implements MediaGraphFactory {
       String sessionId,
       ActorRef<LiveStreamProtocol.Command> entity,
       OutputSettings outputs,
-      List<RestreamTarget> targets) {
+      List<RestreamTarget> targets,
+      String recordingId) {
+    startedWithRecording.add(recordingId == null ? "" : recordingId);
     startedWith.add(outputs);
     startedWithTargets.add(targets);
     SinkRef<MediaPacket> ref = StreamRefs.<MediaPacket>sinkRef().to(Sink.ignore()).run(system);

@@ -1,0 +1,177 @@
+package com.nrsgirls.streaming.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nrsgirls.streaming.pipeline.recording.VodPlaylist;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
+import com.nrsgirls.streaming.testkit.Ffprobe;
+import com.nrsgirls.streaming.testkit.Processes;
+import com.nrsgirls.streaming.testkit.S3Server;
+import com.nrsgirls.streaming.testkit.TestClips;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Recording end to end against a real S3-compatible server (S3Proxy, started here on 127.0.0.1):
+ * real ffmpeg publishes, the node remuxes the source into fMP4 parts and uploads them as the
+ * session goes; ffprobe and ffmpeg read back what the bucket holds and what the node serves.
+ */
+class RecordingEndToEndTest {
+  private static final String BUCKET = "nrs-recordings";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @TempDir Path dir;
+
+  static String s3Config(S3Server s3) {
+    return "nrs.streaming.store.type = s3\n"
+        + "nrs.streaming.store.s3 { bucket = \""
+        + BUCKET
+        + "\", prefix = \"nrs\", endpoint = \""
+        + s3.endpoint()
+        + "\", access-key = \""
+        + S3Server.ACCESS_KEY
+        + "\", secret-key = \""
+        + S3Server.SECRET_KEY
+        + "\", call-timeout = 5s }\n"
+        + "nrs.streaming.pipeline.recording { part-duration = 4s, retry-min = 200ms, retry-max = 2s }\n";
+  }
+
+  /** The stream's recordings from the API, once {@code ok} holds for the newest. */
+  static JsonNode awaitRecording(
+      TestNode node, String streamId, Duration timeout, Predicate<JsonNode> ok) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    JsonNode last = null;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = node.get("/api/v1/streams/" + streamId + "/recordings", true);
+      assertEquals(200, r.statusCode(), r.body());
+      JsonNode list = JSON.readTree(r.body());
+      if (list.size() > 0) {
+        last = list.get(0);
+        if (ok.test(last)) {
+          return last;
+        }
+      }
+      Thread.sleep(100); // poll interval of a probe
+    }
+    throw new AssertionError("the recording never reached the expected state: " + last);
+  }
+
+  static Path download(String url, Path to) throws Exception {
+    HttpResponse<Path> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofFile(to));
+    assertEquals(200, r.statusCode(), url);
+    return to;
+  }
+
+  static void assertPlays(Path file, double seconds) throws Exception {
+    Processes.Result streams =
+        Ffprobe.run(
+            file.toString(),
+            "-show_entries",
+            "stream=codec_name,width,height:format=duration",
+            "-of",
+            "default=nw=1");
+    assertEquals(0, streams.exitCode(), streams.stderr());
+    assertTrue(streams.stdout().contains("codec_name=h264"), streams.stdout());
+    assertTrue(streams.stdout().contains("codec_name=aac"), streams.stdout());
+    assertTrue(streams.stdout().contains("width=640"), streams.stdout());
+    double duration =
+        Double.parseDouble(
+            streams
+                .stdout()
+                .lines()
+                .filter(l -> l.startsWith("duration="))
+                .findFirst()
+                .orElseThrow()
+                .substring(9));
+    assertEquals(seconds, duration, 0.5, "duration of " + file);
+    Processes.Result decoded = Ffmpeg.decode(file.toString());
+    assertEquals("", decoded.stderr().strip(), "decodes without errors");
+  }
+
+  static void publish(TestNode node, Path clip, String key, int seconds) throws Exception {
+    Process p = Publisher.start(clip, node.rtmpUrl(key), 1);
+    try {
+      Processes.Result r = Publisher.await(p, seconds + 20);
+      assertEquals(0, r.exitCode(), r.stderr());
+    } finally {
+      Publisher.kill(p);
+    }
+  }
+
+  /** The keys in the bucket under the recording's prefix. */
+  static List<String> objects(S3Server s3, String streamId, String recordingId) throws Exception {
+    Path d = s3.bucketDir(BUCKET).resolve("nrs/recordings").resolve(streamId).resolve(recordingId);
+    try (Stream<Path> files = Files.list(d)) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void aSessionIsRecordedToTheBucketAndPlaysBack() throws Exception {
+    int seconds = 20;
+    Path clip = TestClips.flv(seconds, 640, 360);
+    try (S3Server s3 = S3Server.start(dir.resolve("s3"), BUCKET);
+        TestNode node = TestNode.start(dir.resolve("node"), s3Config(s3))) {
+      JsonNode created = node.createStream("recorded");
+      String streamId = created.get("streamId").asText();
+      publish(node, clip, created.get("streamKey").asText(), seconds);
+
+      JsonNode recording =
+          awaitRecording(
+              node,
+              streamId,
+              Duration.ofSeconds(30),
+              r -> r.get("status").asText().equals("completed"));
+      String recordingId = recording.get("recordingId").asText();
+      assertEquals(seconds, recording.get("durationSeconds").asDouble(), 0.5, recording.toString());
+      assertTrue(recording.get("parts").asInt() >= 4, recording.toString());
+      String url = recording.get("url").asText();
+      assertEquals(
+          node.httpUrl("/recordings/" + streamId + "/" + recordingId + "/index.m3u8"), url);
+
+      List<String> objects = objects(s3, streamId, recordingId);
+      assertTrue(objects.contains("index.m3u8"), objects.toString());
+      assertTrue(objects.contains("init-1.mp4"), objects.toString());
+      assertEquals(
+          recording.get("parts").asInt(),
+          objects.stream().filter(n -> n.startsWith("part-")).count(),
+          objects.toString());
+      String playlist =
+          Files.readString(
+              s3.bucketDir(BUCKET)
+                  .resolve("nrs/recordings")
+                  .resolve(streamId)
+                  .resolve(recordingId)
+                  .resolve("index.m3u8"));
+      assertTrue(playlist.contains("#EXT-X-ENDLIST"), playlist);
+      assertEquals(
+          seconds, VodPlaylist.durationMillis(VodPlaylist.parse(playlist)) / 1000.0, 0.5, playlist);
+
+      // the whole recording as one file, and the VOD playlist the node serves
+      assertPlays(
+          download(url.replace("index.m3u8", "recording.mp4"), dir.resolve("rec.mp4")), seconds);
+      Processes.Result vod = Ffmpeg.decode(url);
+      assertEquals(0, vod.exitCode(), vod.stderr());
+      assertEquals("", vod.stderr().strip(), "the VOD playlist plays without a decode error");
+      // nothing is left in the spool
+      Path spool = dir.resolve("node/recordings-spool").resolve(streamId).resolve(recordingId);
+      assertTrue(!Files.exists(spool), "spool emptied");
+    }
+  }
+}
