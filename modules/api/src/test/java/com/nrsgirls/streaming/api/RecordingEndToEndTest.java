@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -173,5 +174,155 @@ class RecordingEndToEndTest {
       Path spool = dir.resolve("node/recordings-spool").resolve(streamId).resolve(recordingId);
       assertTrue(!Files.exists(spool), "spool emptied");
     }
+  }
+
+  @Test
+  void theStoreGoneForTenSecondsLosesNothingAndAReconnectContinuesTheRecording() throws Exception {
+    int seconds = 12;
+    Path clip = TestClips.flv(seconds, 640, 360);
+    try (S3Server s3 = S3Server.start(dir.resolve("s3"), BUCKET);
+        TestNode node =
+            TestNode.start(
+                dir.resolve("node"),
+                s3Config(s3) + "nrs.streaming.pipeline.reconnect-grace = 15s\n")) {
+      JsonNode created = node.createStream("outage");
+      String streamId = created.get("streamId").asText();
+      String key = created.get("streamKey").asText();
+      Process p = Publisher.start(clip, node.rtmpUrl(key), 1);
+      try {
+        awaitRecording(node, streamId, Duration.ofSeconds(20), r -> r.get("parts").asInt() >= 1);
+        s3.kill();
+        Thread.sleep(10_000); // the outage itself: the store is down this long
+        s3.restart();
+        Processes.Result r = Publisher.await(p, seconds + 20);
+        assertEquals(0, r.exitCode(), r.stderr());
+      } finally {
+        Publisher.kill(p);
+      }
+      // the publisher comes back within the grace: the same recording goes on
+      publish(node, clip, key, seconds);
+      node.send("POST", "/api/v1/streams/" + streamId + "/stop", null);
+      JsonNode recording =
+          awaitRecording(
+              node,
+              streamId,
+              Duration.ofSeconds(60),
+              r -> r.get("status").asText().equals("completed"));
+      HttpResponse<String> all = node.get("/api/v1/streams/" + streamId + "/recordings", true);
+      assertEquals(1, JSON.readTree(all.body()).size(), "one recording: " + all.body());
+      assertEquals(
+          2 * seconds, recording.get("durationSeconds").asDouble(), 1.0, recording.toString());
+      String recordingId = recording.get("recordingId").asText();
+      assertEquals(
+          recording.get("parts").asInt(),
+          objects(s3, streamId, recordingId).stream().filter(n -> n.startsWith("part-")).count());
+      assertPlays(
+          download(
+              recording.get("url").asText().replace("index.m3u8", "recording.mp4"),
+              dir.resolve("rec.mp4")),
+          2 * seconds);
+      List<String> events = node.eventTypes(streamId);
+      assertEquals(
+          1, events.stream().filter(e -> e.equals("RecordingStarted")).count(), events.toString());
+      assertEquals(
+          recording.get("parts").asInt(),
+          events.stream().filter(e -> e.equals("RecordingPartStored")).count(),
+          events.toString());
+      assertTrue(events.contains("RecordingCompleted"), events.toString());
+    }
+  }
+
+  @Test
+  void aKilledNodeMarksItsRecordingInterruptedAndWhatWasStoredPlays() throws Exception {
+    Path clip = TestClips.flv(30, 640, 360);
+    try (S3Server s3 = S3Server.start(dir.resolve("s3"), BUCKET)) {
+      Map<String, String> env =
+          new java.util.HashMap<>(NodeProcess.environment(dir.resolve("data")));
+      env.put("NRS_STORE", "s3");
+      env.put("NRS_S3_BUCKET", BUCKET);
+      env.put("NRS_S3_PREFIX", "nrs");
+      env.put("NRS_S3_ENDPOINT", s3.endpoint());
+      env.put("NRS_S3_ACCESS_KEY", S3Server.ACCESS_KEY);
+      env.put("NRS_S3_SECRET_KEY", S3Server.SECRET_KEY);
+      List<String> props = List.of("-Dnrs.streaming.pipeline.recording.part-duration=2s");
+      String token;
+      String streamId;
+      int storedBeforeKill;
+      try (NodeProcess node =
+          NodeProcess.start(env, dir.resolve("node1.log"), props)
+              .awaitReady(Duration.ofSeconds(60))) {
+        token = Files.readString(dir.resolve("data/admin-token")).strip();
+        JsonNode created =
+            JSON.readTree(
+                node.send(
+                        "POST",
+                        "/api/v1/streams",
+                        token,
+                        "{\"creatorId\":\"dj-9\",\"creatorType\":\"DJ\",\"title\":\"crash\"}")
+                    .body());
+        streamId = created.get("streamId").asText();
+        Process publisher =
+            Publisher.start(clip, node.rtmpUrl(created.get("streamKey").asText()), 1);
+        try {
+          storedBeforeKill = awaitParts(node, token, streamId, 3);
+          node.kill(); // SIGKILL mid-recording
+        } finally {
+          Publisher.kill(publisher);
+        }
+      }
+      try (NodeProcess again =
+          NodeProcess.start(env, dir.resolve("node2.log"), props)
+              .awaitReady(Duration.ofSeconds(60))) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        JsonNode recording = null;
+        while (System.nanoTime() < deadline) {
+          JsonNode list =
+              JSON.readTree(
+                  again
+                      .send("GET", "/api/v1/streams/" + streamId + "/recordings", token, null)
+                      .body());
+          recording = list.get(0);
+          if (recording.get("status").asText().equals("interrupted")) {
+            break;
+          }
+          Thread.sleep(100); // poll interval of a probe
+        }
+        assertEquals("interrupted", recording.get("status").asText(), recording.toString());
+        assertTrue(recording.get("parts").asInt() >= storedBeforeKill, recording.toString());
+        String recordingId = recording.get("recordingId").asText();
+        Path stored =
+            s3.bucketDir(BUCKET).resolve("nrs/recordings").resolve(streamId).resolve(recordingId);
+        String playlist = Files.readString(stored.resolve("index.m3u8"));
+        assertTrue(playlist.contains("#EXT-X-ENDLIST"), playlist);
+        List<VodPlaylist.Entry> entries = VodPlaylist.parse(playlist);
+        assertEquals(recording.get("parts").asInt(), entries.size(), playlist);
+        for (VodPlaylist.Entry e : entries) {
+          assertTrue(Files.exists(stored.resolve(VodPlaylist.partName(e.part()))), e.toString());
+        }
+        Processes.Result vod = Ffmpeg.decode(stored.resolve("index.m3u8").toString());
+        assertEquals("", vod.stderr().strip(), "what was stored plays without a decode error");
+        assertPlays(
+            download(
+                recording.get("url").asText().replace("index.m3u8", "recording.mp4"),
+                dir.resolve("interrupted.mp4")),
+            VodPlaylist.durationMillis(entries) / 1000.0);
+      }
+    }
+  }
+
+  /** Waits until the recording has {@code parts} parts stored; returns how many it has. */
+  private static int awaitParts(NodeProcess node, String token, String streamId, int parts)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+    String last = null;
+    while (System.nanoTime() < deadline) {
+      last = node.send("GET", "/api/v1/streams/" + streamId + "/recordings", token, null).body();
+      JsonNode list = JSON.readTree(last);
+      if (list.size() > 0 && list.get(0).get("parts").asInt() >= parts) {
+        return list.get(0).get("parts").asInt();
+      }
+      Thread.sleep(100); // poll interval of a probe
+    }
+    throw new AssertionError("never " + parts + " parts: " + last);
   }
 }

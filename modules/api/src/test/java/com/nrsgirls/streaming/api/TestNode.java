@@ -51,8 +51,7 @@ final class TestNode implements AutoCloseable {
    */
   static TestNode start(Path dataDir, String extraConfig) throws Exception {
     String overrides =
-        extraConfig
-            + "\nnrs.streaming.data-dir = \""
+        "nrs.streaming.data-dir = \""
             + dataDir.toAbsolutePath()
             + "\"\n"
             + "nrs.streaming.api.port = 0\n"
@@ -62,7 +61,8 @@ final class TestNode implements AutoCloseable {
             + "nrs.streaming.ingest.port = 0\n"
             + "pekko.remote.artery.canonical.port = 0\n"
             // A dropped publisher's playlist ends quickly, so tests see EXT-X-ENDLIST soon.
-            + "nrs.streaming.pipeline.reconnect-grace = 1s\n";
+            + "nrs.streaming.pipeline.reconnect-grace = 1s\n"
+            + extraConfig;
     NrsNode node =
         NrsNode.start(NodeConfig.load(ConfigFactory.parseString(overrides)))
             .toCompletableFuture()

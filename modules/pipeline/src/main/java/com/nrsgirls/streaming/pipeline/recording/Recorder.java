@@ -68,7 +68,7 @@ public final class Recorder {
         runs.computeIfAbsent(
             recordingId,
             id -> {
-              log.info("stream={} session={} recording {} started", streamId, sessionId, id);
+              log.info("stream={} session={} recording={} started", streamId, sessionId, id);
               return new RecordingRun(
                   streamId, id, settings, store, blocking, system.scheduler(), entity);
             });

@@ -121,6 +121,7 @@ final class RecordingRun {
     this.entity = entity;
     this.spool = settings.spoolDir().resolve(streamId).resolve(recordingId);
     this.logContext = "stream=" + streamId + " recording=" + recordingId;
+    // a session's context (feedStarted) adds its session id
   }
 
   void entity(ActorRef<LiveStreamProtocol.Command> entity) {
@@ -393,9 +394,8 @@ final class RecordingRun {
               }
               long duration = VodPlaylist.durationMillis(stored);
               log.info(
-                  "{} recording {} {}: {} parts, {} s in {}",
+                  "{} {}: {} parts, {} s in {}",
                   logContext,
-                  recordingId,
                   status,
                   stored.size(),
                   duration / 1000,
@@ -434,12 +434,7 @@ final class RecordingRun {
             + settings.giveUpAfter().toSeconds()
             + " s: "
             + cause.getMessage();
-    log.error(
-        "{} recording {} failed: {}; its remaining parts stay in {}",
-        logContext,
-        recordingId,
-        failure,
-        spool);
+    log.error("{} failed: {}; its remaining parts stay in {}", logContext, failure, spool);
     entity.tell(new LiveStreamProtocol.RecordingFinished(recordingId, "failed", failure, 0));
   }
 
