@@ -52,7 +52,9 @@ ABR_PRESET, ABR_TUNE = "veryfast", "zerolatency"
 NRS_JAVA_OPTS = ("-Xms128m -Xmx1g -XX:-UseDynamicNumberOfCompilerThreads "
                  "-Dnrs.streaming.ingest.max-connections-per-ip=100000 "
                  # the copy path against copying servers; scenario 3 measures the ladder alone
-                 "-Dnrs.streaming.pipeline.abr.enabled=off")
+                 "-Dnrs.streaming.pipeline.abr.enabled=off "
+                 # recording (on by default) is scenario 1's second row, switched on per stream
+                 "-Dnrs.streaming.pipeline.recording.enabled=off")
 
 FULL = dict(
     rounds=2, warmup_s=60, warmup_streams=10,
@@ -278,8 +280,13 @@ class Bench:
             return server.rss_kb(), heap, cost
         return server.rss_kb(), None, 0.0
 
-    def copy_run(self, server, n, seconds, rnd, idle):
-        streams = server.streams(n, "copy-n%d-r%d" % (n, rnd))
+    def copy_run(self, server, n, seconds, rnd, idle, record=False):
+        streams = server.streams(n, "copy%s-n%d-r%d" % ("rec" if record else "", n, rnd))
+        if record:  # the second row: the same node, each stream recorded (local store)
+            for s in streams:
+                st, body = server.api("PUT", "/api/v1/streams/%s/outputs" % s.ident, {"record": True})
+                if st != 200:
+                    raise RuntimeError("recording could not be switched on: %s %s" % (st, body))
         watcher = load.DiskWatcher(streams) if server.has_hls else None
         nms_seen0 = server.publishes_seen() if server is self.nms else None
         rss0, heap0, _ = self.memory_probe(server)
@@ -307,7 +314,7 @@ class Bench:
         cpu = c1 - c0 - probe["cost"]
         net = cpu - idle[server.name] * window
         row = {
-            "server": server.name, "n": n, "round": rnd, "media_s": seconds, "window_s": round(window, 2),
+            "server": server.name + ("-recording" if record else ""), "n": n, "round": rnd, "media_s": seconds, "window_s": round(window, 2),
             "cpu_s": round(c1 - c0, 3), "probe_cpu_s": round(probe["cost"], 3),
             "idle_cpu_s": round(idle[server.name] * window, 3),
             "cpu_per_stream_min": net / stream_min,
@@ -339,7 +346,7 @@ class Bench:
                 problems.append("NMS logged %d publishes, expected %d" % (seen, n))
         row["problems"] = problems
         log("  copy %-10s N=%-3d r%d: %.3f CPU-s/stream-min%s, RSS %+.2f MB/stream%s" % (
-            server.name, n, rnd, row["cpu_per_stream_min"],
+            row["server"], n, rnd, row["cpu_per_stream_min"],
             " (%.3f w/o JIT)" % row["cpu_per_stream_min_nojit"] if "cpu_per_stream_min_nojit" in row else "",
             row["rss_per_stream_mb"], "; PROBLEMS: " + "; ".join(problems) if problems else ""))
         return row
@@ -356,6 +363,8 @@ class Bench:
                 for server in targets:
                     self.check_alive()
                     runs.append(self.copy_run(server, n, c["copy_s"], rnd, idle))
+                    if server is self.nrs and self.features.get("recording"):
+                        runs.append(self.copy_run(server, n, c["copy_s"], rnd, idle, record=True))
         out = {"runs": runs, "idle_cpu_per_s": idles, "by_n": {}}
         for n in c["copy_ns"]:
             by = {}
@@ -378,8 +387,22 @@ class Bench:
             by["ratio_nojit_vs_nginx_rtmp"] = ratio_summary(nojit_runs, ngx_runs)
             by["ratio_vs_nms"] = ratio_summary(nrs_runs, nms_runs)
             out["by_n"][str(n)] = by
-        out["recording_row"] = "built: the harness has no recording runner yet" if self.features.get("recording") \
-            else "not built"
+        rec = []
+        for n in c["copy_ns"]:
+            on = [r["cpu_per_stream_min"] for r in runs if r["server"] == "nrs-recording" and r["n"] == n]
+            off = [r["cpu_per_stream_min"] for r in runs if r["server"] == "nrs" and r["n"] == n]
+            if on:
+                out["by_n"][str(n)]["nrs-recording"] = {
+                    "cpu_per_stream_min": summary(on),
+                    "rss_per_stream_mb": summary([r["rss_per_stream_mb"] for r in runs
+                                                  if r["server"] == "nrs-recording" and r["n"] == n]),
+                    "problems": sorted({p for r in runs if r["server"] == "nrs-recording" and r["n"] == n
+                                        for p in r["problems"]}),
+                }
+                ratio = ratio_summary(on, off)
+                rec.append("N=%d: %.3f CPU-s/stream-min, %.2fx without recording" % (
+                    n, statistics.median(on), ratio["ratio"] if ratio else float("nan")))
+        out["recording_row"] = "; ".join(rec) if rec else "not built"
         self.results["scenarios"]["copy"] = out
 
     # --- scenario 2: capacity -----------------------------------------------------------------
@@ -452,7 +475,7 @@ class Bench:
         if drops:
             problems.append("%d packets dropped by NRS branches" % drops)
         row = {
-            "server": server.name, "n": n, "round": rnd, "media_s": seconds, "window_s": round(window, 2),
+            "server": server.name + ("-recording" if record else ""), "n": n, "round": rnd, "media_s": seconds, "window_s": round(window, 2),
             "passed": not problems, "problems": problems,
             "max_lag_s": round(max_lag, 2) if max_lag is not None else None,
             "lag_rise_s": round(span, 2) if span is not None else None,

@@ -9,7 +9,9 @@ import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.graph.GraphSettings;
 import com.nrsgirls.streaming.pipeline.graph.StreamGraphs;
 import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
+import com.nrsgirls.streaming.pipeline.hls.MirroringSegmentStore;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
+import com.nrsgirls.streaming.pipeline.hls.SegmentStore;
 import com.nrsgirls.streaming.pipeline.recording.Recorder;
 import com.nrsgirls.streaming.pipeline.recording.RecordingSettings;
 import com.nrsgirls.streaming.pipeline.restream.RestreamSettings;
@@ -108,10 +110,13 @@ public final class NrsNode {
             api.dataDir());
     NodeMetrics metrics = new NodeMetrics();
     Clock clock = Clock.systemUTC();
-    PlaylistCachingStore store =
-        new PlaylistCachingStore(new LocalSegmentStore(api.segmentDir()), clock);
     ObjectStore objects = ObjectStores.create(system, config);
     system.log().info("object store: {}", objects.describe());
+    SegmentStore segments = new LocalSegmentStore(api.segmentDir());
+    if (config.getBoolean("nrs.streaming.pipeline.hls.to-object-store")) {
+      segments = new MirroringSegmentStore(segments, objects);
+    }
+    PlaylistCachingStore store = new PlaylistCachingStore(segments, clock);
     Recorder recorder = new Recorder(system, RecordingSettings.from(config), objects);
     StreamGraphs graphs =
         new StreamGraphs(

@@ -128,7 +128,10 @@ class RecordingEndToEndTest {
     int seconds = 20;
     Path clip = TestClips.flv(seconds, 640, 360);
     try (S3Server s3 = S3Server.start(dir.resolve("s3"), BUCKET);
-        TestNode node = TestNode.start(dir.resolve("node"), s3Config(s3))) {
+        TestNode node =
+            TestNode.start(
+                dir.resolve("node"),
+                s3Config(s3) + "nrs.streaming.pipeline.hls.to-object-store = on\n")) {
       JsonNode created = node.createStream("recorded");
       String streamId = created.get("streamId").asText();
       publish(node, clip, created.get("streamKey").asText(), seconds);
@@ -170,6 +173,28 @@ class RecordingEndToEndTest {
       Processes.Result vod = Ffmpeg.decode(url);
       assertEquals(0, vod.exitCode(), vod.stderr());
       assertEquals("", vod.stderr().strip(), "the VOD playlist plays without a decode error");
+      // HLS went to the bucket too: its playlists and segments play from there
+      Path hls = s3.bucketDir(BUCKET).resolve("nrs/hls").resolve(streamId);
+      assertTrue(Files.readString(hls.resolve("index.m3u8")).contains("source/index.m3u8"));
+      String live =
+          NodeProcess.awaitFile(
+              hls.resolve("source/index.m3u8"),
+              Duration.ofSeconds(10),
+              t -> t.contains("#EXT-X-ENDLIST"));
+      Processes.Result fromBucket =
+          Processes.run(
+              List.of(
+                  "ffmpeg",
+                  "-v",
+                  "error",
+                  "-i",
+                  hls.resolve("source/index.m3u8").toString(),
+                  "-f",
+                  "null",
+                  "-"),
+              Duration.ofSeconds(60));
+      assertEquals(0, fromBucket.exitCode(), fromBucket.stderr());
+      assertEquals("", fromBucket.stderr().strip(), "the bucket's HLS plays: " + live);
       // nothing is left in the spool
       Path spool = dir.resolve("node/recordings-spool").resolve(streamId).resolve(recordingId);
       assertTrue(!Files.exists(spool), "spool emptied");

@@ -95,6 +95,14 @@ public final class LiveStream
 
   // Runtime resources of the current session, deliberately not part of the persistent state.
   private SessionGraph running;
+
+  /**
+   * The recording whose run this incarnation started on its node: only that one is continued by a
+   * later session. An open recording the journal names but this incarnation did not start (its node
+   * stopped, or the stream moved) is ended instead, and the session starts a new one.
+   */
+  private String recordingHere;
+
   private HealthStats health;
 
   /** The last state recorded per restream target, until the stream's outputs end. */
@@ -314,6 +322,7 @@ public final class LiveStream
     if (!recordedBefore && recordedAfter && state.live() && running != null && open == null) {
       newRecording = newRecordingId();
       events.add(new RecordingStarted(newRecording, state.current().sessionId(), now()));
+      recordingHere = newRecording;
     }
     String started = newRecording;
     return Effect()
@@ -324,6 +333,8 @@ public final class LiveStream
                 context
                     .getLog()
                     .info("stream={} recording {} switched off", streamId, open.recordingId());
+                endingRecordings.add(open.recordingId());
+                recordingHere = null;
                 if (running != null) {
                   running.changeRecording(null);
                 } else {
@@ -520,8 +531,12 @@ public final class LiveStream
     PublishSession session = cmd.session();
     Recording open = state.openRecording();
     String recordingId = null;
+    boolean continuing = open != null && open.recordingId().equals(recordingHere);
+    if (open != null && !continuing) {
+      endRecording(state); // left open by an earlier incarnation: ended, never written again
+    }
     if (recorded(state.outputSettings())) {
-      recordingId = open != null ? open.recordingId() : newRecordingId();
+      recordingId = continuing ? open.recordingId() : newRecordingId();
     }
     SessionGraph graph;
     try {
@@ -555,9 +570,10 @@ public final class LiveStream
       events.add(new PublishEnded(state.current().sessionId(), "superseded", now()));
     }
     events.add(started(session));
-    if (recordingId != null && open == null) {
+    if (recordingId != null && !continuing) {
       events.add(new RecordingStarted(recordingId, session.sessionId(), now()));
     }
+    recordingHere = recordingId;
     return Effect()
         .persist(events)
         .thenReply(cmd.replyTo(), s -> new PublishAccepted(streamId, graph.sink()));
@@ -839,10 +855,17 @@ public final class LiveStream
         + java.util.HexFormat.of().formatHex(random);
   }
 
+  /** Recordings this incarnation asked its node to end (once each). */
+  private final Set<String> endingRecordings = new java.util.HashSet<>();
+
   /** Asks the node to finish the open recording, if there is one; it reports back. */
   private void endRecording(Channel state) {
     Recording open = state.openRecording();
-    if (open != null) {
+    if (open != null && !endingRecordings.contains(open.recordingId())) {
+      endingRecordings.add(open.recordingId());
+      if (open.recordingId().equals(recordingHere)) {
+        recordingHere = null;
+      }
       deps.graphs().endRecording(streamId, open.recordingId(), open.parts(), context.getSelf());
     }
   }

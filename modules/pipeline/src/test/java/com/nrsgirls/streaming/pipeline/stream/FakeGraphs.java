@@ -30,7 +30,8 @@ final class FakeGraphs implements MediaGraphFactory {
   final List<OutputSettings> startedWith = new java.util.concurrent.CopyOnWriteArrayList<>();
   final List<List<RestreamTarget>> startedWithTargets = new CopyOnWriteArrayList<>();
   final List<String> startedWithRecording = new CopyOnWriteArrayList<>();
-  final List<String> recordingsEnded = new CopyOnWriteArrayList<>();
+  final java.util.concurrent.BlockingQueue<String> recordingsEnded =
+      new java.util.concurrent.LinkedBlockingQueue<>();
 
   @Override
   public void endRecording(

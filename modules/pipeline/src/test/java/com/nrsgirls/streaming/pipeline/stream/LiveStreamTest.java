@@ -518,4 +518,122 @@ class LiveStreamTest {
       journal.expectNextPersistedClass("LiveStream|" + streamId, type);
     }
   }
+
+  private LiveStream.Dependencies recording(Duration retention) {
+    return new LiveStream.Dependencies(
+        graphs,
+        new LiveStreamSettings(
+            Duration.ofDays(90),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(5),
+            100,
+            Duration.ofMinutes(10),
+            true,
+            retention),
+        clock,
+        () -> "127.0.0.1:25520");
+  }
+
+  private List<RecordingView> recordings(ActorRef<Command> entity) {
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new GetRecordings(probe.getRef()));
+    return probe.expectMessageClass(Recordings.class).recordings();
+  }
+
+  @Test
+  void aRecordingSpansAReconnectAndEndsWithTheOutputs() throws Exception {
+    deps = recording(Duration.ZERO);
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    String id = graphs.startedWithRecording.get(0);
+    assertTrue(id.startsWith("rec_"), id);
+    graphs.last().finish("publisher disconnected");
+    publish(entity, key, "s2"); // within the grace: the same recording goes on
+    assertEquals(id, graphs.startedWithRecording.get(1));
+    expectEvents(
+        StreamCreated.class,
+        PublishStarted.class,
+        RecordingStarted.class,
+        PublishEnded.class,
+        PublishStarted.class);
+    entity.tell(new RecordingPartUploaded(id, 1, 10_000, 1_000));
+    entity.tell(new RecordingPartUploaded(id, 1, 10_000, 1_000)); // twice: recorded once
+    expectEvents(RecordingPartStored.class);
+    assertEquals("recording", recordings(entity).get(0).status());
+
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new Stop(probe.getRef()));
+    probe.expectMessageClass(Accepted.class);
+    assertEquals(id, graphs.recordingsEnded.poll(3, java.util.concurrent.TimeUnit.SECONDS));
+    expectEvents(PublishEnded.class, OutputsEnded.class);
+    entity.tell(new RecordingFinished(id, "completed", null, 10_500));
+    expectEvents(RecordingCompleted.class);
+    RecordingView done = recordings(entity).get(0);
+    assertEquals("completed", done.status());
+    assertEquals(1, done.parts());
+    assertEquals(10_500, done.durationMillis());
+    assertEquals(id, state(entity).recording().recordingId());
+
+    // the next publish, after the outputs ended, is a new recording
+    publish(entity, key, "s3");
+    assertNotEquals(id, graphs.startedWithRecording.get(2));
+    assertEquals(2, recordings(entity).size());
+  }
+
+  @Test
+  void aRestartedEntityEndsTheRecordingItsNodeLeftOpen() throws Exception {
+    deps = recording(Duration.ZERO);
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    String id = graphs.startedWithRecording.get(0);
+    testKit.stop(entity); // the node dies while recording
+    ActorRef<Command> again = spawn();
+    assertEquals(id, graphs.recordingsEnded.poll(3, java.util.concurrent.TimeUnit.SECONDS));
+    again.tell(new RecordingFinished(id, "interrupted", "its node stopped while recording", 4_000));
+    assertEquals("interrupted", recordings(again).get(0).status());
+    assertEquals("its node stopped while recording", recordings(again).get(0).reason());
+  }
+
+  @Test
+  void recordingsPastTheirRetentionAreDeleted() throws Exception {
+    deps = recording(Duration.ofDays(7));
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    String id = graphs.startedWithRecording.get(0);
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(new Stop(probe.getRef()));
+    probe.expectMessageClass(Accepted.class);
+    entity.tell(new RecordingFinished(id, "completed", null, 1_000));
+    assertEquals(1, recordings(entity).size());
+    clock.advance(Duration.ofDays(8));
+    assertEquals(List.of(), recordings(entity), "past its retention it is not listed");
+    entity.tell(new ApplyRetention());
+    boolean deleted = false;
+    for (int i = 0; i < 60 && !deleted; i++) {
+      Thread.sleep(50); // poll interval of a probe
+      for (Object e : journal.persistedInStorage("LiveStream|" + streamId)) {
+        deleted |= e instanceof RecordingDeleted d && d.recordingId().equals(id);
+      }
+    }
+    assertTrue(deleted, "RecordingDeleted persisted");
+  }
+
+  @Test
+  void recordingSwitchedOffIsNotStarted() {
+    deps = recording(Duration.ZERO);
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    entity.tell(
+        new SetOutputs(
+            new com.nrsgirls.streaming.core.stream.OutputSettings(null, null, false, null),
+            probe.getRef()));
+    probe.expectMessageClass(StateView.class);
+    publish(entity, key, "s1");
+    assertEquals("", graphs.startedWithRecording.get(0));
+    assertEquals(List.of(), recordings(entity));
+  }
 }
