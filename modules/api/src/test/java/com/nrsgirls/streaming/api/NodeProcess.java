@@ -40,9 +40,14 @@ final class NodeProcess implements AutoCloseable {
   static Map<String, String> environment(Path dataDir) throws IOException {
     Map<String, String> env = new HashMap<>();
     env.put("NRS_DATA_DIR", dataDir.toString());
-    env.put("NRS_HTTP_PORT", String.valueOf(freePort()));
-    env.put("NRS_RTMP_PORT", String.valueOf(freePort()));
-    env.put("NRS_CLUSTER_PORT", String.valueOf(freePort()));
+    // three sockets held open at once: ports asked for one after another can come back equal
+    try (ServerSocket http = new ServerSocket(0);
+        ServerSocket rtmp = new ServerSocket(0);
+        ServerSocket cluster = new ServerSocket(0)) {
+      env.put("NRS_HTTP_PORT", String.valueOf(http.getLocalPort()));
+      env.put("NRS_RTMP_PORT", String.valueOf(rtmp.getLocalPort()));
+      env.put("NRS_CLUSTER_PORT", String.valueOf(cluster.getLocalPort()));
+    }
     return env;
   }
 

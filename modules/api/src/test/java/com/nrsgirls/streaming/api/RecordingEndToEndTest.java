@@ -350,4 +350,75 @@ class RecordingEndToEndTest {
     }
     throw new AssertionError("never " + parts + " parts: " + last);
   }
+
+  @Test
+  void obsDefaultKeyframesOnTheLocalStoreAndRecordingSwitchedOffAndOnWhileLive() throws Exception {
+    // OBS's "auto" keyframe interval: 250 frames, 8.3 s; parts are cut at keyframes only
+    int seconds = 30;
+    Path clip = TestClips.flv(TestClips.Encoding.OBS_AUTO_KEYFRAMES, seconds, 640, 360);
+    try (TestNode node =
+        TestNode.start(
+            dir.resolve("node"), "nrs.streaming.pipeline.recording.part-duration = 4s\n")) {
+      JsonNode created = node.createStream("obs");
+      String streamId = created.get("streamId").asText();
+      String outputs = "/api/v1/streams/" + streamId + "/outputs";
+      Process p = Publisher.start(clip, node.rtmpUrl(created.get("streamKey").asText()), 1);
+      try {
+        JsonNode first =
+            awaitRecording(
+                node, streamId, Duration.ofSeconds(20), r -> r.get("parts").asInt() >= 1);
+        HttpResponse<String> off = node.send("PUT", outputs, "{\"record\":false}");
+        assertEquals(200, off.statusCode(), off.body());
+        awaitRecording(
+            node,
+            streamId,
+            Duration.ofSeconds(20),
+            r -> r.get("status").asText().equals("completed"));
+        HttpResponse<String> on = node.send("PUT", outputs, "{\"record\":true}");
+        assertEquals(200, on.statusCode(), on.body());
+        JsonNode second =
+            awaitRecording(
+                node,
+                streamId,
+                Duration.ofSeconds(10),
+                r -> !r.get("recordingId").asText().equals(first.get("recordingId").asText()));
+        assertEquals("recording", second.get("status").asText(), second.toString());
+        Processes.Result r = Publisher.await(p, seconds + 20);
+        assertEquals(0, r.exitCode(), r.stderr());
+      } finally {
+        Publisher.kill(p);
+      }
+      awaitRecording(
+          node,
+          streamId,
+          Duration.ofSeconds(20),
+          r -> r.get("status").asText().equals("completed"));
+      JsonNode list =
+          JSON.readTree(node.get("/api/v1/streams/" + streamId + "/recordings", true).body());
+      assertEquals(2, list.size(), list.toString());
+      double total = 0;
+      for (JsonNode rec : list) {
+        assertEquals("completed", rec.get("status").asText(), rec.toString());
+        double d = rec.get("durationSeconds").asDouble();
+        // every part starts at a keyframe: 8.3 s apart
+        assertTrue(d > 8, rec.toString());
+        Path local =
+            dir.resolve("node/store/recordings")
+                .resolve(streamId)
+                .resolve(rec.get("recordingId").asText())
+                .resolve("index.m3u8");
+        assertEquals(
+            d,
+            VodPlaylist.durationMillis(VodPlaylist.parse(Files.readString(local))) / 1000.0,
+            0.01);
+        assertPlays(
+            download(
+                rec.get("url").asText().replace("index.m3u8", "recording.mp4"),
+                dir.resolve(rec.get("recordingId").asText() + ".mp4")),
+            d);
+        total += d;
+      }
+      assertTrue(total <= seconds + 0.5, "the two recordings hold at most the stream: " + list);
+    }
+  }
 }
