@@ -475,7 +475,7 @@ class Bench:
         if drops:
             problems.append("%d packets dropped by NRS branches" % drops)
         row = {
-            "server": server.name + ("-recording" if record else ""), "n": n, "round": rnd, "media_s": seconds, "window_s": round(window, 2),
+            "server": server.name, "n": n, "round": rnd, "media_s": seconds, "window_s": round(window, 2),
             "passed": not problems, "problems": problems,
             "max_lag_s": round(max_lag, 2) if max_lag is not None else None,
             "lag_rise_s": round(span, 2) if span is not None else None,

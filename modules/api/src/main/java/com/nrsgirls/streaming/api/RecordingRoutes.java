@@ -98,33 +98,49 @@ final class RecordingRoutes {
       return complete(json.notFound("no such recording file"));
     }
     boolean playlist = name.equals(VodPlaylist.NAME);
+    if (playlist) {
+      return onComplete(
+          store.get(prefix + name),
+          result -> {
+            if (result.isFailure()) {
+              return unavailable(prefix + name, result.failed().get());
+            }
+            Optional<ByteString> bytes = result.get();
+            if (bytes.isEmpty()) {
+              return complete(json.notFound("no such recording file"));
+            }
+            boolean ended = bytes.get().utf8String().contains("#EXT-X-ENDLIST");
+            return complete(
+                HttpResponse.create()
+                    .withEntity(HttpEntities.create(PLAYLIST, bytes.get()))
+                    .addHeader(ended ? IMMUTABLE : SHORT_CACHE));
+          });
+    }
+    ContentType type = name.endsWith(".mp4") ? MP4 : SEGMENT;
+    // streamed from the store as the client reads: a part is never held whole
     return onComplete(
-        store.get(prefix + name),
+        store.open(prefix + name),
         result -> {
           if (result.isFailure()) {
-            log.warn(
-                "recordings: {}{} could not be read: {}",
-                prefix,
-                name,
-                result.failed().get().toString());
-            return complete(
-                json.error(
-                    StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the store did not answer"));
+            return unavailable(prefix + name, result.failed().get());
           }
-          Optional<ByteString> bytes = result.get();
-          if (bytes.isEmpty()) {
+          if (result.get().isEmpty()) {
             return complete(json.notFound("no such recording file"));
           }
-          ContentType type = playlist ? PLAYLIST : name.endsWith(".mp4") ? MP4 : SEGMENT;
-          boolean ended = playlist && bytes.get().utf8String().contains("#EXT-X-ENDLIST");
-          HttpHeader cache = playlist && !ended ? SHORT_CACHE : IMMUTABLE;
+          ObjectStore.Body body = result.get().get();
           return withRangeSupport(
               () ->
                   complete(
                       HttpResponse.create()
-                          .withEntity(HttpEntities.create(type, bytes.get()))
-                          .addHeader(cache)));
+                          .withEntity(HttpEntities.create(type, body.size(), body.bytes()))
+                          .addHeader(IMMUTABLE)));
         });
+  }
+
+  private Route unavailable(String key, Throwable e) {
+    log.warn("recordings: {} could not be read: {}", key, e.toString());
+    return complete(
+        json.error(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "the store did not answer"));
   }
 
   /** The recording as one fMP4 file: init segment 1 and the parts that use it, in order. */
@@ -149,15 +165,18 @@ final class RecordingRoutes {
           }
           Source<ByteString, ?> body =
               Source.from(keys)
-                  .mapAsync(
-                      1,
+                  .flatMapConcat(
                       key ->
-                          store
-                              .get(key)
-                              .thenApply(
-                                  b ->
-                                      b.orElseThrow(
-                                          () -> new IllegalStateException(key + " is missing"))));
+                          Source.completionStageSource(
+                              store
+                                  .open(key)
+                                  .thenApply(
+                                      b ->
+                                          b.orElseThrow(
+                                                  () ->
+                                                      new IllegalStateException(
+                                                          key + " is missing"))
+                                              .bytes())));
           return complete(
               HttpResponse.create()
                   .withEntity(HttpEntities.createChunked(MP4, body))

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.Done;
+import org.apache.pekko.stream.javadsl.FileIO;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -72,7 +73,12 @@ public final class LocalObjectStore implements ObjectStore {
         () -> {
           Path temp = temp(target);
           try {
-            Files.copy(file, temp, StandardCopyOption.REPLACE_EXISTING);
+            try {
+              // the same file system (the recording spool beside the store): no bytes copied
+              Files.createLink(temp, file);
+            } catch (IOException | UnsupportedOperationException e) {
+              Files.copy(file, temp, StandardCopyOption.REPLACE_EXISTING);
+            }
             move(temp, target);
           } finally {
             Files.deleteIfExists(temp);
@@ -103,6 +109,25 @@ public final class LocalObjectStore implements ObjectStore {
         () -> {
           try {
             return Optional.of(ByteString.fromArrayUnsafe(Files.readAllBytes(target)));
+          } catch (NoSuchFileException e) {
+            return Optional.empty();
+          }
+        });
+  }
+
+  @Override
+  public CompletionStage<Optional<Body>> open(String key) {
+    Path target = file(key);
+    return run(
+        "open " + key,
+        () -> {
+          try {
+            long size = Files.size(target);
+            return Optional.of(
+                new Body(
+                    size,
+                    FileIO.fromPath(target, 256 * 1024)
+                        .mapMaterializedValue(m -> org.apache.pekko.NotUsed.getInstance())));
           } catch (NoSuchFileException e) {
             return Optional.empty();
           }

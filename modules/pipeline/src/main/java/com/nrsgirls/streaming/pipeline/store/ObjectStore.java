@@ -20,12 +20,24 @@ public interface ObjectStore {
 
   /**
    * Stores a file's contents under {@code key}; one larger than the store's part size goes up in
-   * parts (an S3 multipart upload), so memory never holds it whole.
+   * parts (an S3 multipart upload), so memory never holds it whole. The file must not change
+   * afterwards: the local store links it rather than copying it when it can.
    */
   CompletionStage<Done> putFile(String key, Path file, String contentType);
 
   /** The object's bytes, or empty if there is none. */
   CompletionStage<Optional<ByteString>> get(String key);
+
+  /**
+   * The object's size and a source of its bytes (read as the source is pulled, never whole), or
+   * empty if there is none. The source may be run once.
+   */
+  CompletionStage<Optional<Body>> open(String key);
+
+  /** An object opened for reading. */
+  record Body(
+      long size,
+      org.apache.pekko.stream.javadsl.Source<ByteString, org.apache.pekko.NotUsed> bytes) {}
 
   /** The objects whose keys start with {@code prefix}, in key order. */
   CompletionStage<List<StoredObject>> list(String prefix);

@@ -160,6 +160,28 @@ public final class S3ObjectStore implements ObjectStore {
   }
 
   @Override
+  public CompletionStage<Optional<Body>> open(String key) {
+    String full = fullKey(key);
+    return wrap(
+        "open " + key,
+        S3.getObjectMetadata(settings.bucket(), full)
+            .withAttributes(attributes)
+            .completionTimeout(settings.callTimeout())
+            .runWith(Sink.head(), materializer)
+            .thenApply(
+                meta ->
+                    meta.map(
+                        m ->
+                            new Body(
+                                m.getContentLength(),
+                                S3.getObject(settings.bucket(), full)
+                                    .withAttributes(attributes)
+                                    .idleTimeout(settings.callTimeout())
+                                    .mapMaterializedValue(
+                                        x -> org.apache.pekko.NotUsed.getInstance())))));
+  }
+
+  @Override
   public CompletionStage<List<StoredObject>> list(String prefix) {
     int strip = settings.prefix().length();
     return wrap(

@@ -77,6 +77,19 @@ class ObjectStoreTest {
     await(store.putFile("a/c/big.bin", file, "application/octet-stream"));
     assertArrayEquals(big, await(store.get("a/c/big.bin")).orElseThrow().toArray());
 
+    // opened, it streams: same size, same bytes
+    ObjectStore.Body body = await(store.open("a/c/big.bin")).orElseThrow();
+    assertEquals(big.length, body.size());
+    ByteString streamed =
+        await(
+            body.bytes()
+                .runWith(
+                    org.apache.pekko.stream.javadsl.Sink.fold(
+                        ByteString.emptyByteString(), ByteString::concat),
+                    system));
+    assertArrayEquals(big, streamed.toArray());
+    assertTrue(await(store.open("a/c/none.bin")).isEmpty());
+
     List<ObjectStore.StoredObject> listed = await(store.list("a/"));
     assertEquals(
         List.of(
