@@ -305,6 +305,21 @@ class Bench:
                 probe["rss"], probe["heap"], probe["cost"] = self.memory_probe(server)
         group.wait(seconds + 30, on_tick=tick, tick=0.25)
         time.sleep(1.0)  # the last segment is closed when the connection ends
+        if record:
+            # the recordings end now (not after the reconnect grace, inside a later run) and their
+            # last parts are stored before the window closes: that work is the row's
+            for s in streams:
+                server.api("POST", "/api/v1/streams/%s/stop" % s.ident)
+            deadline = time.monotonic() + 60
+            pending = list(streams)
+            while pending and time.monotonic() < deadline:
+                st, body = server.api("GET", "/api/v1/streams/%s/recordings" % pending[0].ident)
+                if st == 200 and body and body[0].get("status") != "recording":
+                    pending.pop(0)
+                else:
+                    time.sleep(0.1)
+            if pending:
+                raise RuntimeError("%d recordings still open 60 s after their streams stopped" % len(pending))
         t1, c1, m1 = time.monotonic(), server.cpu(), procstat.machine_busy_seconds()
         j1 = self.nrs.jit_cpu() if server is self.nrs else 0.0
         if watcher:
