@@ -317,7 +317,7 @@ class Bench:
                 if st == 200 and body and body[0].get("status") != "recording":
                     pending.pop(0)
                 else:
-                    time.sleep(0.1)
+                    time.sleep(0.25)
             if pending:
                 raise RuntimeError("%d recordings still open 60 s after their streams stopped" % len(pending))
         t1, c1, m1 = time.monotonic(), server.cpu(), procstat.machine_busy_seconds()

@@ -304,6 +304,17 @@ public final class LiveStream
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onStop(Channel state, Stop cmd) {
     activeSinceLastIdleCheck = true;
     disconnect(STOPPED_BY_OPERATOR);
+    Session last = state.last();
+    if (!state.live()
+        && running == null
+        && waiting == null
+        && last != null
+        && !last.outputsEnded()
+        && timers.isTimerActive(EndOutputsIfIdle.class)) {
+      // within a dropped publisher's reconnect grace: the operator ends the stream now
+      timers.cancel(EndOutputsIfIdle.class);
+      endOutputs(state, STOPPED_BY_OPERATOR, last.sessionId());
+    }
     return Effect().reply(cmd.replyTo(), new Accepted());
   }
 
