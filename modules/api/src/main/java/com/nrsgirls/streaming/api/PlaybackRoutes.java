@@ -61,7 +61,9 @@ final class PlaybackRoutes {
   private static final HttpHeader SEGMENT_CACHE =
       CacheControl.create(
           CacheDirectives.PUBLIC, CacheDirectives.MAX_AGE(31_536_000), CacheDirectives.IMMUTABLE);
-  private static final List<HttpHeader> CORS =
+
+  /** Any origin may fetch playback (HLS and recordings). */
+  static final List<HttpHeader> CORS =
       List.of(
           AccessControlAllowOrigin.create(HttpOriginRanges.ALL),
           AccessControlAllowMethods.create(HttpMethods.GET, HttpMethods.HEAD, HttpMethods.OPTIONS),

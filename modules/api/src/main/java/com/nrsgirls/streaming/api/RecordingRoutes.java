@@ -13,16 +13,11 @@ import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
-import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.headers.AccessControlAllowHeaders;
-import org.apache.pekko.http.javadsl.model.headers.AccessControlAllowMethods;
-import org.apache.pekko.http.javadsl.model.headers.AccessControlAllowOrigin;
 import org.apache.pekko.http.javadsl.model.headers.CacheControl;
 import org.apache.pekko.http.javadsl.model.headers.CacheDirectives;
-import org.apache.pekko.http.javadsl.model.headers.HttpOriginRanges;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.javadsl.Source;
@@ -53,11 +48,7 @@ final class RecordingRoutes {
   private static final HttpHeader IMMUTABLE =
       CacheControl.create(
           CacheDirectives.PUBLIC, CacheDirectives.MAX_AGE(31_536_000), CacheDirectives.IMMUTABLE);
-  private static final List<HttpHeader> CORS =
-      List.of(
-          AccessControlAllowOrigin.create(HttpOriginRanges.ALL),
-          AccessControlAllowMethods.create(HttpMethods.GET, HttpMethods.HEAD, HttpMethods.OPTIONS),
-          AccessControlAllowHeaders.create("Range", "Origin", "Accept"));
+  private static final List<HttpHeader> CORS = PlaybackRoutes.CORS;
 
   private final ObjectStore store;
   private final ApiJson json;

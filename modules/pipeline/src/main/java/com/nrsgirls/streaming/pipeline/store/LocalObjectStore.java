@@ -50,35 +50,36 @@ public final class LocalObjectStore implements ObjectStore {
 
   @Override
   public CompletionStage<Done> put(String key, ByteString data, String contentType) {
-    Path target = file(key);
-    return run(
-        "put " + key,
-        () -> {
-          Path temp = temp(target);
-          try {
-            Files.write(temp, data.toArrayUnsafe());
-            move(temp, target);
-          } finally {
-            Files.deleteIfExists(temp);
-          }
-          return Done.getInstance();
-        });
+    return replace(key, temp -> Files.write(temp, data.toArrayUnsafe()));
   }
 
   @Override
   public CompletionStage<Done> putFile(String key, Path file, String contentType) {
+    return replace(
+        key,
+        temp -> {
+          try {
+            // the same file system (the recording spool beside the store): no bytes copied
+            Files.createLink(temp, file);
+          } catch (IOException | UnsupportedOperationException e) {
+            Files.copy(file, temp, StandardCopyOption.REPLACE_EXISTING);
+          }
+        });
+  }
+
+  private interface Fill {
+    void into(Path temp) throws IOException;
+  }
+
+  /** Fills a temporary file beside the object, then moves it into place. */
+  private CompletionStage<Done> replace(String key, Fill fill) {
     Path target = file(key);
     return run(
         "put " + key,
         () -> {
           Path temp = temp(target);
           try {
-            try {
-              // the same file system (the recording spool beside the store): no bytes copied
-              Files.createLink(temp, file);
-            } catch (IOException | UnsupportedOperationException e) {
-              Files.copy(file, temp, StandardCopyOption.REPLACE_EXISTING);
-            }
+            fill.into(temp);
             move(temp, target);
           } finally {
             Files.deleteIfExists(temp);

@@ -57,21 +57,10 @@ public interface ObjectStore {
       throw new IllegalArgumentException("invalid object key: " + key);
     }
     for (String segment : key.split("/", -1)) {
-      if (segment.isEmpty() || segment.charAt(0) == '.') {
+      try {
+        com.nrsgirls.streaming.pipeline.hls.SegmentStore.checkName("object key segment", segment);
+      } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("invalid object key: " + key);
-      }
-      for (int i = 0; i < segment.length(); i++) {
-        char c = segment.charAt(i);
-        boolean ok =
-            (c >= 'a' && c <= 'z')
-                || (c >= 'A' && c <= 'Z')
-                || (c >= '0' && c <= '9')
-                || c == '.'
-                || c == '_'
-                || c == '-';
-        if (!ok) {
-          throw new IllegalArgumentException("invalid object key: " + key);
-        }
       }
     }
     return key;
