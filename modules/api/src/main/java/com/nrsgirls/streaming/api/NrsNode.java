@@ -42,7 +42,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -139,8 +138,17 @@ public final class NrsNode {
     IngestSettings ingestSettings = IngestSettings.create(config);
     AtomicReference<PublicUrls> urls = new AtomicReference<>();
     StreamDirectory directory = new StreamDirectory(system, api.askTimeout(), json.mapper());
+    AtomicReference<String> internalHttpUrl = new AtomicReference<>();
+    ClusterStatus clusterStatus = new ClusterStatus(cluster);
+    ClusterPlayback clusterPlayback =
+        new ClusterPlayback(
+            system,
+            directory,
+            nodeName,
+            config.getDuration("nrs.streaming.cluster.playback-owner-ttl"),
+            config.getDuration("nrs.streaming.cluster.playback-forward-timeout"));
     // The schema first: sharding reads the entities it remembers from the journal as it starts.
-    return SchemaUtils.createIfNotExists(system)
+    return JournalSchema.migrate(system, config)
         .thenCompose(
             done -> {
               try {
@@ -151,7 +159,11 @@ public final class NrsNode {
               LiveStream.init(
                   system,
                   new LiveStream.Dependencies(
-                      graphs, LiveStreamSettings.create(config), clock, () -> nodeName));
+                      graphs,
+                      LiveStreamSettings.create(config),
+                      clock,
+                      () -> nodeName,
+                      internalHttpUrl::get));
               return RtmpServer.start(
                   system,
                   ingestSettings,
@@ -163,19 +175,32 @@ public final class NrsNode {
             rtmp -> {
               var routes =
                   concat(
-                      new NodeRoutes(ready::get, metrics.registry()).route(),
+                      new NodeRoutes(
+                              () -> ready.get() && clusterStatus.selfUp(), metrics.registry())
+                          .route(),
                       new PlaybackRoutes(
                               api.segmentDir(),
                               store,
                               system.dispatchers().lookup(DispatcherSelector.blocking()),
-                              json)
+                              json,
+                              clusterPlayback)
                           .route(),
                       new RecordingRoutes(objects, json).route(),
-                      new StreamRoutes(directory, json, token, urls::get, seal).route());
+                      new StreamRoutes(directory, json, token, urls::get, seal, clusterStatus)
+                          .route());
               return HttpServer.start(system, api, routes, metrics::httpConnectionClosed)
                   .thenApply(
                       binding -> {
                         urls.set(publicUrls(api, rtmp.localAddress(), binding.localAddress()));
+                        String internal =
+                            config.getString("nrs.streaming.cluster.internal-http-url");
+                        internalHttpUrl.set(
+                            internal.isBlank()
+                                ? "http://"
+                                    + self.getHost().orElse("127.0.0.1")
+                                    + ":"
+                                    + binding.localAddress().getPort()
+                                : internal.replaceAll("/+$", ""));
                         metrics.httpConnectionsOpen(binding::openConnections);
                         NrsNode node = new NrsNode(system, rtmp, binding, token);
                         node.registerShutdown(graphs);

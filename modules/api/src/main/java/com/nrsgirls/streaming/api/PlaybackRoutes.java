@@ -42,11 +42,12 @@ import org.slf4j.LoggerFactory;
 /**
  * HLS playback by public stream id: {@code /live/{streamId}/index.m3u8} (master), {@code
  * /live/{streamId}/{rendition}/index.m3u8} and the segments it lists, read from the segment
- * directory (playlists from memory when this node wrote them). Playlists get a short cache
- * lifetime, segments are immutable, any origin may fetch. Names are checked against strict patterns
- * before they touch the file system. HEAD is answered like GET without the body (the server's
- * transparent HEAD), and every file and playlist carries an {@code ETag} and {@code Last-Modified}
- * so CDNs and players can revalidate (304) and fetch byte ranges (206).
+ * directory (playlists from memory when this node wrote them), or forwarded to the node that writes
+ * them ({@link ClusterPlayback}). Playlists get a short cache lifetime, segments are immutable, any
+ * origin may fetch. Names are checked against strict patterns before they touch the file system.
+ * HEAD is answered like GET without the body (the server's transparent HEAD), and every file and
+ * playlist carries an {@code ETag} and {@code Last-Modified} so CDNs and players can revalidate
+ * (304) and fetch byte ranges (206).
  */
 final class PlaybackRoutes {
   private static final Logger log = LoggerFactory.getLogger(PlaybackRoutes.class);
@@ -77,16 +78,24 @@ final class PlaybackRoutes {
   private final PlaylistCachingStore playlists;
   private final Executor blocking;
   private final ApiJson json;
+  private final ClusterPlayback cluster;
 
   /**
    * Serves files under {@code segmentDir}; playlists come from {@code playlists} when it has them,
-   * files are read on {@code blocking}.
+   * files are read on {@code blocking}; streams whose graph runs on another node are forwarded
+   * there by {@code cluster}.
    */
-  PlaybackRoutes(Path segmentDir, PlaylistCachingStore playlists, Executor blocking, ApiJson json) {
+  PlaybackRoutes(
+      Path segmentDir,
+      PlaylistCachingStore playlists,
+      Executor blocking,
+      ApiJson json,
+      ClusterPlayback cluster) {
     this.segmentDir = segmentDir;
     this.playlists = playlists;
     this.blocking = blocking;
     this.json = json;
+    this.cluster = cluster;
   }
 
   Route route() {
@@ -103,15 +112,18 @@ final class PlaybackRoutes {
                                 pathPrefix(
                                     PathMatchers.segment(),
                                     streamId ->
-                                        concat(
-                                            path(
-                                                "index.m3u8",
-                                                () -> file(streamId, null, "index.m3u8")),
-                                            path(
-                                                PathMatchers.segment()
-                                                    .slash(PathMatchers.segment()),
-                                                (rendition, name) ->
-                                                    file(streamId, rendition, name))))))));
+                                        cluster.serve(
+                                            streamId,
+                                            () ->
+                                                concat(
+                                                    path(
+                                                        "index.m3u8",
+                                                        () -> file(streamId, null, "index.m3u8")),
+                                                    path(
+                                                        PathMatchers.segment()
+                                                            .slash(PathMatchers.segment()),
+                                                        (rendition, name) ->
+                                                            file(streamId, rendition, name)))))))));
   }
 
   private Route file(String streamId, String rendition, String name) {

@@ -66,13 +66,17 @@ final class StreamRoutes {
    * @param urls the node's public URLs; a supplier because the HTTP port is known only once bound
    * @param seal seals restream targets' stream keys before they reach the journal
    */
+  private final ClusterStatus cluster;
+
   StreamRoutes(
       StreamDirectory directory,
       ApiJson json,
       AdminToken token,
       Supplier<PublicUrls> urls,
-      SecretSeal seal) {
+      SecretSeal seal,
+      ClusterStatus cluster) {
     this.seal = seal;
+    this.cluster = cluster;
     this.directory = directory;
     this.json = json;
     this.token = token;
@@ -88,24 +92,28 @@ final class StreamRoutes {
                 () ->
                     authenticated(
                         () ->
-                            pathPrefix(
-                                "streams",
-                                () ->
-                                    concat(
-                                        pathEndOrSingleSlash(
-                                            () ->
-                                                concat(
-                                                    post(
-                                                        () ->
-                                                            entity(
-                                                                json.unmarshaller(
-                                                                    CreateStreamRequest.class),
-                                                                this::create)),
-                                                    get(
-                                                        () ->
-                                                            parameterOptional(
-                                                                "status", this::list)))),
-                                        pathPrefix(PathMatchers.segment(), this::stream))))));
+                            concat(
+                                path(
+                                    "cluster",
+                                    () -> get(() -> json.ok(StatusCodes.OK, cluster.view()))),
+                                pathPrefix(
+                                    "streams",
+                                    () ->
+                                        concat(
+                                            pathEndOrSingleSlash(
+                                                () ->
+                                                    concat(
+                                                        post(
+                                                            () ->
+                                                                entity(
+                                                                    json.unmarshaller(
+                                                                        CreateStreamRequest.class),
+                                                                    this::create)),
+                                                        get(
+                                                            () ->
+                                                                parameterOptional(
+                                                                    "status", this::list)))),
+                                            pathPrefix(PathMatchers.segment(), this::stream)))))));
   }
 
   private Route authenticated(Supplier<Route> inner) {

@@ -91,6 +91,12 @@ public final class PostgresServer implements AutoCloseable {
     return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
   }
 
+  /** Creates a database of its own (one per test, say) and returns its JDBC URL. */
+  public String createDatabase(String name) throws IOException, InterruptedException {
+    command("createdb", "-h", "127.0.0.1", "-p", String.valueOf(port), "-U", USER, name);
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + name;
+  }
+
   public int port() {
     return port;
   }

@@ -208,7 +208,13 @@ public final class LiveStreamProtocol {
       String reason)
       implements CborSerializable {}
 
-  /** A stream as the operator API shows it. */
+  /**
+   * A stream as the operator API shows it.
+   *
+   * @param ownerNode the cluster address ({@code host:port}) of the node the entity, and so the
+   *     stream's graph and HLS, runs on
+   * @param ownerHttpUrl that node's HTTP server as other nodes reach it (they proxy playback there)
+   */
   public record StreamView(
       String streamId,
       String creatorId,
@@ -227,7 +233,8 @@ public final class LiveStreamProtocol {
       SessionView lastSession,
       OutputSettings outputs,
       List<RestreamTargetView> restreamTargets,
-      RecordingView recording)
+      RecordingView recording,
+      String ownerHttpUrl)
       implements CborSerializable {}
 
   /**

@@ -146,6 +146,7 @@ class LiveStreamProtocolTest {
             null,
             null,
             null,
+            null,
             null);
     StreamView copy = (StreamView) roundTrip(view);
     assertEquals(view, copy);
@@ -199,7 +200,8 @@ class LiveStreamProtocolTest {
                     "720p",
                     "fed from the 720p rung: facebook takes at most 720p",
                     true)),
-            new RecordingView("rec_1", "s-0", T0, null, 12_345, "recording", 2, 1_000_000, null));
+            new RecordingView("rec_1", "s-0", T0, null, 12_345, "recording", 2, 1_000_000, null),
+            "http://127.0.0.1:8080");
     StreamView copy = ((StateView) roundTrip(new StateView(view))).stream();
     assertEquals(view, copy);
     assertEquals(3L, copy.health().branchDrops().get("hls"));

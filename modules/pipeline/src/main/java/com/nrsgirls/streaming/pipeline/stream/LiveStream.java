@@ -64,12 +64,27 @@ public final class LiveStream
     extends EventSourcedBehaviorWithEnforcedReplies<
         LiveStreamProtocol.Command, LiveStreamProtocol.Event, LiveStreamState> {
 
-  /** What every entity needs from the node it runs on. */
+  /**
+   * What every entity needs from the node it runs on.
+   *
+   * @param ownerNode this node's cluster address, {@code host:port}
+   * @param ownerHttpUrl this node's HTTP server as other nodes reach it; null before it is bound
+   */
   public record Dependencies(
       MediaGraphFactory graphs,
       LiveStreamSettings settings,
       Clock clock,
-      Supplier<String> ownerNode) {}
+      Supplier<String> ownerNode,
+      Supplier<String> ownerHttpUrl) {
+    /** A node whose HTTP server nobody else reaches (tests of the entity alone). */
+    public Dependencies(
+        MediaGraphFactory graphs,
+        LiveStreamSettings settings,
+        Clock clock,
+        Supplier<String> ownerNode) {
+      this(graphs, settings, clock, ownerNode, () -> null);
+    }
+  }
 
   private static final Logger log = LoggerFactory.getLogger(LiveStream.class);
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -840,7 +855,8 @@ public final class LiveStream
         s.last() != null ? s.last().view() : null,
         s.outputSettings(),
         targetViews(s, current != null ? health : null),
-        latestRecording(s));
+        latestRecording(s),
+        deps.ownerHttpUrl().get());
   }
 
   private static RecordingView latestRecording(Channel s) {
