@@ -27,6 +27,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param maxFailedPublishesPerIp publishes with a bad key one address may try per window, for all
  *     streams, before its new connections are refused until the window ends
  * @param failedPublishWindow the window of both failure counts
+ * @param proxyProtocol every connection starts with a PROXY protocol header (v1 or v2) from a load
+ *     balancer, whose client address stands for the connection's (limits, logs, the session's
+ *     remote address); a connection without one is closed
  */
 public record IngestSettings(
     String bindAddress,
@@ -42,7 +45,8 @@ public record IngestSettings(
     int maxConnectionsPerIp,
     int maxFailedPublishesPerStreamAndIp,
     int maxFailedPublishesPerIp,
-    Duration failedPublishWindow) {
+    Duration failedPublishWindow,
+    boolean proxyProtocol) {
 
   public static IngestSettings create(ActorSystem<?> system) {
     return create(system.settings().config());
@@ -77,10 +81,19 @@ public record IngestSettings(
         c.getInt("max-connections-per-ip"),
         c.getInt("max-failed-publishes-per-stream-and-ip"),
         c.getInt("max-failed-publishes-per-ip"),
-        c.getDuration("failed-publish-window"));
+        c.getDuration("failed-publish-window"),
+        c.getBoolean("proxy-protocol"));
   }
 
   public IngestSettings withPort(int newPort) {
+    return with(newPort, proxyProtocol);
+  }
+
+  public IngestSettings withProxyProtocol(boolean on) {
+    return with(port, on);
+  }
+
+  private IngestSettings with(int newPort, boolean newProxyProtocol) {
     return new IngestSettings(
         bindAddress,
         newPort,
@@ -95,7 +108,8 @@ public record IngestSettings(
         maxConnectionsPerIp,
         maxFailedPublishesPerStreamAndIp,
         maxFailedPublishesPerIp,
-        failedPublishWindow);
+        failedPublishWindow,
+        newProxyProtocol);
   }
 
   private static int intBytes(Config c, String path) {

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.KillSwitches;
@@ -145,16 +146,48 @@ public final class RtmpServer {
   }
 
   private void accept(Tcp.IncomingConnection connection) {
-    InetSocketAddress remote = connection.remoteAddress();
+    InetSocketAddress peer = connection.remoteAddress();
+    Flow<ByteString, ByteString, ?> handler;
+    if (settings.proxyProtocol()) {
+      // The peer is the balancer: the connection is admitted, counted and logged under the
+      // address its PROXY header names, once that has arrived.
+      CompletableFuture<InetSocketAddress> client = new CompletableFuture<>();
+      client.whenComplete(
+          (address, error) -> {
+            if (error != null) {
+              metrics.connectionRefused("proxy-header");
+              log.info("RTMP connection from {} closed: {}", text(peer), error.getMessage());
+            }
+          });
+      handler =
+          Flow.fromGraph(new ProxyHeaderStage(peer, settings.handshakeTimeout(), client))
+              .via(Flow.completionStageFlow(client.thenApply(this::connectionFlow)));
+    } else {
+      handler = connectionFlow(peer);
+    }
+    try {
+      connection
+          .flow()
+          .join(handler.via(connections.flow()))
+          .withAttributes(ActorAttributes.dispatcher(settings.dispatcher()))
+          .run(materializer);
+    } catch (RuntimeException e) {
+      log.error("RTMP connection from {} could not start", text(peer), e);
+    }
+  }
+
+  /**
+   * The connection's stage for a publisher at {@code remote}, counted against its address; or, when
+   * the address is refused, a flow that closes the connection at once.
+   */
+  private Flow<ByteString, ByteString, NotUsed> connectionFlow(InetSocketAddress remote) {
     InetAddress address = AddressLimits.client(remote.getAddress());
     String refusal = admit(address);
     if (refusal != null) {
       metrics.connectionRefused(refusal);
       limits.logRefusal(address, refusal);
-      connection.handleWith(
-          Flow.fromSinkAndSourceCoupled(Sink.<ByteString>cancelled(), Source.<ByteString>empty()),
-          materializer);
-      return;
+      return Flow.fromSinkAndSourceCoupled(
+          Sink.<ByteString>cancelled(), Source.<ByteString>empty());
     }
     RtmpConnectionStage stage =
         new RtmpConnectionStage(
@@ -194,16 +227,11 @@ public final class RtmpServer {
                 return stopping;
               }
             });
-    try {
-      connection
-          .flow()
-          .join(Flow.fromGraph(stage).via(connections.flow()))
-          .withAttributes(ActorAttributes.dispatcher(settings.dispatcher()))
-          .run(materializer);
-    } catch (RuntimeException e) {
-      log.error("RTMP connection from {} could not start", remote, e);
-      limits.closed(address);
-    }
+    return Flow.fromGraph(stage);
+  }
+
+  private static String text(InetSocketAddress a) {
+    return a.getAddress().getHostAddress() + ":" + a.getPort();
   }
 
   /** Counts the connection against its address; the reason it is refused, or null. */
