@@ -106,8 +106,42 @@ class ClusterEndToEndTest {
           new HashSet<>(owners.values()),
           "the streams' entities run on every node: " + owners);
 
-      // One stream owned by each node, published through the next node.
+      // One stream owned by each node, published through the next node. The first one's
+      // keyframes are about 500 KB: over Artery's ordinary frame size (256 KiB), which dropped
+      // them as oversized and failed the session until media took the large-message stream.
       Path clip = TestClips.flv(10, 640, 360);
+      Path bigKeyframes = work.resolve("big-keyframes.flv");
+      Processes.Result encoded =
+          Processes.run(
+              List.of(
+                  "ffmpeg",
+                  "-v",
+                  "error",
+                  "-f",
+                  "lavfi",
+                  "-i",
+                  "testsrc2=size=854x480:rate=30,noise=alls=60:allf=u",
+                  "-f",
+                  "lavfi",
+                  "-i",
+                  "sine",
+                  "-c:v",
+                  "libx264",
+                  "-preset",
+                  "veryfast",
+                  "-crf",
+                  "6",
+                  "-g",
+                  "60",
+                  "-c:a",
+                  "aac",
+                  "-t",
+                  "6",
+                  "-f",
+                  "flv",
+                  bigKeyframes.toString()),
+              Duration.ofSeconds(120));
+      assertEquals(0, encoded.exitCode(), encoded.stderr());
       Map<String, Integer> ingestThrough = new LinkedHashMap<>();
       for (int owner = 0; owner < 3; owner++) {
         String address = addresses.get(owner);
@@ -119,7 +153,11 @@ class ClusterEndToEndTest {
                 .getKey();
         int through = (owner + 1) % 3;
         ingestThrough.put(streamId, through);
-        publishers.add(Publisher.start(clip, nodes.get(through).rtmpUrl(keys.get(streamId)), 6));
+        publishers.add(
+            Publisher.start(
+                owner == 0 ? bigKeyframes : clip,
+                nodes.get(through).rtmpUrl(keys.get(streamId)),
+                owner == 0 ? 10 : 6));
       }
 
       for (Map.Entry<String, Integer> e : ingestThrough.entrySet()) {
@@ -158,6 +196,7 @@ class ClusterEndToEndTest {
                 Duration.ofSeconds(60));
         assertEquals(0, decoded.exitCode(), decoded.stderr());
         assertEquals("", decoded.stderr().strip(), "decodes without error through node " + other);
+        assertEquals("live", state(nodes.get(other), streamId).get("status").asText());
       }
     } finally {
       publishers.forEach(Publisher::kill);

@@ -148,6 +148,37 @@ class MediaPacketSerializerTest {
     }
   }
 
+  /**
+   * Artery's way: written straight into its pooled direct buffer, read back out of one it then
+   * reuses; a large keyframe's payload survives the buffer being overwritten.
+   */
+  @Test
+  void roundTripsThroughAReusedDirectBuffer() throws Exception {
+    byte[] payload = new byte[600_000];
+    new java.util.Random(7).nextBytes(payload);
+    byte[] framed = new byte[payload.length + 10];
+    System.arraycopy(payload, 0, framed, 5, payload.length);
+    MediaPacket original =
+        new MediaPacket(
+            Codec.H264, 123_456, -40, MediaPacket.FLAG_KEYFRAME, framed, 5, payload.length);
+    org.apache.pekko.serialization.ByteBufferSerializer s =
+        (org.apache.pekko.serialization.ByteBufferSerializer) serializer();
+    ByteBuffer pooled = ByteBuffer.allocateDirect(1 << 20);
+    s.toBinary(original, pooled);
+    assertEquals(HEADER + payload.length, pooled.position(), "the header and the view, no more");
+    pooled.flip();
+    MediaPacket copy = (MediaPacket) s.fromBinary(pooled, "P");
+    pooled.clear();
+    while (pooled.hasRemaining()) {
+      pooled.put((byte) 0x55); // Artery reuses the buffer for the next frame
+    }
+    assertEquals(123_456, copy.dts());
+    assertEquals(-40, copy.compositionOffset());
+    assertTrue(copy.isKeyframe());
+    assertArrayEquals(
+        payload, Arrays.copyOfRange(copy.array(), copy.offset(), copy.offset() + copy.length()));
+  }
+
   @Test
   void refusesToSerializeAnythingElse() {
     assertThrows(IllegalArgumentException.class, () -> serializer().toBinary("not a packet"));
