@@ -145,6 +145,11 @@ final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener, Out
   }
 
   @Override
+  public void publishResumed() {
+    registry.counter("nrs_rtmp_publishes", "result", "resumed", "reason", "node-lost").increment();
+  }
+
+  @Override
   public void publishRejected(String reason) {
     registry.counter("nrs_rtmp_publishes", "result", "rejected", "reason", reason).increment();
   }

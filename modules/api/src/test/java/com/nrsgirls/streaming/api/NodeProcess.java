@@ -146,6 +146,10 @@ final class NodeProcess implements AutoCloseable {
     throw new AssertionError(log + " never showed " + pattern + ":\n" + logText());
   }
 
+  boolean alive() {
+    return process.isAlive();
+  }
+
   /** SIGKILL: no shutdown hook runs, nothing is flushed that was not already. */
   void kill() throws InterruptedException {
     process.destroyForcibly();

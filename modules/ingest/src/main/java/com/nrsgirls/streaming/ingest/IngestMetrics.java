@@ -40,6 +40,9 @@ public interface IngestMetrics {
 
   default void publishAccepted() {}
 
+  /** A publish whose stream's graph was lost (its node died or left) went on on another node. */
+  default void publishResumed() {}
+
   /**
    * A publish was refused: a {@code PublishRejection} in lower kebab case ({@code wrong-key}, ...),
    * {@code malformed-key}, {@code publish-timeout} or {@code gateway-error}.

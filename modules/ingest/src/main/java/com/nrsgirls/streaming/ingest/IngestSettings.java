@@ -27,6 +27,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param maxFailedPublishesPerIp publishes with a bad key one address may try per window, for all
  *     streams, before its new connections are refused until the window ends
  * @param failedPublishWindow the window of both failure counts
+ * @param resumeTimeout how long a publish whose stream's graph was lost (its node died or left)
+ *     waits, its reads paused, for the stream to take it back on another node; zero closes it
+ *     instead
  * @param proxyProtocol every connection starts with a PROXY protocol header (v1 or v2) from a load
  *     balancer, whose client address stands for the connection's (limits, logs, the session's
  *     remote address); a connection without one is closed
@@ -46,6 +49,7 @@ public record IngestSettings(
     int maxFailedPublishesPerStreamAndIp,
     int maxFailedPublishesPerIp,
     Duration failedPublishWindow,
+    Duration resumeTimeout,
     boolean proxyProtocol) {
 
   public static IngestSettings create(ActorSystem<?> system) {
@@ -82,6 +86,7 @@ public record IngestSettings(
         c.getInt("max-failed-publishes-per-stream-and-ip"),
         c.getInt("max-failed-publishes-per-ip"),
         c.getDuration("failed-publish-window"),
+        c.getDuration("resume-timeout"),
         c.getBoolean("proxy-protocol"));
   }
 
@@ -109,6 +114,7 @@ public record IngestSettings(
         maxFailedPublishesPerStreamAndIp,
         maxFailedPublishesPerIp,
         failedPublishWindow,
+        resumeTimeout,
         newProxyProtocol);
   }
 

@@ -26,6 +26,7 @@ import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.RemoteStreamRefActorTerminatedException;
 import org.apache.pekko.stream.SubscriptionWithCancelException;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.stage.AsyncCallback;
@@ -187,6 +188,21 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
     private String closeReason = "open";
     private String streamId;
     private String sessionId;
+    private StreamKey publishKey;
+
+    /**
+     * The latest codec configuration of each track: a resumed session's new graph gets them first.
+     */
+    private MediaPacket videoConfig;
+
+    private MediaPacket audioConfig;
+    private final java.util.ArrayDeque<MediaPacket> replay = new java.util.ArrayDeque<>(2);
+
+    /** Resumed: media waits for the next video keyframe (a new graph starts on one). */
+    private boolean keyframeGate;
+
+    private boolean resuming;
+    private int resumes;
 
     Logic() {
       super(shape);
@@ -258,6 +274,9 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
     private void drive() {
       try {
         while (!closing && !awaitingDecision) {
+          if (pendingMedia == null && !replay.isEmpty()) {
+            pendingMedia = replay.poll();
+          }
           if (pendingMedia != null) {
             if (!media.isAvailable()) {
               break;
@@ -292,6 +311,20 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
             }
             case MEDIA -> {
               pendingMedia = session.takeMedia();
+              if (pendingMedia.isConfig()) {
+                if (pendingMedia.isVideo()) {
+                  videoConfig = pendingMedia;
+                } else {
+                  audioConfig = pendingMedia;
+                }
+              } else if (keyframeGate) {
+                if (pendingMedia.isVideo() && pendingMedia.isKeyframe()) {
+                  keyframeGate = false;
+                } else {
+                  pendingMedia = null; // before the resumed graph's first keyframe
+                  continue;
+                }
+              }
               if (readsPaced
                   && pendingMedia.isVideo()
                   && pendingMedia.isKeyframe()
@@ -341,6 +374,7 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
         return;
       }
       streamId = key.get().streamId();
+      publishKey = key.get();
       String refusal = observer.publishRefusal(streamId);
       if (refusal != null) {
         reject(refusal, "NetStream.Publish.BadName", "Too many failed attempts, try again later.");
@@ -415,6 +449,20 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
         return;
       }
       awaitingDecision = false;
+      if (resuming) {
+        resuming = false;
+        if (videoConfig != null) {
+          replay.add(videoConfig);
+          keyframeGate = true;
+        }
+        if (audioConfig != null) {
+          replay.add(audioConfig);
+        }
+        metrics.publishResumed();
+        log.info("RTMP publish from {}{} resumed: the stream runs on again", remoteText, ids());
+        drive();
+        return;
+      }
       if (!settings.readInterval().isZero()) {
         readsPaced = true;
         // Around each forecast keyframe reads are not paced: the segment it closes is listed
@@ -469,6 +517,10 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
       if (closing) {
         return;
       }
+      if (resumable(cause)) {
+        resume(cause);
+        return;
+      }
       if (cause instanceof SubscriptionWithCancelException.NonFailureCancellation) {
         log.info(
             "RTMP publish from {}{}: the stream closed its input (stopped or taken over by a new"
@@ -483,6 +535,57 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
             cause.getMessage());
       }
       close("sink-closed");
+    }
+
+    /**
+     * The stream's graph went away without ending the session: its node died (the StreamRef's
+     * partner terminated) or it moved off a node that is leaving (the graph was failed, not closed,
+     * which is what a stop or a takeover does).
+     */
+    private boolean resumable(Throwable cause) {
+      if (settings.resumeTimeout().isZero()
+          || publishKey == null
+          || cause instanceof SubscriptionWithCancelException.NonFailureCancellation) {
+        return false;
+      }
+      for (Throwable t = cause; t != null; t = t.getCause()) {
+        if (t instanceof RemoteStreamRefActorTerminatedException) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /**
+     * Asks the stream to take this session back (its entity, started again on another node, waits
+     * for that); reads pause meanwhile, so the encoder holds its media. What was on its way to the
+     * lost graph is dropped; the new graph starts with the codec configurations and the next
+     * keyframe.
+     */
+    private void resume(Throwable cause) {
+      resumes++;
+      resuming = true;
+      awaitingDecision = true;
+      media = null;
+      pendingMedia = null;
+      replay.clear();
+      log.info(
+          "RTMP publish from {}{}: the stream's node was lost ({}), resuming on its next node",
+          remoteText,
+          ids(),
+          cause.getClass().getSimpleName());
+      AtomicBoolean consumed = new AtomicBoolean();
+      decisionConsumed = consumed;
+      scheduleOnce(PUBLISH_TIMER, settings.resumeTimeout());
+      CompletionStage<PublishReply> answer;
+      try {
+        answer = gateway.publish(publishKey, new PublishSession(sessionId, remoteText, ingestNode));
+      } catch (RuntimeException e) {
+        answer = CompletableFuture.failedFuture(e);
+      }
+      decision = answer;
+      answer.whenComplete(
+          (reply, error) -> onDecision.invoke(new Decision(reply, error, consumed)));
     }
 
     private void logMetadata(StreamMetadata m) {

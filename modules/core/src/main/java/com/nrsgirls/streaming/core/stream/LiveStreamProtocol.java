@@ -295,8 +295,26 @@ public final class LiveStreamProtocol {
 
   public record KeyRevoked(Instant at) implements Event {}
 
+  /**
+   * A publish session began.
+   *
+   * @param ingestNode the node its publisher is connected to
+   * @param graphNode the node its graph (and so its playlists) runs on; null in events written
+   *     before clusters
+   */
   public record PublishStarted(
-      String sessionId, String remoteAddress, String ingestNode, Instant at) implements Event {}
+      String sessionId, String remoteAddress, String ingestNode, String graphNode, Instant at)
+      implements Event {
+    public PublishStarted(String sessionId, String remoteAddress, String ingestNode, Instant at) {
+      this(sessionId, remoteAddress, ingestNode, null, at);
+    }
+  }
+
+  /**
+   * A live session's graph was lost with its node (it died, or left the cluster) and the session
+   * goes on: its publisher's node handed it to the stream's entity on {@code graphNode}.
+   */
+  public record SessionMoved(String sessionId, String graphNode, Instant at) implements Event {}
 
   public record MediaDetected(String sessionId, VideoInfo video, AudioInfo audio, Instant at)
       implements Event {}

@@ -234,6 +234,8 @@ class LiveStreamProtocolTest {
         Arguments.of(new KeyRotated(KEY.hash(), T1, T0)),
         Arguments.of(new KeyRevoked(T0)),
         Arguments.of(new PublishStarted("s-1", "203.0.113.7:50123", "node-a", T0)),
+        Arguments.of(new PublishStarted("s-1", "203.0.113.7:50123", "node-a", "node-b", T0)),
+        Arguments.of(new SessionMoved("s-1", "node-c", T1)),
         Arguments.of(new MediaDetected("s-1", VIDEO, AUDIO, T0)),
         Arguments.of(new MediaDetected("s-1", VIDEO, null, T0)),
         Arguments.of(new PublishEnded("s-1", "publisher left", T1)),

@@ -343,6 +343,21 @@ public final class MediaGraph implements SessionGraph {
   }
 
   @Override
+  public void move(String reason) {
+    if (stopReason.compareAndSet(null, reason)) {
+      // fails the StreamRef's source: its remote partner (ingest) fails, and resumes
+      killSwitch.abort(new StreamMovedException(reason));
+    }
+  }
+
+  /** What a moved session's graph ends with. */
+  static final class StreamMovedException extends RuntimeException {
+    StreamMovedException(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  @Override
   public CompletionStage<Done> completion() {
     return completion;
   }

@@ -26,6 +26,21 @@ public interface MediaGraphFactory {
       String recordingId);
 
   /**
+   * As {@link #start(String, String, ActorRef, OutputSettings, List, String)}, numbering the
+   * session's HLS segments from {@code sequenceFloor} at least (see {@code HlsPackager.open}).
+   */
+  default SessionGraph start(
+      String streamId,
+      String sessionId,
+      ActorRef<LiveStreamProtocol.Command> entity,
+      OutputSettings outputs,
+      List<RestreamTarget> targets,
+      String recordingId,
+      long sequenceFloor) {
+    return start(streamId, sessionId, entity, outputs, targets, recordingId);
+  }
+
+  /**
    * The recording is over (the stream's outputs ended, or recording was switched off while no
    * session runs). The node stores what it still holds and tells {@code entity} {@code
    * RecordingPartUploaded} per part and then {@code RecordingFinished}: {@code completed} if this

@@ -24,6 +24,15 @@ public interface SessionGraph {
    */
   void stop(String reason);
 
+  /**
+   * Closes the graph because the stream's entity stops here without ending the session (its node is
+   * leaving, the entity moves): the publisher's connection is failed, not closed, which tells
+   * ingest to hand the same session to the stream's next incarnation.
+   */
+  default void move(String reason) {
+    stop(reason);
+  }
+
   /** Completes when every branch has finished, however the session ended. */
   CompletionStage<Done> completion();
 

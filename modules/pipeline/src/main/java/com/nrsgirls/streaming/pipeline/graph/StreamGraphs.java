@@ -237,6 +237,18 @@ public final class StreamGraphs implements MediaGraphFactory {
       OutputSettings outputSettings,
       List<RestreamTarget> targets,
       String recordingId) {
+    return start(streamId, sessionId, entity, outputSettings, targets, recordingId, 0);
+  }
+
+  @Override
+  public SessionGraph start(
+      String streamId,
+      String sessionId,
+      ActorRef<LiveStreamProtocol.Command> entity,
+      OutputSettings outputSettings,
+      List<RestreamTarget> targets,
+      String recordingId,
+      long sequenceFloor) {
     HlsPackager packager =
         HlsPackager.open(
             store,
@@ -244,7 +256,8 @@ public final class StreamGraphs implements MediaGraphFactory {
             streamId,
             hlsSettings,
             SessionOutputs.renditionNames(abr, outputSettings),
-            listedRenditions.computeIfAbsent(streamId, id -> ConcurrentHashMap.newKeySet()));
+            listedRenditions.computeIfAbsent(streamId, id -> ConcurrentHashMap.newKeySet()),
+            sequenceFloor);
     List<Branch> branches = new ArrayList<>();
     branches.add(
         new Branch(

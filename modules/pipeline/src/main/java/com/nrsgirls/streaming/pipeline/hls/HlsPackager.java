@@ -78,18 +78,36 @@ public final class HlsPackager implements HlsSegmenter.SharedTimeline {
       HlsSettings settings,
       List<String> renditions,
       Set<String> everListed) {
+    return open(store, blocking, streamId, settings, renditions, everListed, 0);
+  }
+
+  /**
+   * As {@link #open(SegmentStore, Executor, String, HlsSettings, List, Set)}, with the session's
+   * segments numbered from {@code sequenceFloor} at least: a stream whose playlists were written on
+   * another node (it moved) numbers on above anything viewers saw there. A rendition whose playlist
+   * here is behind that restarts its window there, after a discontinuity.
+   */
+  public static HlsPackager open(
+      SegmentStore store,
+      Executor blocking,
+      String streamId,
+      HlsSettings settings,
+      List<String> renditions,
+      Set<String> everListed,
+      long sequenceFloor) {
     HlsPackager packager =
         new HlsPackager(store, blocking, streamId, new SegmentClock(settings), everListed);
-    CompletableFuture.runAsync(() -> packager.readSequenceBase(renditions), blocking);
+    CompletableFuture.runAsync(
+        () -> packager.readSequenceBase(renditions, sequenceFloor), blocking);
     return packager;
   }
 
-  private void readSequenceBase(List<String> names) {
+  private void readSequenceBase(List<String> names, long floor) {
     long base = 0;
     try {
       base = highestNextSequence(names);
     } finally {
-      sequenceBase.complete(base);
+      sequenceBase.complete(Math.max(base, floor));
     }
   }
 

@@ -200,7 +200,7 @@ public final class LiveStream
   public SignalHandler<LiveStreamState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecoveryCompleted)
-        .onSignal(PostStop.instance(), state -> stopRunning("stream entity stopped"))
+        .onSignal(PostStop.instance(), state -> moveRunning())
         .build();
   }
 
@@ -458,6 +458,18 @@ public final class LiveStream
     if (rejection != null) {
       return reject(cmd, rejection, "key check failed");
     }
+    String sessionId = cmd.session().sessionId();
+    if (state.live() && state.current().sessionId().equals(sessionId)) {
+      // ingest asks to resume a session whose graph was lost (its node died or left)
+      if (running != null) {
+        return reject(cmd, PublishRejection.UNAVAILABLE, "its session runs here already");
+      }
+      if (waiting == null && previousSettled.isDone()) {
+        return startSession(state, cmd, true);
+      }
+    } else if (state.last() != null && state.last().sessionId().equals(sessionId)) {
+      return reject(cmd, PublishRejection.UNAVAILABLE, "its session has ended");
+    }
     if (running != null) {
       return beginTakeover(state, cmd);
     }
@@ -473,7 +485,7 @@ public final class LiveStream
       context.pipeToSelf(previousSettled, (ok, err) -> new PreviousSessionSettled());
       return Effect().none().thenNoReply();
     }
-    return startSession(state, cmd);
+    return startSession(state, cmd, false);
   }
 
   private PublishRejection checkKey(Channel state, StreamKey key) {
@@ -549,11 +561,15 @@ public final class LiveStream
     }
     Publish next = waiting;
     waiting = null;
-    return startSession(state, next);
+    return startSession(state, next, false);
   }
 
+  /**
+   * Starts the session's graph here: a new session, or ({@code resumed}) the live session the
+   * journal names, whose graph was lost with its node, handed back by its publisher's node.
+   */
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> startSession(
-      Channel state, Publish cmd) {
+      Channel state, Publish cmd, boolean resumed) {
     PublishSession session = cmd.session();
     Recording open = state.openRecording();
     String recordingId = null;
@@ -564,6 +580,15 @@ public final class LiveStream
     if (recorded(state.outputSettings())) {
       recordingId = continuing ? open.recordingId() : newRecordingId();
     }
+    // The stream's playlists were last written on another node (it died or left, or the stream
+    // moved): number the segments above anything listed there. At most one segment per half
+    // second can have been listed since the epoch (segments last the target duration, 2 s and
+    // more, but for a session's last), so this floor is above them all.
+    Session previous = state.live() ? state.current() : state.last();
+    String here = deps.ownerNode().get();
+    boolean writtenElsewhere =
+        previous != null && previous.graphNode() != null && !previous.graphNode().equals(here);
+    long sequenceFloor = writtenElsewhere ? now().toEpochMilli() / 500 : 0;
     SessionGraph graph;
     try {
       graph =
@@ -574,7 +599,8 @@ public final class LiveStream
                   context.getSelf(),
                   state.outputSettings(),
                   state.restreamTargets(),
-                  recordingId);
+                  recordingId,
+                  sequenceFloor);
     } catch (RuntimeException e) {
       log.error(
           "stream={} session={} media graph failed to start", streamId, session.sessionId(), e);
@@ -583,19 +609,22 @@ public final class LiveStream
     running = graph;
     health = null;
     timers.cancel(EndOutputsIfIdle.class);
+    timers.cancel(CloseOrphanedSession.class);
     context
         .getLog()
         .info(
-            "stream={} session={} live from {} via {}",
+            resumed
+                ? "stream={} session={} resumed here: publisher {} via {}"
+                : "stream={} session={} live from {} via {}",
             streamId,
             session.sessionId(),
             session.remoteAddress(),
             session.ingestNode());
     List<LiveStreamProtocol.Event> events = new ArrayList<>();
-    if (state.live()) {
+    if (state.live() && !resumed) {
       events.add(new PublishEnded(state.current().sessionId(), "superseded", now()));
     }
-    events.add(started(session));
+    events.add(resumed ? new SessionMoved(session.sessionId(), here, now()) : started(session));
     if (recordingId != null && !continuing) {
       events.add(new RecordingStarted(recordingId, session.sessionId(), now()));
     }
@@ -607,7 +636,11 @@ public final class LiveStream
 
   private PublishStarted started(PublishSession session) {
     return new PublishStarted(
-        session.sessionId(), session.remoteAddress(), session.ingestNode(), now());
+        session.sessionId(),
+        session.remoteAddress(),
+        session.ingestNode(),
+        deps.ownerNode().get(),
+        now());
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onMediaDetected(
@@ -775,7 +808,21 @@ public final class LiveStream
     }
     context.getSelf().tell(new ApplyRetention());
     if (channel.live()) {
-      context.getSelf().tell(new CloseOrphanedSession(channel.current().sessionId()));
+      // Its node died or left while it was live. A publisher connected to another node asks to
+      // resume it here (same session id) once the old graph is gone; otherwise it is ended.
+      Duration grace = deps.settings().movedSessionGrace();
+      context
+          .getLog()
+          .info(
+              "stream={} session={} was live where the stream ran before; waiting {} for its"
+                  + " publisher to resume it here",
+              streamId,
+              channel.current().sessionId(),
+              grace);
+      timers.startSingleTimer(
+          CloseOrphanedSession.class,
+          new CloseOrphanedSession(channel.current().sessionId()),
+          grace);
       return;
     }
     Session last = channel.last();
@@ -796,13 +843,18 @@ public final class LiveStream
     }
   }
 
-  private void stopRunning(String reason) {
+  /**
+   * The entity stops with a session running (sharding hands it to another node, its node leaves):
+   * the session is not ended but handed on. Its graph fails its input, so ingest asks the stream's
+   * next incarnation to resume it.
+   */
+  private void moveRunning() {
     if (running != null) {
-      running.stop(reason);
+      running.move("stream entity stopped");
       running = null;
     }
     if (waiting != null) {
-      refuse(waiting, PublishRejection.UNAVAILABLE, reason);
+      refuse(waiting, PublishRejection.UNAVAILABLE, "stream entity stopped");
       waiting = null;
     }
   }
@@ -1114,8 +1166,15 @@ public final class LiveStream
                         null,
                         null,
                         null,
-                        false),
+                        false,
+                        e.graphNode()),
                     s.last()))
+        .onEvent(
+            SessionMoved.class,
+            (s, e) ->
+                s.live() && s.current().sessionId().equals(e.sessionId())
+                    ? s.withSessions(s.current().movedTo(e.graphNode()), s.last())
+                    : s)
         .onEvent(
             MediaDetected.class,
             (s, e) ->

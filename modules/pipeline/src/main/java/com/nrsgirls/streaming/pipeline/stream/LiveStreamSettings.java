@@ -15,6 +15,8 @@ import java.time.Duration;
  * @param recordByDefault whether a stream that did not say otherwise is recorded
  * @param recordingRetention recordings older than this are deleted, unless a stream says otherwise;
  *     zero keeps them
+ * @param movedSessionGrace how long a session that was live where the entity ran before (its node
+ *     died or left) waits for its publisher to resume it here before it is ended
  */
 public record LiveStreamSettings(
     Duration keyTtl,
@@ -23,7 +25,28 @@ public record LiveStreamSettings(
     int snapshotEvery,
     Duration idlePassivation,
     boolean recordByDefault,
-    Duration recordingRetention) {
+    Duration recordingRetention,
+    Duration movedSessionGrace) {
+
+  /** Settings whose moved sessions wait as long as a dropped publisher may. */
+  public LiveStreamSettings(
+      Duration keyTtl,
+      Duration takeoverTimeout,
+      Duration reconnectGrace,
+      int snapshotEvery,
+      Duration idlePassivation,
+      boolean recordByDefault,
+      Duration recordingRetention) {
+    this(
+        keyTtl,
+        takeoverTimeout,
+        reconnectGrace,
+        snapshotEvery,
+        idlePassivation,
+        recordByDefault,
+        recordingRetention,
+        reconnectGrace);
+  }
 
   /** Settings without recording. */
   public LiveStreamSettings(
@@ -51,6 +74,7 @@ public record LiveStreamSettings(
         c.getInt("snapshot-every"),
         c.getDuration("idle-passivation"),
         c.getBoolean("recording.enabled"),
-        c.getDuration("recording.retention"));
+        c.getDuration("recording.retention"),
+        c.getDuration("moved-session-grace"));
   }
 }

@@ -259,6 +259,7 @@ public sealed interface LiveStreamState extends CborSerializable {
    *
    * @param outputsEnded whether the stream's outputs were ended after this session (its playlists
    *     say EXT-X-ENDLIST); false while it is live or within its reconnect grace
+   * @param graphNode the node its graph ran on last, which wrote its playlists; null if unknown
    */
   record Session(
       String sessionId,
@@ -269,21 +270,63 @@ public sealed interface LiveStreamState extends CborSerializable {
       String endReason,
       VideoInfo video,
       AudioInfo audio,
-      boolean outputsEnded) {
+      boolean outputsEnded,
+      String graphNode) {
 
     Session withMedia(VideoInfo v, AudioInfo a) {
       return new Session(
-          sessionId, remoteAddress, ingestNode, startedAt, endedAt, endReason, v, a, outputsEnded);
+          sessionId,
+          remoteAddress,
+          ingestNode,
+          startedAt,
+          endedAt,
+          endReason,
+          v,
+          a,
+          outputsEnded,
+          graphNode);
     }
 
     Session ended(String reason, Instant at) {
       return new Session(
-          sessionId, remoteAddress, ingestNode, startedAt, at, reason, video, audio, false);
+          sessionId,
+          remoteAddress,
+          ingestNode,
+          startedAt,
+          at,
+          reason,
+          video,
+          audio,
+          false,
+          graphNode);
     }
 
     Session withOutputsEnded() {
       return new Session(
-          sessionId, remoteAddress, ingestNode, startedAt, endedAt, endReason, video, audio, true);
+          sessionId,
+          remoteAddress,
+          ingestNode,
+          startedAt,
+          endedAt,
+          endReason,
+          video,
+          audio,
+          true,
+          graphNode);
+    }
+
+    Session movedTo(String node) {
+      return new Session(
+          sessionId,
+          remoteAddress,
+          ingestNode,
+          startedAt,
+          endedAt,
+          endReason,
+          video,
+          audio,
+          outputsEnded,
+          node);
     }
 
     SessionView view() {

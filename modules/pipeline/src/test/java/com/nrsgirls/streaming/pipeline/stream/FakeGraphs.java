@@ -30,6 +30,7 @@ final class FakeGraphs implements MediaGraphFactory {
   final List<OutputSettings> startedWith = new java.util.concurrent.CopyOnWriteArrayList<>();
   final List<List<RestreamTarget>> startedWithTargets = new CopyOnWriteArrayList<>();
   final List<String> startedWithRecording = new CopyOnWriteArrayList<>();
+  final List<Long> startedWithFloor = new CopyOnWriteArrayList<>();
   final java.util.concurrent.BlockingQueue<String> recordingsEnded =
       new java.util.concurrent.LinkedBlockingQueue<>();
 
@@ -44,6 +45,19 @@ final class FakeGraphs implements MediaGraphFactory {
 
   FakeGraphs(ActorSystem<?> system) {
     this.system = system;
+  }
+
+  @Override
+  public SessionGraph start(
+      String streamId,
+      String sessionId,
+      ActorRef<LiveStreamProtocol.Command> entity,
+      OutputSettings outputs,
+      List<RestreamTarget> targets,
+      String recordingId,
+      long sequenceFloor) {
+    startedWithFloor.add(sequenceFloor);
+    return start(streamId, sessionId, entity, outputs, targets, recordingId);
   }
 
   @Override

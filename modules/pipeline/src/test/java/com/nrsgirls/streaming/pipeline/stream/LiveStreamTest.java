@@ -529,7 +529,8 @@ class LiveStreamTest {
             100,
             Duration.ofMinutes(10),
             true,
-            retention),
+            retention,
+            Duration.ofMillis(300)),
         clock,
         () -> "127.0.0.1:25520");
   }
@@ -579,6 +580,45 @@ class LiveStreamTest {
     publish(entity, key, "s3");
     assertNotEquals(id, graphs.startedWithRecording.get(2));
     assertEquals(2, recordings(entity).size());
+  }
+
+  /**
+   * The entity's node died (or left) with the session live; ingest, whose publisher is on another
+   * node, hands the same session to the entity's next incarnation, on another node: it goes on
+   * without a new session, and its segments are numbered above anything the old node listed.
+   */
+  @Test
+  void aLiveSessionIsResumedByItsIngestOnTheStreamsNextNode() throws Exception {
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    expectEvents(StreamCreated.class, PublishStarted.class);
+    assertEquals(0L, graphs.startedWithFloor.get(0));
+    testKit.stop(entity);
+
+    deps =
+        new LiveStream.Dependencies(
+            graphs, deps.settings(), clock, () -> "127.0.0.1:25521", () -> "http://127.0.0.1:8081");
+    ActorRef<Command> again = spawn();
+    assertInstanceOf(PublishAccepted.class, publish(again, key, "s1"));
+    SessionMoved moved =
+        journal.expectNextPersistedClass("LiveStream|" + streamId, SessionMoved.class);
+    assertEquals("127.0.0.1:25521", moved.graphNode());
+    assertEquals(
+        clock.millis() / 500, graphs.startedWithFloor.get(1), "numbered above the old node");
+    StreamView view = state(again);
+    assertEquals("live", view.status());
+    assertEquals("s1", view.session().sessionId());
+    assertEquals("http://127.0.0.1:8081", view.ownerHttpUrl());
+
+    // a resume of a session that has ended is refused; a new session here numbers on as usual
+    TestProbe<OperatorReply> probe = testKit.createTestProbe();
+    again.tell(new Stop(probe.getRef()));
+    probe.expectMessageClass(Accepted.class);
+    PublishReply late = publish(again, key, "s1");
+    assertEquals(PublishRejection.UNAVAILABLE, ((PublishRejected) late).reason());
+    publish(again, key, "s2");
+    assertEquals(0L, graphs.startedWithFloor.get(graphs.startedWithFloor.size() - 1));
   }
 
   @Test

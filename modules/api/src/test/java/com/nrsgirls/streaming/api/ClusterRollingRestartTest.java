@@ -1,0 +1,106 @@
+package com.nrsgirls.streaming.api;
+
+import static com.nrsgirls.streaming.api.TestCluster.awaitSegmentFrom;
+import static com.nrsgirls.streaming.api.TestCluster.lastSequence;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.nrsgirls.streaming.testkit.PostgresServer;
+import com.nrsgirls.streaming.testkit.S3Server;
+import com.nrsgirls.streaming.testkit.TestClips;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A rolling restart of a three-node cluster (SIGTERM, start again, next node) with three streams
+ * live throughout, each published through another node than the one its graph starts on. A node
+ * that leaves hands its streams to the others and no publisher connected to another node is
+ * disconnected; the publishers connected to the leaving node reconnect to the next one, as an
+ * encoder behind a balancer does. Every stream's playlist keeps growing.
+ */
+class ClusterRollingRestartTest {
+  @TempDir Path work;
+
+  @Test
+  void noPublisherOnASurvivingNodeIsDisconnected() throws Exception {
+    assumeTrue(PostgresServer.available(), "PostgreSQL server binaries are not installed");
+    List<Process> publishers = new ArrayList<>();
+    try (PostgresServer postgres = PostgresServer.start();
+        S3Server s3 = S3Server.start(work.resolve("s3"), "nrs-rolling");
+        TestCluster cluster = TestCluster.start(work, 3, postgres, s3, "nrs-rolling")) {
+      int n = cluster.size();
+      String[][] streams = new String[n][];
+      for (int i = 0; i < n; i++) {
+        streams[i] = cluster.createStream(i, "rolling-" + i);
+      }
+      Path clip = TestClips.flv(10, 640, 360);
+      int[] ingest = new int[n];
+      Process[] publisher = new Process[n];
+      long[] listed = new long[n];
+      for (int i = 0; i < n; i++) {
+        int owner = cluster.indexOf(cluster.state(0, streams[i][0]).get("ownerNode").asText());
+        ingest[i] = (owner + 1) % n;
+        publisher[i] = Publisher.start(clip, cluster.rtmpUrl(ingest[i], streams[i][1]), 30);
+        publishers.add(publisher[i]);
+      }
+      for (int i = 0; i < n; i++) {
+        cluster.awaitLive(0, streams[i][0], Duration.ofSeconds(30));
+      }
+
+      for (int restarting = 0; restarting < n; restarting++) {
+        int viewer = (restarting + 1) % n;
+        for (int i = 0; i < n; i++) {
+          listed[i] =
+              lastSequence(
+                  awaitSegmentFrom(
+                      cluster.playbackUrl(viewer, streams[i][0], "/source/index.m3u8"),
+                      listed[i] + 1,
+                      Duration.ofSeconds(45)));
+        }
+        assertTrue(
+            cluster.node(restarting).terminate(Duration.ofSeconds(60)),
+            "node " + restarting + " stops on SIGTERM");
+        for (int i = 0; i < n; i++) {
+          if (ingest[i] == restarting) {
+            // its connection ended with the node: the encoder reconnects to another one
+            Publisher.kill(publisher[i]);
+            ingest[i] = viewer;
+            publisher[i] = Publisher.start(clip, cluster.rtmpUrl(ingest[i], streams[i][1]), 30);
+            publishers.add(publisher[i]);
+          } else {
+            assertTrue(
+                publisher[i].isAlive(),
+                "stream "
+                    + i
+                    + "'s publisher on node "
+                    + ingest[i]
+                    + " was disconnected when node "
+                    + restarting
+                    + " left");
+          }
+        }
+        for (int i = 0; i < n; i++) {
+          listed[i] =
+              lastSequence(
+                  awaitSegmentFrom(
+                      cluster.playbackUrl(viewer, streams[i][0], "/source/index.m3u8"),
+                      listed[i] + 1,
+                      Duration.ofSeconds(45)));
+        }
+        cluster.restart(restarting);
+        cluster.awaitMembersUp(java.util.Set.copyOf(cluster.addresses()));
+      }
+      for (int i = 0; i < n; i++) {
+        assertEquals("live", cluster.state(0, streams[i][0]).get("status").asText(), "stream " + i);
+        assertTrue(publisher[i].isAlive(), "stream " + i + "'s publisher is still connected");
+      }
+    } finally {
+      publishers.forEach(Publisher::kill);
+    }
+  }
+}
