@@ -28,6 +28,16 @@ final class ClusterStatus {
     return cluster.selfMember().status() == MemberStatus.up();
   }
 
+  /** Whether another member is up: the streams here can go on there. */
+  boolean othersUp() {
+    for (Member m : cluster.state().getMembers()) {
+      if (m.status() == MemberStatus.up() && !m.equals(cluster.selfMember())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** {@code {self, leader, members: [{node, status, roles, reachable}]}}; nodes as host:port. */
   Map<String, Object> view() {
     ClusterEvent.CurrentClusterState state = cluster.state();

@@ -163,7 +163,8 @@ public final class NrsNode {
                       LiveStreamSettings.create(config),
                       clock,
                       () -> nodeName,
-                      internalHttpUrl::get));
+                      internalHttpUrl::get,
+                      clusterStatus::othersUp));
               return RtmpServer.start(
                   system,
                   ingestSettings,

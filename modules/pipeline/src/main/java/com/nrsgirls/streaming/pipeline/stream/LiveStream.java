@@ -69,13 +69,26 @@ public final class LiveStream
    *
    * @param ownerNode this node's cluster address, {@code host:port}
    * @param ownerHttpUrl this node's HTTP server as other nodes reach it; null before it is bound
+   * @param othersInCluster whether other nodes of the cluster are up: a publisher that loses its
+   *     connection when this node stops reconnects to one of them
    */
   public record Dependencies(
       MediaGraphFactory graphs,
       LiveStreamSettings settings,
       Clock clock,
       Supplier<String> ownerNode,
-      Supplier<String> ownerHttpUrl) {
+      Supplier<String> ownerHttpUrl,
+      java.util.function.BooleanSupplier othersInCluster) {
+    /** A node whose cluster has no other member to fail over to. */
+    public Dependencies(
+        MediaGraphFactory graphs,
+        LiveStreamSettings settings,
+        Clock clock,
+        Supplier<String> ownerNode,
+        Supplier<String> ownerHttpUrl) {
+      this(graphs, settings, clock, ownerNode, ownerHttpUrl, () -> false);
+    }
+
     /** A node whose HTTP server nobody else reaches (tests of the entity alone). */
     public Dependencies(
         MediaGraphFactory graphs,
@@ -91,6 +104,12 @@ public final class LiveStream
   private static final String STOPPED_BY_OPERATOR = "stopped by operator";
   private static final String KEY_REVOKED = "key revoked";
   private static final String ORPHANED = "node restarted or stream moved";
+
+  /**
+   * A session whose publisher was connected to a node that stopped while the cluster goes on: the
+   * publisher reconnects to another node (through the balancer) within the reconnect grace.
+   */
+  static final String NODE_LEFT = "its node left the cluster";
 
   /** How often an awake entity deletes the recordings its retention no longer keeps. */
   private static final Duration RETENTION_CHECK = Duration.ofHours(1);
@@ -695,7 +714,12 @@ public final class LiveStream
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onSessionEnded(
-      Channel state, SessionEnded cmd) {
+      Channel state, SessionEnded original) {
+    SessionEnded cmd =
+        SessionGraph.NODE_SHUT_DOWN.equals(original.reason())
+                && deps.othersInCluster().getAsBoolean()
+            ? new SessionEnded(original.sessionId(), NODE_LEFT)
+            : original;
     if (running != null && running.sessionId().equals(cmd.sessionId())) {
       running = null;
       health = null;

@@ -10,6 +10,7 @@ import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.core.stream.PublishRejection;
 import com.nrsgirls.streaming.core.stream.RestreamTarget;
 import com.nrsgirls.streaming.core.stream.StreamKey;
+import com.nrsgirls.streaming.pipeline.graph.SessionGraph;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.time.Instant;
@@ -619,6 +620,31 @@ class LiveStreamTest {
     assertEquals(PublishRejection.UNAVAILABLE, ((PublishRejected) late).reason());
     publish(again, key, "s2");
     assertEquals(0L, graphs.startedWithFloor.get(graphs.startedWithFloor.size() - 1));
+  }
+
+  /**
+   * Its publisher's node stopped while the cluster goes on: the publisher reconnects elsewhere, so
+   * the outputs wait for the reconnect grace instead of ending at once as a lone node's do.
+   */
+  @Test
+  void aNodeLeavingTheClusterLeavesItsPublishersTheReconnectGrace() throws Exception {
+    deps =
+        new LiveStream.Dependencies(
+            graphs, deps.settings(), clock, () -> "127.0.0.1:25520", () -> null, () -> true);
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    entity.tell(new SessionEnded("s1", SessionGraph.NODE_SHUT_DOWN));
+    expectEvents(StreamCreated.class, PublishStarted.class);
+    PublishEnded ended =
+        journal.expectNextPersistedClass("LiveStream|" + streamId, PublishEnded.class);
+    assertEquals(LiveStream.NODE_LEFT, ended.reason());
+    assertNull(
+        graphs.outputsEnded.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS), "not at once");
+    assertEquals(
+        streamId,
+        graphs.outputsEnded.poll(3, java.util.concurrent.TimeUnit.SECONDS),
+        "after the grace");
   }
 
   @Test
