@@ -104,11 +104,8 @@ final class ClusterPlayback {
                             : extractRequest(
                                 request ->
                                     onSuccess(
-                                        forward(streamId, url.get(), request), this::complete))));
-  }
-
-  private Route complete(HttpResponse response) {
-    return org.apache.pekko.http.javadsl.server.Directives.complete(response);
+                                        forward(streamId, url.get(), request),
+                                        response -> complete(response)))));
   }
 
   private CompletionStage<Optional<String>> owner(String streamId) {

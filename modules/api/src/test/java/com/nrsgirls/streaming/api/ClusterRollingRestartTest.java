@@ -26,6 +26,19 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterRollingRestartTest {
   @TempDir Path work;
 
+  /** Waits until every stream's playlist, read through node {@code viewer}, lists a new segment. */
+  private static void awaitGrowth(
+      TestCluster cluster, int viewer, String[][] streams, long[] listed) throws Exception {
+    for (int i = 0; i < streams.length; i++) {
+      listed[i] =
+          lastSequence(
+              awaitSegmentFrom(
+                  cluster.playbackUrl(viewer, streams[i][0], "/source/index.m3u8"),
+                  listed[i] + 1,
+                  Duration.ofSeconds(45)));
+    }
+  }
+
   @Test
   void noPublisherOnASurvivingNodeIsDisconnected() throws Exception {
     assumeTrue(PostgresServer.available(), "PostgreSQL server binaries are not installed");
@@ -54,14 +67,7 @@ class ClusterRollingRestartTest {
 
       for (int restarting = 0; restarting < n; restarting++) {
         int viewer = (restarting + 1) % n;
-        for (int i = 0; i < n; i++) {
-          listed[i] =
-              lastSequence(
-                  awaitSegmentFrom(
-                      cluster.playbackUrl(viewer, streams[i][0], "/source/index.m3u8"),
-                      listed[i] + 1,
-                      Duration.ofSeconds(45)));
-        }
+        awaitGrowth(cluster, viewer, streams, listed);
         assertTrue(
             cluster.node(restarting).terminate(Duration.ofSeconds(60)),
             "node " + restarting + " stops on SIGTERM");
@@ -84,14 +90,7 @@ class ClusterRollingRestartTest {
                     + " left");
           }
         }
-        for (int i = 0; i < n; i++) {
-          listed[i] =
-              lastSequence(
-                  awaitSegmentFrom(
-                      cluster.playbackUrl(viewer, streams[i][0], "/source/index.m3u8"),
-                      listed[i] + 1,
-                      Duration.ofSeconds(45)));
-        }
+        awaitGrowth(cluster, viewer, streams, listed);
         cluster.restart(restarting);
         cluster.awaitMembersUp(java.util.Set.copyOf(cluster.addresses()));
       }

@@ -202,7 +202,6 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
     private boolean keyframeGate;
 
     private boolean resuming;
-    private int resumes;
 
     Logic() {
       super(shape);
@@ -381,13 +380,17 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
         return;
       }
       sessionId = sessionIds.get();
-      PublishSession publishSession = new PublishSession(sessionId, remoteText, ingestNode);
+      askStream(settings.publishTimeout());
+    }
+
+    /** Asks the stream to take this connection's session; the answer comes to {@link #decided}. */
+    private void askStream(Duration timeout) {
       AtomicBoolean consumed = new AtomicBoolean();
       decisionConsumed = consumed;
-      scheduleOnce(PUBLISH_TIMER, settings.publishTimeout());
+      scheduleOnce(PUBLISH_TIMER, timeout);
       CompletionStage<PublishReply> answer;
       try {
-        answer = gateway.publish(key.get(), publishSession);
+        answer = gateway.publish(publishKey, new PublishSession(sessionId, remoteText, ingestNode));
       } catch (RuntimeException e) {
         answer = CompletableFuture.failedFuture(e);
       }
@@ -563,7 +566,6 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
      * keyframe.
      */
     private void resume(Throwable cause) {
-      resumes++;
       resuming = true;
       awaitingDecision = true;
       media = null;
@@ -574,18 +576,7 @@ final class RtmpConnectionStage extends GraphStage<FlowShape<ByteString, ByteStr
           remoteText,
           ids(),
           cause.getClass().getSimpleName());
-      AtomicBoolean consumed = new AtomicBoolean();
-      decisionConsumed = consumed;
-      scheduleOnce(PUBLISH_TIMER, settings.resumeTimeout());
-      CompletionStage<PublishReply> answer;
-      try {
-        answer = gateway.publish(publishKey, new PublishSession(sessionId, remoteText, ingestNode));
-      } catch (RuntimeException e) {
-        answer = CompletableFuture.failedFuture(e);
-      }
-      decision = answer;
-      answer.whenComplete(
-          (reply, error) -> onDecision.invoke(new Decision(reply, error, consumed)));
+      askStream(settings.resumeTimeout());
     }
 
     private void logMetadata(StreamMetadata m) {

@@ -274,59 +274,25 @@ public sealed interface LiveStreamState extends CborSerializable {
       String graphNode) {
 
     Session withMedia(VideoInfo v, AudioInfo a) {
-      return new Session(
-          sessionId,
-          remoteAddress,
-          ingestNode,
-          startedAt,
-          endedAt,
-          endReason,
-          v,
-          a,
-          outputsEnded,
-          graphNode);
+      return copy(endedAt, endReason, v, a, outputsEnded, graphNode);
     }
 
     Session ended(String reason, Instant at) {
-      return new Session(
-          sessionId,
-          remoteAddress,
-          ingestNode,
-          startedAt,
-          at,
-          reason,
-          video,
-          audio,
-          false,
-          graphNode);
+      return copy(at, reason, video, audio, false, graphNode);
     }
 
     Session withOutputsEnded() {
-      return new Session(
-          sessionId,
-          remoteAddress,
-          ingestNode,
-          startedAt,
-          endedAt,
-          endReason,
-          video,
-          audio,
-          true,
-          graphNode);
+      return copy(endedAt, endReason, video, audio, true, graphNode);
     }
 
     Session movedTo(String node) {
+      return copy(endedAt, endReason, video, audio, outputsEnded, node);
+    }
+
+    private Session copy(
+        Instant ended, String reason, VideoInfo v, AudioInfo a, boolean outputs, String node) {
       return new Session(
-          sessionId,
-          remoteAddress,
-          ingestNode,
-          startedAt,
-          endedAt,
-          endReason,
-          video,
-          audio,
-          outputsEnded,
-          node);
+          sessionId, remoteAddress, ingestNode, startedAt, ended, reason, v, a, outputs, node);
     }
 
     SessionView view() {
