@@ -47,7 +47,7 @@ class AbrSlowEncoderEndToEndTest {
               streamId,
               Duration.ofSeconds(seconds + 5),
               s -> {
-                if (!s.path("health").isMissingNode() && !s.path("health").isNull()) {
+                if (s.hasNonNull("health")) {
                   lastLive.set(s);
                 }
                 long drops = s.path("health").path("branchDrops").path("abr").asLong();
