@@ -1,6 +1,10 @@
 package com.nrsgirls.streaming.api;
 
 import com.typesafe.config.Config;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -17,16 +21,19 @@ import org.slf4j.LoggerFactory;
  * remembers as it starts).
  *
  * <p>PostgreSQL, which every node of a cluster shares: Flyway runs the versioned migrations under
- * {@code db/migration/postgres}, holding a PostgreSQL advisory lock while it does, so nodes
- * starting at once take turns: the first creates the tables, the others find them done. A schema
- * that holds tables but no migration history (a journal created by the persistence testkit's {@code
- * SchemaUtils} before migrations existed, or a schema shared with other tables) is baselined at
- * version 0, and version 1 creates only the tables it lacks. The embedded H2 journal belongs to one
- * process (its file is locked), so there is nobody to race and the testkit's idempotent create
+ * {@code db/migration/postgres}, each node holding a PostgreSQL advisory lock while it does, so
+ * nodes starting at once take turns: the first creates the tables, the others find them done. A
+ * schema that holds tables but no migration history (a journal created by the persistence testkit's
+ * {@code SchemaUtils} before migrations existed, or a schema shared with other tables) is baselined
+ * at version 0, and version 1 creates only the tables it lacks. The embedded H2 journal belongs to
+ * one process (its file is locked), so there is nobody to race and the testkit's idempotent create
  * serves.
  */
 final class JournalSchema {
   private static final Logger log = LoggerFactory.getLogger(JournalSchema.class);
+
+  /** The advisory lock key nodes take turns on: "nrs-schema" in ASCII. */
+  private static final long SCHEMA_LOCK = 0x6e72732d736368L;
 
   private JournalSchema() {}
 
@@ -45,8 +52,33 @@ final class JournalSchema {
         system.dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
-  /** Runs the pending migrations; returns how many it applied (0 when another node had). */
+  /**
+   * Runs the pending migrations; returns how many it applied (0 when another node had). The whole
+   * run holds an advisory lock of our own: Flyway's lock covers applying migrations, not creating
+   * its history table, and a node that found that table just created and still empty failed to
+   * baseline it ("already exists, and is empty") when three nodes started at once.
+   */
   static int migratePostgres(String url, String user, String password) {
+    try (Connection lockHolder = DriverManager.getConnection(url, user, password)) {
+      try (PreparedStatement lock = lockHolder.prepareStatement("SELECT pg_advisory_lock(?)")) {
+        lock.setLong(1, SCHEMA_LOCK);
+        lock.execute();
+      }
+      try {
+        return migrateLocked(url, user, password);
+      } finally {
+        try (PreparedStatement unlock =
+            lockHolder.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+          unlock.setLong(1, SCHEMA_LOCK);
+          unlock.execute();
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("journal schema: " + e.getMessage(), e);
+    }
+  }
+
+  private static int migrateLocked(String url, String user, String password) {
     MigrateResult result =
         Flyway.configure()
             .dataSource(url, user, password)
