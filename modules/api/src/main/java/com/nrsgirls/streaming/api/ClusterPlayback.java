@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * on, and any node answers for it. A request for a stream owned elsewhere is forwarded to the
  * owner's HTTP server and its answer streamed back as it arrives; the owner is asked of the entity
  * (its state names its node) and remembered for {@code ownerTtl}, so a node asks each stream's
- * entity at most once per TTL however many viewers it serves. A forwarded request carries {@link
+ * entity at most once per TTL however many viewers it serves (an ask that failed is not remembered:
+ * the next request asks again, one ask in flight per stream). A forwarded request carries {@link
  * #FORWARDED} and is always answered from the receiving node's own files: never forwarded twice,
  * even while the owner moves. A single-node cluster asks nothing.
  *
@@ -62,6 +63,7 @@ final class ClusterPlayback {
   private final StreamDirectory directory;
   private final String selfNode;
   private final Duration ownerTtl;
+  private final Duration lookupTimeout;
   private final Duration forwardTimeout;
   private final ConnectionPoolSettings pool;
   private final LoggingAdapter poolLog;
@@ -72,12 +74,14 @@ final class ClusterPlayback {
       StreamDirectory directory,
       String selfNode,
       Duration ownerTtl,
+      Duration lookupTimeout,
       Duration forwardTimeout) {
     this.system = system;
     this.cluster = Cluster.get(system);
     this.directory = directory;
     this.selfNode = selfNode;
     this.ownerTtl = ownerTtl;
+    this.lookupTimeout = lookupTimeout;
     this.forwardTimeout = forwardTimeout;
     this.pool =
         ConnectionPoolSettings.create(system.classicSystem())
@@ -136,7 +140,7 @@ final class ClusterPlayback {
         .thenCompose(
             exists ->
                 exists
-                    ? directory.ask(streamId, LiveStreamProtocol.GetState::new)
+                    ? directory.ask(streamId, LiveStreamProtocol.GetState::new, lookupTimeout)
                     : CompletableFuture.completedFuture(null))
         .handle(
             (reply, error) -> {
@@ -148,6 +152,9 @@ final class ClusterPlayback {
               } else if (error != null) {
                 log.warn(
                     "playback: stream {}: its owner is unknown: {}", streamId, error.toString());
+                // Not remembered: the entity is most likely starting on another node after its
+                // node died, and the next request asks again (one ask at a time per stream).
+                return new Owner(url, System.nanoTime());
               }
               return new Owner(url, System.nanoTime() + ownerTtl.toNanos());
             });

@@ -146,6 +146,7 @@ public final class NrsNode {
             directory,
             nodeName,
             config.getDuration("nrs.streaming.cluster.playback-owner-ttl"),
+            config.getDuration("nrs.streaming.cluster.playback-owner-lookup-timeout"),
             config.getDuration("nrs.streaming.cluster.playback-forward-timeout"));
     // The schema first: sharding reads the entities it remembers from the journal as it starts.
     return JournalSchema.migrate(system, config)

@@ -46,7 +46,17 @@ final class StreamDirectory {
       org.apache.pekko.japi.function.Function<
               org.apache.pekko.actor.typed.ActorRef<OperatorReply>, LiveStreamProtocol.Command>
           command) {
-    return sharding.entityRefFor(ENTITY_TYPE_KEY, streamId).ask(command, askTimeout);
+    return ask(streamId, command, askTimeout);
+  }
+
+  /** {@link #ask(String, org.apache.pekko.japi.function.Function)} with its own timeout. */
+  CompletionStage<OperatorReply> ask(
+      String streamId,
+      org.apache.pekko.japi.function.Function<
+              org.apache.pekko.actor.typed.ActorRef<OperatorReply>, LiveStreamProtocol.Command>
+          command,
+      Duration timeout) {
+    return sharding.entityRefFor(ENTITY_TYPE_KEY, streamId).ask(command, timeout);
   }
 
   /** Whether the journal holds any event of the stream: one indexed read, no entity started. */

@@ -208,6 +208,30 @@ final class TestCluster implements AutoCloseable {
     throw new AssertionError("never live: " + s);
   }
 
+  /**
+   * Waits until node {@code i} says the stream is live with its entity on another node than {@code
+   * away}.
+   */
+  JsonNode awaitLiveAwayFrom(int i, String streamId, String away, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = null;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = nodes.get(i).send("GET", "/api/v1/streams/" + streamId, TOKEN, null);
+      last = r.statusCode() + " " + r.body();
+      if (r.statusCode() == 200) {
+        JsonNode s = JSON.readTree(r.body());
+        if (s.get("status").asText().equals("live")
+            && s.hasNonNull("ownerNode")
+            && !s.get("ownerNode").asText().equals(away)) {
+          return s;
+        }
+      }
+      Thread.sleep(100); // poll interval of a probe
+    }
+    throw new AssertionError("never live away from " + away + ": " + last);
+  }
+
   /** The media playlist at {@code url} once it lists a segment numbered {@code above} or more. */
   static String awaitSegmentFrom(String url, long above, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
