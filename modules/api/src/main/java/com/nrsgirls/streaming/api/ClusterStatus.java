@@ -1,15 +1,25 @@
 package com.nrsgirls.streaming.api;
 
+import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.ENTITY_TYPE_KEY;
+
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
@@ -18,10 +28,14 @@ import org.apache.pekko.cluster.typed.Cluster;
  * sharding holds every request to a stream).
  */
 final class ClusterStatus {
+  private static final Duration STATS_TIMEOUT = Duration.ofSeconds(3);
+
+  private final ActorSystem<?> system;
   private final Cluster cluster;
 
-  ClusterStatus(Cluster cluster) {
-    this.cluster = cluster;
+  ClusterStatus(ActorSystem<?> system) {
+    this.system = system;
+    this.cluster = Cluster.get(system);
   }
 
   boolean selfUp() {
@@ -38,10 +52,28 @@ final class ClusterStatus {
     return false;
   }
 
-  /** {@code {self, leader, members: [{node, status, roles, reachable}]}}; nodes as host:port. */
-  Map<String, Object> view() {
+  /**
+   * {@code {self, leader, members: [{node, status, roles, reachable, shards, streamsAwake}]}};
+   * nodes as host:port. {@code shards} (LiveStream shards the node holds) and {@code streamsAwake}
+   * (their entities in memory: live streams and recently asked ones) come from every shard region;
+   * they are left out of a member whose region did not answer in time.
+   */
+  CompletionStage<Map<String, Object>> view() {
+    CompletionStage<ShardRegion.ClusterShardingStats> stats =
+        AskPattern.ask(
+            ClusterSharding.get(system).shardState(),
+            (ActorRef<ShardRegion.ClusterShardingStats> replyTo) ->
+                new GetClusterShardingStats(ENTITY_TYPE_KEY, STATS_TIMEOUT, replyTo),
+            STATS_TIMEOUT.plusSeconds(1),
+            system.scheduler());
+    return stats.handle((reply, error) -> view(reply));
+  }
+
+  private Map<String, Object> view(ShardRegion.ClusterShardingStats stats) {
     ClusterEvent.CurrentClusterState state = cluster.state();
     Set<Member> unreachable = state.getUnreachable();
+    Map<Address, ShardRegion.ShardRegionStats> regions =
+        stats == null ? Map.of() : stats.getRegions();
     List<Map<String, Object>> members = new ArrayList<>();
     for (Member m : StreamSupport.stream(state.getMembers().spliterator(), false).toList()) {
       Map<String, Object> member = new LinkedHashMap<>();
@@ -50,6 +82,13 @@ final class ClusterStatus {
       member.put(
           "roles", m.getRoles().stream().filter(r -> !r.startsWith("dc-")).sorted().toList());
       member.put("reachable", !unreachable.contains(m));
+      ShardRegion.ShardRegionStats region = regions.get(m.address());
+      if (region != null) {
+        member.put("shards", region.getStats().size());
+        member.put(
+            "streamsAwake",
+            region.getStats().values().stream().mapToInt(n -> ((Number) n).intValue()).sum());
+      }
       members.add(member);
     }
     Map<String, Object> out = new LinkedHashMap<>();

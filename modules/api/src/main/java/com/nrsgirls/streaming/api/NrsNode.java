@@ -139,7 +139,7 @@ public final class NrsNode {
     AtomicReference<PublicUrls> urls = new AtomicReference<>();
     StreamDirectory directory = new StreamDirectory(system, api.askTimeout(), json.mapper());
     AtomicReference<String> internalHttpUrl = new AtomicReference<>();
-    ClusterStatus clusterStatus = new ClusterStatus(cluster);
+    ClusterStatus clusterStatus = new ClusterStatus(system);
     ClusterPlayback clusterPlayback =
         new ClusterPlayback(
             system,

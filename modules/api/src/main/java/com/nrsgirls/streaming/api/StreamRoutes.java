@@ -95,7 +95,12 @@ final class StreamRoutes {
                             concat(
                                 path(
                                     "cluster",
-                                    () -> get(() -> json.ok(StatusCodes.OK, cluster.view()))),
+                                    () ->
+                                        get(
+                                            () ->
+                                                onSuccess(
+                                                    cluster.view(),
+                                                    view -> json.ok(StatusCodes.OK, view)))),
                                 pathPrefix(
                                     "streams",
                                     () ->

@@ -35,6 +35,7 @@ final class TestCluster implements AutoCloseable {
       List.of("-Dnrs.streaming.pipeline.abr.enabled=off");
 
   private final Path work;
+  private final List<String> properties = new ArrayList<>(PROPERTIES);
   private final List<Map<String, String>> envs = new ArrayList<>();
   private final List<NodeProcess> nodes = new ArrayList<>();
   private final int[] starts;
@@ -47,7 +48,20 @@ final class TestCluster implements AutoCloseable {
   /** Starts {@code size} nodes and waits until every one sees all of them {@code Up}. */
   static TestCluster start(Path work, int size, PostgresServer postgres, S3Server s3, String bucket)
       throws Exception {
+    return start(work, size, postgres, s3, bucket, List.of());
+  }
+
+  /** {@link #start}, with {@code properties} ({@code -Dkey=value}) for every node's JVM. */
+  static TestCluster start(
+      Path work,
+      int size,
+      PostgresServer postgres,
+      S3Server s3,
+      String bucket,
+      List<String> properties)
+      throws Exception {
     TestCluster cluster = new TestCluster(work, size);
+    cluster.properties.addAll(properties);
     String masterKey = SecretSeal.newMasterKey();
     for (int i = 0; i < size; i++) {
       Map<String, String> env = new HashMap<>(NodeProcess.environment(work.resolve("n" + i)));
@@ -91,7 +105,7 @@ final class TestCluster implements AutoCloseable {
     nodes.set(
         i,
         NodeProcess.start(
-            envs.get(i), work.resolve("node" + i + "-" + starts[i] + ".log"), PROPERTIES));
+            envs.get(i), work.resolve("node" + i + "-" + starts[i] + ".log"), properties));
   }
 
   /** Starts node {@code i} again (after a kill or a stop) and waits until it is ready. */

@@ -158,7 +158,8 @@ public final class LiveStream
    * <p>Sharding remembers the running entities (in the journal, {@code remember-entities-store =
    * eventsourced}) and starts them again when their shard starts after a crash: a stream that was
    * live, or whose outputs were still open, is woken by that and ends what died with the node
-   * without anyone asking (see {@link #onRecoveryCompleted}).
+   * without anyone asking (see {@link #onRecoveryCompleted}). Shards are placed by {@link
+   * IdleShardRebalance}.
    */
   public static void init(ActorSystem<?> system, Dependencies deps) {
     ClusterSharding.get(system)
@@ -170,8 +171,14 @@ public final class LiveStream
                 .withSettings(
                     ClusterShardingSettings.create(system)
                         .withNoPassivationStrategy()
-                        .withRememberEntities(true)));
+                        .withRememberEntities(true))
+                .withAllocationStrategy(
+                    new IdleShardRebalance(
+                        system.settings().config().getInt(REBALANCE + ".absolute-limit"),
+                        system.settings().config().getDouble(REBALANCE + ".relative-limit"))));
   }
+
+  private static final String REBALANCE = "nrs.streaming.cluster.rebalance";
 
   /** An entity outside sharding (tests): it never passivates. */
   public static Behavior<LiveStreamProtocol.Command> create(String streamId, Dependencies deps) {
