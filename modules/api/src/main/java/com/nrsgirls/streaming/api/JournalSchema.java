@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * {@code SchemaUtils} before migrations existed, or a schema shared with other tables) is baselined
  * at version 0, and version 1 creates only the tables it lacks. The embedded H2 journal belongs to
  * one process (its file is locked), so there is nobody to race and the testkit's idempotent create
- * serves.
+ * serves, with the projections' tables created if absent ({@code db/h2/read-models.sql}, the same
+ * as migration V2).
  */
 final class JournalSchema {
   private static final Logger log = LoggerFactory.getLogger(JournalSchema.class);
@@ -39,7 +40,17 @@ final class JournalSchema {
 
   static CompletionStage<Done> migrate(ActorSystem<?> system, Config config) {
     if (!config.getString("nrs.streaming.journal").equals("postgres")) {
-      return SchemaUtils.createIfNotExists(system);
+      return SchemaUtils.createIfNotExists(system)
+          .thenApplyAsync(
+              done -> {
+                try {
+                  new JournalDb(system).runScript("db/h2/read-models.sql");
+                } catch (Exception e) {
+                  throw new IllegalStateException("read models: " + e.getMessage(), e);
+                }
+                return done;
+              },
+              system.dispatchers().lookup(DispatcherSelector.blocking()));
     }
     return CompletableFuture.supplyAsync(
         () -> {

@@ -137,7 +137,10 @@ public final class NrsNode {
     ApiJson json = new ApiJson(system);
     IngestSettings ingestSettings = IngestSettings.create(config);
     AtomicReference<PublicUrls> urls = new AtomicReference<>();
-    StreamDirectory directory = new StreamDirectory(system, api.askTimeout(), json.mapper());
+    JournalDb journalDb = new JournalDb(system);
+    DirectoryProjection directoryProjection = new DirectoryProjection(system, journalDb);
+    StreamDirectory directory =
+        new StreamDirectory(system, api.askTimeout(), json.mapper(), directoryProjection);
     AtomicReference<String> internalHttpUrl = new AtomicReference<>();
     ClusterStatus clusterStatus = new ClusterStatus(system);
     ClusterPlayback clusterPlayback =
@@ -166,6 +169,7 @@ public final class NrsNode {
                       () -> nodeName,
                       internalHttpUrl::get,
                       clusterStatus::othersUp));
+              directoryProjection.start();
               return RtmpServer.start(
                   system,
                   ingestSettings,

@@ -18,20 +18,25 @@ import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.stream.javadsl.Sink;
 
 /**
- * Finds streams and their history: sharding asks for live state, the journal's read side for which
- * streams exist and for a stream's events (analytics replay).
+ * Finds streams and their history: sharding asks for live state, the directory projection lists
+ * streams, the journal's read side says which streams exist and gives a stream's events (analytics
+ * replay).
  */
 final class StreamDirectory {
   private static final String PERSISTENCE_PREFIX = ENTITY_TYPE_KEY.name() + "|";
-  private static final int PARALLEL_ASKS = 8;
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final JdbcReadJournal journal;
   private final Duration askTimeout;
   private final ObjectMapper mapper;
+  private final DirectoryProjection listing;
 
-  StreamDirectory(ActorSystem<?> system, Duration askTimeout, ObjectMapper mapper) {
+  StreamDirectory(
+      ActorSystem<?> system,
+      Duration askTimeout,
+      ObjectMapper mapper,
+      DirectoryProjection listing) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.journal =
@@ -39,6 +44,7 @@ final class StreamDirectory {
             .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
     this.askTimeout = askTimeout;
     this.mapper = mapper;
+    this.listing = listing;
   }
 
   CompletionStage<OperatorReply> ask(
@@ -68,17 +74,12 @@ final class StreamDirectory {
         .thenApply(Optional::isPresent);
   }
 
-  /** Every created stream's state, optionally only those with the given status. */
-  CompletionStage<List<StreamView>> list(Optional<String> status) {
-    return journal
-        .currentPersistenceIds()
-        .filter(id -> id.startsWith(PERSISTENCE_PREFIX))
-        .map(id -> id.substring(PERSISTENCE_PREFIX.length()))
-        .mapAsync(PARALLEL_ASKS, id -> ask(id, GetState::new))
-        .filter(reply -> reply instanceof StateView)
-        .map(reply -> ((StateView) reply).stream())
-        .filter(view -> status.map(s -> s.equals(view.status())).orElse(true))
-        .runWith(Sink.seq(), system);
+  /**
+   * Every created stream as the directory projection has it (not its entity: listing wakes none),
+   * optionally only those with the given status.
+   */
+  CompletionStage<List<Map<String, Object>>> list(Optional<String> status) {
+    return listing.list(status);
   }
 
   /** A stream's persisted events from {@code fromSequenceNr} on, as the API shows them. */

@@ -114,6 +114,11 @@ class ClusterEndToEndTest {
         String streamId = e.getKey();
         JsonNode state = cluster.awaitLive(0, streamId, Duration.ofSeconds(30));
         assertEquals(owners.get(streamId), state.get("ownerNode").asText());
+        // every node's list (the directory projection, its slices spread over the nodes) has it
+        for (int node = 0; node < 3; node++) {
+          JsonNode row = cluster.awaitListed(node, streamId, "live", Duration.ofSeconds(30));
+          assertEquals(owners.get(streamId), row.get("ownerNode").asText(), row.toString());
+        }
         assertEquals(
             cluster.address(e.getValue()),
             state.get("session").get("ingestNode").asText(),

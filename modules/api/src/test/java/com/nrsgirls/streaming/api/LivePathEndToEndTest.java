@@ -172,10 +172,16 @@ class LivePathEndToEndTest {
     assertEquals("bad_request", node.json(bad).get("error").asText());
 
     JsonNode created = node.createStream("listing");
-    HttpResponse<String> list = node.get("/api/v1/streams", true);
-    assertEquals(200, list.statusCode());
+    // the list is the directory projection's: it follows the journal within a refresh interval
     List<String> ids = new ArrayList<>();
-    node.json(list).get("streams").forEach(s -> ids.add(s.get("streamId").asText()));
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (!ids.contains(created.get("streamId").asText()) && System.nanoTime() < deadline) {
+      Thread.sleep(100); // poll interval of a probe
+      HttpResponse<String> list = node.get("/api/v1/streams", true);
+      assertEquals(200, list.statusCode());
+      ids.clear();
+      node.json(list).get("streams").forEach(s -> ids.add(s.get("streamId").asText()));
+    }
     assertTrue(ids.contains(created.get("streamId").asText()), ids.toString());
     HttpResponse<String> live = node.get("/api/v1/streams?status=live", true);
     node.json(live).get("streams").forEach(s -> assertEquals("live", s.get("status").asText()));

@@ -246,6 +246,26 @@ final class TestCluster implements AutoCloseable {
     throw new AssertionError("never live away from " + away + ": " + last);
   }
 
+  /** Waits until node {@code i}'s stream list shows the stream with {@code status}; its row. */
+  JsonNode awaitListed(int i, String streamId, String status, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = null;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = nodes.get(i).send("GET", "/api/v1/streams", TOKEN, null);
+      last = r.statusCode() + " " + r.body();
+      if (r.statusCode() == 200) {
+        for (JsonNode row : JSON.readTree(r.body()).get("streams")) {
+          if (row.get("streamId").asText().equals(streamId)
+              && row.get("status").asText().equals(status)) {
+            return row;
+          }
+        }
+      }
+      Thread.sleep(100); // poll interval of a probe
+    }
+    throw new AssertionError("stream " + streamId + " never listed " + status + ": " + last);
+  }
+
   /** The media playlist at {@code url} once it lists a segment numbered {@code above} or more. */
   static String awaitSegmentFrom(String url, long above, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();

@@ -19,7 +19,19 @@ public final class LiveStreamProtocol {
   public static final EntityTypeKey<Command> ENTITY_TYPE_KEY =
       EntityTypeKey.create(Command.class, "LiveStream");
 
+  /**
+   * How many tags a stream's events are spread over: every event of a stream carries the one tag
+   * {@link #tag} gives it, so a projection can run one instance per tag, each in order per stream.
+   * Fixed for the journal's life: a stream's tag must not change.
+   */
+  public static final int TAG_SLICES = 4;
+
   private LiveStreamProtocol() {}
+
+  /** The tag of every event of the stream: {@code stream-0} to {@code stream-3}. */
+  public static String tag(String streamId) {
+    return "stream-" + Math.floorMod(streamId.hashCode(), TAG_SLICES);
+  }
 
   // ---- commands ----------------------------------------------------------------------------
 

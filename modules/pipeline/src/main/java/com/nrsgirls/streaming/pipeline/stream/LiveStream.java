@@ -125,6 +125,7 @@ public final class LiveStream
   private final TimerScheduler<LiveStreamProtocol.Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final String streamId;
+  private final String tag;
   private final Dependencies deps;
 
   // Runtime resources of the current session, deliberately not part of the persistent state.
@@ -204,6 +205,7 @@ public final class LiveStream
     this.timers = timers;
     this.shard = shard;
     this.streamId = streamId;
+    this.tag = LiveStreamProtocol.tag(streamId);
     this.deps = deps;
     if (shard != null) {
       Duration idle = deps.settings().idlePassivation();
@@ -215,6 +217,12 @@ public final class LiveStream
   @Override
   public LiveStreamState emptyState() {
     return new Uncreated();
+  }
+
+  /** One tag per stream, its slice: projections read the journal by tag (see the API module). */
+  @Override
+  public Set<String> tagsFor(LiveStreamProtocol.Event event) {
+    return Set.of(tag);
   }
 
   @Override
