@@ -28,7 +28,8 @@ import org.apache.pekko.cluster.typed.Cluster;
  * sharding holds every request to a stream).
  */
 final class ClusterStatus {
-  private static final Duration STATS_TIMEOUT = Duration.ofSeconds(3);
+  /** Above the regions' own per-shard query timeout ({@code shard-region-query-timeout}, 3 s). */
+  private static final Duration STATS_TIMEOUT = Duration.ofSeconds(5);
 
   private final ActorSystem<?> system;
   private final Cluster cluster;
@@ -56,7 +57,8 @@ final class ClusterStatus {
    * {@code {self, leader, members: [{node, status, roles, reachable, shards, streamsAwake}]}};
    * nodes as host:port. {@code shards} (LiveStream shards the node holds) and {@code streamsAwake}
    * (their entities in memory: live streams and recently asked ones) come from every shard region;
-   * they are left out of a member whose region did not answer in time.
+   * should any region not answer in time, the coordinator answers none and they are left out of
+   * every member.
    */
   CompletionStage<Map<String, Object>> view() {
     CompletionStage<ShardRegion.ClusterShardingStats> stats =

@@ -37,6 +37,7 @@ import org.apache.pekko.stream.javadsl.Sink;
 final class DirectoryProjection implements JournalProjection.Handler {
   static final String NAME = "stream-directory";
   private static final Object BOOTSTRAP_LOCK = new Object();
+  private static final int BOOTSTRAP_BATCH = 500;
   private static final String PERSISTENCE_PREFIX = ENTITY_TYPE_KEY.name() + "|";
   private static final String COLUMNS =
       "stream_id, creator_id, creator_type, title, created_at, status, key_expires_at,"
@@ -103,24 +104,34 @@ final class DirectoryProjection implements JournalProjection.Handler {
             .runWith(Sink.seq(), system)
             .toCompletableFuture()
             .join();
-    for (int from = 0; from < ids.size(); from += 50) {
-      List<EventEnvelope> events = new ArrayList<>();
-      for (String id : ids.subList(from, Math.min(ids.size(), from + 50))) {
-        events.addAll(
-            journal
-                .currentEventsByPersistenceId(id, 0, Long.MAX_VALUE)
-                .runWith(Sink.seq(), system)
-                .toCompletableFuture()
-                .join());
-      }
-      try (Connection c = db.connection()) {
-        c.setAutoCommit(false);
-        apply(c, events);
-        c.commit();
-        c.setAutoCommit(true);
-      } catch (SQLException e) {
-        throw new IllegalStateException(e.getMessage(), e);
-      }
+    for (String id : ids) {
+      journal
+          .currentEventsByPersistenceId(id, 0, Long.MAX_VALUE)
+          .grouped(BOOTSTRAP_BATCH)
+          .mapAsync(
+              1,
+              events ->
+                  CompletableFuture.runAsync(
+                      () -> {
+                        try (Connection c = db.connection()) {
+                          c.setAutoCommit(false);
+                          try {
+                            apply(c, events);
+                            c.commit();
+                          } catch (SQLException | RuntimeException e) {
+                            c.rollback();
+                            throw e;
+                          } finally {
+                            c.setAutoCommit(true);
+                          }
+                        } catch (SQLException e) {
+                          throw new IllegalStateException(e.getMessage(), e);
+                        }
+                      },
+                      blocking))
+          .runWith(Sink.ignore(), system)
+          .toCompletableFuture()
+          .join();
     }
   }
 

@@ -2,10 +2,14 @@ package com.nrsgirls.streaming.api;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.persistence.jdbc.db.SlickExtension$;
 import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
@@ -17,7 +21,11 @@ import slick.jdbc.JdbcBackend;
  * Blocking: use it on the blocking-IO dispatcher.
  */
 final class JournalDb {
+  /** Connections the read models may hold at once, of the journal pool's four. */
+  static final int PERMITS = 2;
+
   private final JdbcBackend.JdbcDatabaseDef db;
+  private final Semaphore permits = new Semaphore(PERMITS, true);
 
   JournalDb(ActorSystem<?> system) {
     SlickExtensionImpl slick =
@@ -25,8 +33,42 @@ final class JournalDb {
     this.db = slick.database(system.settings().config().getConfig("jdbc-read-journal")).database();
   }
 
-  Connection connection() throws SQLException {
-    return db.source().createConnection();
+  /**
+   * A connection from the journal's pool, at most {@link #PERMITS} at a time for the read models
+   * (the pool has four, and the entities' journal writes must not queue behind a listing or a
+   * projection's batch): the caller waits for a permit, given back when the connection is closed.
+   */
+  Connection connection() {
+    permits.acquireUninterruptibly();
+    Connection c;
+    try {
+      c = db.source().createConnection();
+    } catch (Throwable e) { // Slick's Scala method may throw SQLException undeclared
+      permits.release();
+      throw e;
+    }
+    AtomicBoolean closed = new AtomicBoolean();
+    return (Connection)
+        Proxy.newProxyInstance(
+            Connection.class.getClassLoader(),
+            new Class<?>[] {Connection.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("close") && method.getParameterCount() == 0) {
+                if (closed.compareAndSet(false, true)) {
+                  try {
+                    c.close();
+                  } finally {
+                    permits.release();
+                  }
+                }
+                return null;
+              }
+              try {
+                return method.invoke(c, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
   }
 
   /** Runs a classpath SQL script of statements ended by {@code ;} (comment lines skipped). */

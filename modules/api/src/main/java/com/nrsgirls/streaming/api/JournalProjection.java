@@ -42,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * as its offset says; a node that dies hands the slice to another, which goes on from the stored
  * offset.
  *
- * <p>(Pekko Projections would serve, but of its modules only core and eventsourced 1.0.0 are served
- * here, none of the offset stores.)
+ * <p>(Pekko Projections would serve, but its JDBC and Slick offset stores do not resolve here with
+ * their dependencies.)
  */
 final class JournalProjection {
   private static final Logger log = LoggerFactory.getLogger(JournalProjection.class);

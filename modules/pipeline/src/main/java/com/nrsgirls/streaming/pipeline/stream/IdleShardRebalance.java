@@ -12,6 +12,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.pattern.Patterns;
@@ -31,20 +35,29 @@ import scala.jdk.javaapi.FutureConverters;
  * restarted held none of the streams that had ever been used.
  *
  * <p>A shard is idle when its region reports no entity in it (entities passivate themselves when
- * not live and not asked for {@code idle-passivation}); a moved shard is not started anywhere until
- * its next message, which allocates it to the node with the fewest. Should an entity wake between
- * the check and the hand-off, its stop moves a live session like a leaving node's (the publisher
- * stays connected).
+ * not live and not asked for {@code idle-passivation}); once handed off, the coordinator allocates
+ * it again at once, to the node with the fewest. Should an entity wake between the check and the
+ * hand-off, its stop moves a live session like a leaving node's (the publisher stays connected). As
+ * Pekko's own strategy does, no round moves anything while a member is unreachable or not {@code
+ * Up} (a hand-off would wait for the unreachable node's answer, and allocation prefers members that
+ * are up).
+ *
+ * <p>{@code ActorSystemDependentAllocationStrategy} is Pekko's internal API ({@code
+ * private[pekko]}): implemented only to hand {@code start} on to the least-shard strategy, which
+ * needs the actor system; check it on a Pekko upgrade.
  */
 final class IdleShardRebalance
     implements ShardCoordinator.ShardAllocationStrategy,
         ShardCoordinator.ActorSystemDependentAllocationStrategy {
   private static final Logger log = LoggerFactory.getLogger(IdleShardRebalance.class);
-  private static final Duration REGION_STATE_TIMEOUT = Duration.ofSeconds(3);
+
+  /** Above the regions' own per-shard query timeout ({@code shard-region-query-timeout}, 3 s). */
+  private static final Duration REGION_STATE_TIMEOUT = Duration.ofSeconds(5);
 
   private final ShardCoordinator.ShardAllocationStrategy leastShards;
   private final double relativeLimit;
   private final int absoluteLimit;
+  private volatile Cluster cluster;
 
   /**
    * @param absoluteLimit at most this many shards move in one round
@@ -61,6 +74,7 @@ final class IdleShardRebalance
 
   @Override
   public void start(ActorSystem system) {
+    cluster = Cluster.get(system);
     if (leastShards instanceof ShardCoordinator.ActorSystemDependentAllocationStrategy s) {
       s.start(system);
     }
@@ -82,15 +96,33 @@ final class IdleShardRebalance
     CollectionConverters.asJava(current)
         .forEach((region, shards) -> allocations.put(region, CollectionConverters.asJava(shards)));
     CompletionStage<Set<String>> chosen =
-        rebalanceInProgress.isEmpty()
+        rebalanceInProgress.isEmpty() && settled()
             ? choose(allocations)
-            : CompletableFuture.completedFuture(Set.of()); // one round at a time
+            : CompletableFuture.completedFuture(Set.of()); // one round at a time, when settled
     return FutureConverters.asScala(
         chosen.thenApply(
             shards -> {
               Set<String> copy = new HashSet<>(shards);
               return CollectionConverters.asScala(copy).toSet();
             }));
+  }
+
+  /** Every member up and reachable: no node joining, leaving or unreachable. */
+  private boolean settled() {
+    Cluster c = cluster;
+    if (c == null) {
+      return false;
+    }
+    ClusterEvent.CurrentClusterState state = c.state();
+    if (!state.getUnreachable().isEmpty()) {
+      return false;
+    }
+    for (Member m : state.getMembers()) {
+      if (m.status() != MemberStatus.up()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Asks the regions over their share which of their shards are idle, then picks the moves. */
