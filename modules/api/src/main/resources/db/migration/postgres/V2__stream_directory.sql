@@ -1,4 +1,5 @@
--- Read models fed by projections of the journal (see docs/architecture.md, Projections).
+-- Read models fed by projections of the journal (see docs/architecture.md, Projections). The
+-- embedded H2 journal runs this script as it is at every start: keep every statement IF NOT EXISTS.
 
 -- Where each projection is in each tag of the journal: the journal's ordering column of the
 -- last event it handled.

@@ -112,23 +112,7 @@ final class DirectoryProjection implements JournalProjection.Handler {
               1,
               events ->
                   CompletableFuture.runAsync(
-                      () -> {
-                        try (Connection c = db.connection()) {
-                          c.setAutoCommit(false);
-                          try {
-                            apply(c, events);
-                            c.commit();
-                          } catch (SQLException | RuntimeException e) {
-                            c.rollback();
-                            throw e;
-                          } finally {
-                            c.setAutoCommit(true);
-                          }
-                        } catch (SQLException e) {
-                          throw new IllegalStateException(e.getMessage(), e);
-                        }
-                      },
-                      blocking))
+                      () -> db.inTransaction(c -> apply(c, events)), blocking))
           .runWith(Sink.ignore(), system)
           .toCompletableFuture()
           .join();

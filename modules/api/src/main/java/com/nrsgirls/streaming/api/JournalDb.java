@@ -71,6 +71,29 @@ final class JournalDb {
             });
   }
 
+  /** What runs inside {@link #inTransaction}. */
+  interface Work {
+    void run(Connection c) throws SQLException;
+  }
+
+  /** Runs {@code work} in one transaction: committed, or rolled back if it throws. */
+  void inTransaction(Work work) {
+    try (Connection c = connection()) {
+      c.setAutoCommit(false);
+      try {
+        work.run(c);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
   /** Runs a classpath SQL script of statements ended by {@code ;} (comment lines skipped). */
   void runScript(String resource) throws SQLException, IOException {
     String script;

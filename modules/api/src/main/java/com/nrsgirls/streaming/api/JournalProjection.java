@@ -150,21 +150,11 @@ final class JournalProjection {
   private static long applyBatch(
       JournalDb db, String name, String tag, Handler handler, List<EventEnvelope> batch) {
     long last = ((Sequence) batch.get(batch.size() - 1).offset()).value();
-    try (Connection c = db.connection()) {
-      c.setAutoCommit(false);
-      try {
-        handler.apply(c, batch);
-        upsertOffset(c, name, tag, last);
-        c.commit();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      } finally {
-        c.setAutoCommit(true);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e.getMessage(), e);
-    }
+    db.inTransaction(
+        c -> {
+          handler.apply(c, batch);
+          upsertOffset(c, name, tag, last);
+        });
     return last;
   }
 

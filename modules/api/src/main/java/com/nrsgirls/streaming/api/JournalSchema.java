@@ -27,11 +27,16 @@ import org.slf4j.LoggerFactory;
  * {@code SchemaUtils} before migrations existed, or a schema shared with other tables) is baselined
  * at version 0, and version 1 creates only the tables it lacks. The embedded H2 journal belongs to
  * one process (its file is locked), so there is nobody to race and the testkit's idempotent create
- * serves, with the projections' tables created if absent ({@code db/h2/read-models.sql}, the same
- * as migration V2).
+ * serves, with the projections' tables created if absent by migration V2's own script.
  */
 final class JournalSchema {
   private static final Logger log = LoggerFactory.getLogger(JournalSchema.class);
+
+  /**
+   * The projections' tables, a PostgreSQL migration that H2 runs as it is at every start (its
+   * statements are all {@code IF NOT EXISTS}).
+   */
+  private static final String READ_MODELS = "db/migration/postgres/V2__stream_directory.sql";
 
   /** The advisory lock key nodes take turns on: "nrs-schema" in ASCII. */
   private static final long SCHEMA_LOCK = 0x6e72732d736368L;
@@ -44,7 +49,7 @@ final class JournalSchema {
           .thenApplyAsync(
               done -> {
                 try {
-                  new JournalDb(system).runScript("db/h2/read-models.sql");
+                  new JournalDb(system).runScript(READ_MODELS);
                 } catch (Exception e) {
                   throw new IllegalStateException("read models: " + e.getMessage(), e);
                 }
