@@ -1,5 +1,6 @@
 package com.nrsgirls.streaming.api;
 
+import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.InvocationTargetException;
@@ -11,6 +12,7 @@ import java.sql.Statement;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.persistence.jdbc.db.SlickExtension$;
 import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import slick.jdbc.JdbcBackend;
@@ -26,11 +28,24 @@ final class JournalDb {
 
   private final JdbcBackend.JdbcDatabaseDef db;
   private final Semaphore permits = new Semaphore(PERMITS, true);
+  private final JournalHead head;
 
   JournalDb(ActorSystem<?> system) {
     SlickExtensionImpl slick =
         (SlickExtensionImpl) SlickExtension$.MODULE$.get(system.classicSystem());
-    this.db = slick.database(system.settings().config().getConfig("jdbc-read-journal")).database();
+    Config readJournal = system.settings().config().getConfig("jdbc-read-journal");
+    this.db = slick.database(readJournal).database();
+    this.head =
+        new JournalHead(
+            system,
+            this,
+            system.dispatchers().lookup(DispatcherSelector.blocking()),
+            readJournal.getDuration("refresh-interval"));
+  }
+
+  /** Where the journal's tags end, polled every read-side refresh interval while anyone waits. */
+  JournalHead head() {
+    return head;
   }
 
   /**

@@ -19,6 +19,7 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ShardedDaemonProcess;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.Offset;
@@ -48,7 +49,6 @@ import org.slf4j.LoggerFactory;
 final class JournalProjection {
   private static final Logger log = LoggerFactory.getLogger(JournalProjection.class);
   private static final int BATCH = 200;
-  private static final Duration BATCH_WINDOW = Duration.ofMillis(50);
 
   /** What a projection does with its events. Every method runs on the blocking-IO dispatcher. */
   interface Handler {
@@ -85,7 +85,7 @@ final class JournalProjection {
           UniqueKillSwitch kill =
               RestartSource.withBackoff(
                       RestartSettings.create(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2),
-                      () -> run(db, journal, blocking, name, tag, handler))
+                      () -> run(system, db, journal, blocking, name, tag, handler))
                   .viaMat(KillSwitches.single(), Keep.right())
                   .to(Sink.ignore())
                   .run(system);
@@ -95,14 +95,23 @@ final class JournalProjection {
                   PostStop.class,
                   signal -> {
                     kill.shutdown();
+                    db.head().cancel(name, tag);
                     return Behaviors.same();
                   })
               .build();
         });
   }
 
-  /** From the stored offset (after a bootstrap the first time), batches applied with offsets. */
+  /** How far an instance has applied, and whether its last read found anything. */
+  private record Position(long offset, boolean progressed) {}
+
+  /**
+   * From the stored offset (after a bootstrap the first time), batches applied with offsets. The
+   * tag is read again when the {@link JournalHead} sees events above the offset; a read that finds
+   * none (the read journal holds back events behind a gap that may still fill) waits a poll.
+   */
   private static Source<Long, NotUsed> run(
+      ActorSystem<?> system,
       JournalDb db,
       JdbcReadJournal journal,
       Executor blocking,
@@ -128,14 +137,29 @@ final class JournalProjection {
     return Source.completionStageSource(
             start.thenApply(
                 offset ->
-                    journal
-                        .eventsByTag(tag, Offset.sequence(offset))
-                        .groupedWithin(BATCH, BATCH_WINDOW)
-                        .mapAsync(
-                            1,
-                            batch ->
-                                CompletableFuture.supplyAsync(
-                                    () -> applyBatch(db, name, tag, handler, batch), blocking))))
+                    Source.unfoldAsync(
+                        new Position(offset, true),
+                        at ->
+                            db.head()
+                                .above(name, tag, at.offset, at.progressed)
+                                .thenCompose(
+                                    head ->
+                                        journal
+                                            .currentEventsByTag(tag, Offset.sequence(at.offset))
+                                            .grouped(BATCH)
+                                            .mapAsync(
+                                                1,
+                                                batch ->
+                                                    CompletableFuture.supplyAsync(
+                                                        () ->
+                                                            applyBatch(
+                                                                db, name, tag, handler, batch),
+                                                        blocking))
+                                            .runWith(Sink.fold(at.offset, (a, b) -> b), system))
+                                .thenApply(
+                                    to ->
+                                        Optional.of(
+                                            Pair.create(new Position(to, to > at.offset), to))))))
         .mapMaterializedValue(m -> NotUsed.getInstance())
         .mapError(
             new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>()
