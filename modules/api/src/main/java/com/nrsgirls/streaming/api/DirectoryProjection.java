@@ -17,7 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
@@ -78,13 +77,13 @@ final class DirectoryProjection implements JournalProjection.Handler {
    * a journal of 1,000 streams).
    */
   @Override
-  public CompletionStage<Done> bootstrap(String tag) {
+  public CompletionStage<Long> bootstrap(String tag) {
     return CompletableFuture.supplyAsync(
         () -> {
           synchronized (BOOTSTRAP_LOCK) {
             bootstrapNow(tag);
           }
-          return Done.getInstance();
+          return 0L;
         },
         blocking);
   }

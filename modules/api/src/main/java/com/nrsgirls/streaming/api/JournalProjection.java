@@ -57,9 +57,19 @@ final class JournalProjection {
 
     /**
      * The first time the projection runs for {@code tag}: catches up with what the journal held
-     * before its events were tagged (they are not in the tag's query). Returns when done.
+     * before its events were tagged (they are not in the tag's query), or decides to skip the
+     * history. Completes with the journal ordering to read on from (0: all tagged events).
      */
-    CompletionStage<Done> bootstrap(String tag);
+    CompletionStage<Long> bootstrap(String tag);
+
+    /**
+     * Does what a batch asks outside the database (a webhook call, say) before {@link #apply}
+     * stores its offset: at least once, as a failure here restarts the projection from its offset.
+     * Runs on the blocking-IO dispatcher.
+     */
+    default CompletionStage<Done> deliver(List<EventEnvelope> events) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
   }
 
   private JournalProjection() {}
@@ -127,11 +137,11 @@ final class JournalProjection {
                         : handler
                             .bootstrap(tag)
                             .thenApplyAsync(
-                                done -> {
-                                  storeOffset(db, name, tag, 0);
+                                from -> {
+                                  storeOffset(db, name, tag, from);
                                   log.info(
                                       "projection {} {}: caught up with the journal", name, tag);
-                                  return 0L;
+                                  return from;
                                 },
                                 blocking));
     return Source.completionStageSource(
@@ -150,11 +160,13 @@ final class JournalProjection {
                                             .mapAsync(
                                                 1,
                                                 batch ->
-                                                    CompletableFuture.supplyAsync(
-                                                        () ->
-                                                            applyBatch(
-                                                                db, name, tag, handler, batch),
-                                                        blocking))
+                                                    handler
+                                                        .deliver(batch)
+                                                        .thenApplyAsync(
+                                                            done ->
+                                                                applyBatch(
+                                                                    db, name, tag, handler, batch),
+                                                            blocking))
                                             .runWith(Sink.fold(at.offset, (a, b) -> b), system))
                                 .thenApply(
                                     to ->

@@ -1,5 +1,6 @@
 package com.nrsgirls.streaming.api;
 
+import com.nrsgirls.streaming.core.stream.HealthStats;
 import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.ingest.IngestMetrics;
 import com.nrsgirls.streaming.pipeline.graph.HlsBranch;
@@ -9,6 +10,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -16,11 +18,14 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The node's Prometheus metrics: ingest connections, protocol errors and publishes by reason, bytes
@@ -29,7 +34,8 @@ import java.util.function.LongSupplier;
  * failures, pictures the ABR ladders encoded, HTTP connections the server closed (refused or over a
  * deadline) and requests refused before routing, and the JVM's own.
  */
-final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener, OutputListener {
+final class NodeMetrics
+    implements IngestMetrics, HlsBranch.SegmentListener, OutputListener, AlertWebhooks.Listener {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger openConnections = new AtomicInteger();
@@ -177,6 +183,99 @@ final class NodeMetrics implements IngestMetrics, HlsBranch.SegmentListener, Out
   private void repair(String kind, long count) {
     if (count > 0) {
       registry.counter("nrs_hls_repairs", "kind", kind).increment(count);
+    }
+  }
+
+  @Override
+  public void delivered(String result) {
+    registry.counter("nrs_alert_webhook_calls", "result", result).increment();
+  }
+
+  // ---- per-stream health ------------------------------------------------------------------------
+
+  /** The health series of the streams whose graphs run on this node, by stream id. */
+  private final Map<String, StreamSeries> streams = new ConcurrentHashMap<>();
+
+  @Override
+  public void health(String streamId, String sessionId, HealthStats stats) {
+    streams.compute(
+                streamId,
+                (id, old) -> {
+                  if (old != null && old.sessionId.equals(sessionId)) {
+                    return old;
+                  }
+                  if (old != null) {
+                    old.remove();
+                  }
+                  return new StreamSeries(id, sessionId);
+                })
+            .stats =
+        stats;
+  }
+
+  @Override
+  public void sessionClosed(String streamId, String sessionId) {
+    streams.computeIfPresent(
+        streamId,
+        (id, old) -> {
+          if (!old.sessionId.equals(sessionId)) {
+            return old;
+          }
+          old.remove();
+          return null;
+        });
+  }
+
+  /**
+   * One live session's gauges, labelled with its stream id, read from its latest health snapshot;
+   * removed when the session's graph closes, so an ended stream leaves no series behind.
+   */
+  private final class StreamSeries {
+    final String sessionId;
+    volatile HealthStats stats;
+    final List<Meter> meters = new ArrayList<>();
+
+    StreamSeries(String streamId, String sessionId) {
+      this.sessionId = sessionId;
+      bits(streamId, "all", h -> h.bitrateKbps());
+      bits(streamId, "video", h -> h.videoBitrateKbps());
+      bits(streamId, "audio", h -> h.audioBitrateKbps());
+      gauge("nrs_stream_video_fps", streamId, h -> h.fps());
+      gauge(
+          "nrs_stream_keyframe_interval_seconds", streamId, h -> h.keyframeIntervalMillis() / 1e3);
+      gauge("nrs_stream_av_drift_seconds", streamId, h -> h.avDriftMillis() / 1e3);
+      gauge("nrs_stream_media_gap_seconds", streamId, h -> h.mediaGapMillis() / 1e3);
+      gauge("nrs_stream_ingest_lag_seconds", streamId, h -> h.ingestLagMillis() / 1e3);
+      gauge(
+          "nrs_stream_segment_latency_seconds",
+          streamId,
+          h -> h.segmentLatencyMillis() < 0 ? Double.NaN : h.segmentLatencyMillis() / 1e3);
+      gauge("nrs_stream_packets_dropped", streamId, h -> h.packetsDropped());
+      gauge("nrs_stream_received_bytes", streamId, h -> h.bytesReceived());
+    }
+
+    private void bits(String streamId, String track, ToDoubleFunction<HealthStats> kbps) {
+      meters.add(
+          Gauge.builder("nrs_stream_ingest_bits_per_second", this, s -> read(s, kbps) * 1000)
+              .tag("stream_id", streamId)
+              .tag("track", track)
+              .register(registry));
+    }
+
+    private void gauge(String name, String streamId, ToDoubleFunction<HealthStats> value) {
+      meters.add(
+          Gauge.builder(name, this, s -> read(s, value))
+              .tag("stream_id", streamId)
+              .register(registry));
+    }
+
+    private static double read(StreamSeries s, ToDoubleFunction<HealthStats> value) {
+      HealthStats h = s.stats;
+      return h == null ? Double.NaN : value.applyAsDouble(h);
+    }
+
+    void remove() {
+      meters.forEach(registry::remove);
     }
   }
 }

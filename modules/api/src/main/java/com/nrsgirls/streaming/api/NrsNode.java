@@ -139,6 +139,9 @@ public final class NrsNode {
     AtomicReference<PublicUrls> urls = new AtomicReference<>();
     JournalDb journalDb = new JournalDb(system);
     DirectoryProjection directoryProjection = new DirectoryProjection(system, journalDb);
+    AlertWebhooks alertWebhooks =
+        new AlertWebhooks(
+            system, journalDb, AlertWebhooks.Settings.create(config), json.mapper(), metrics);
     StreamDirectory directory =
         new StreamDirectory(system, api.askTimeout(), json.mapper(), directoryProjection);
     AtomicReference<String> internalHttpUrl = new AtomicReference<>();
@@ -170,6 +173,7 @@ public final class NrsNode {
                       internalHttpUrl::get,
                       clusterStatus::othersUp));
               directoryProjection.start();
+              alertWebhooks.start();
               return RtmpServer.start(
                   system,
                   ingestSettings,

@@ -36,8 +36,11 @@ class SecretsNeverLoggedEndToEndTest {
     String token = "op{" + unique + "}!tok";
     Map<String, String> env = NodeProcess.environment(work.resolve("data"));
     env.put("NRS_ADMIN_TOKEN", token);
+    String webhookSecret = "hook-" + unique + "-signing";
+    env.put("NRS_ALERT_WEBHOOK_URLS", "http://127.0.0.1:9/hook");
+    env.put("NRS_ALERT_WEBHOOK_SECRET", webhookSecret);
     // the token's unique part too: an escaped or cut copy of the token would still hold it
-    List<String> secrets = new ArrayList<>(List.of(token, unique));
+    List<String> secrets = new ArrayList<>(List.of(token, unique, webhookSecret));
     String[] restreamSecretHolder = new String[1];
     try (NodeProcess node =
         NodeProcess.start(env, work.resolve("node.log")).awaitReady(Duration.ofSeconds(60))) {

@@ -11,9 +11,20 @@ import java.util.Optional;
  * A coarse snapshot of a live session's media, sent by its graph about once a second. Shown in the
  * state API; never persisted per snapshot.
  *
- * @param bitrateKbps ingest bitrate (audio and video payload) over the last interval
- * @param fps video frames per second over the last interval
+ * @param bitrateKbps ingest bitrate (audio and video payload) over the last few seconds (the health
+ *     window, 5 s by default; less at the start of a session)
+ * @param videoBitrateKbps the video part of it
+ * @param audioBitrateKbps the audio part of it
+ * @param fps video frames per second over the same window
  * @param keyframeIntervalMillis time between the last two video keyframes, 0 before the second
+ * @param avDriftMillis the last video timestamp minus the last audio timestamp (positive: video
+ *     ahead); 0 unless both tracks have frames
+ * @param mediaGapMillis time since the last audio or video frame arrived
+ * @param ingestLagMillis how far the publisher's media trails the wall clock since its first frame
+ *     (wall time elapsed minus media time elapsed): grows while the encoder's uplink cannot keep up
+ *     and it sends a backlog late; negative for an encoder that sent ahead (a burst at the start)
+ * @param segmentLatencyMillis from the last sample of the newest segment to the playlist listing it
+ *     (the slowest rendition's newest segment); -1 before the first segment
  * @param bytesReceived payload bytes since the session started
  * @param videoFrames video frames since the session started
  * @param audioFrames audio frames since the session started
@@ -23,8 +34,14 @@ import java.util.Optional;
  */
 public record HealthStats(
     long bitrateKbps,
+    long videoBitrateKbps,
+    long audioBitrateKbps,
     double fps,
     long keyframeIntervalMillis,
+    long avDriftMillis,
+    long mediaGapMillis,
+    long ingestLagMillis,
+    long segmentLatencyMillis,
     long bytesReceived,
     long videoFrames,
     long audioFrames,
@@ -33,6 +50,17 @@ public record HealthStats(
     List<OutputStatus> outputs,
     Instant measuredAt)
     implements CborSerializable {
+
+  /** Packets all outputs dropped in the session so far. */
+  public long packetsDropped() {
+    long sum = 0;
+    if (branchDrops != null) {
+      for (Long n : branchDrops.values()) {
+        sum += n;
+      }
+    }
+    return sum;
+  }
 
   /**
    * The warning for a keyframe interval over {@code limitMillis}, if it is: a segment starts at a

@@ -242,6 +242,7 @@ public final class LiveStreamProtocol {
       AudioInfo audio,
       List<String> renditions,
       HealthStats health,
+      List<StreamAlert> alerts,
       SessionView lastSession,
       OutputSettings outputs,
       List<RestreamTargetView> restreamTargets,
@@ -362,6 +363,24 @@ public final class LiveStreamProtocol {
   /** A recording began with the session {@code sessionId}; later sessions may continue it. */
   public record RecordingStarted(String recordingId, String sessionId, Instant at)
       implements Event {}
+
+  /**
+   * A session's health crossed a threshold (see {@link StreamAlert}); delivered to the alert
+   * webhooks.
+   */
+  public record AlertRaised(
+      String sessionId, String alert, String detail, double value, double threshold, Instant at)
+      implements Event {}
+
+  /**
+   * A raised alert is over: the health is back within its threshold ({@code reason} {@value
+   * #ALERT_RECOVERED}) or the session ended ({@value #ALERT_SESSION_ENDED}).
+   */
+  public record AlertCleared(String sessionId, String alert, String reason, Instant at)
+      implements Event {}
+
+  public static final String ALERT_RECOVERED = "recovered";
+  public static final String ALERT_SESSION_ENDED = "session ended";
 
   /** Part {@code part} of a recording is in the object store. */
   public record RecordingPartStored(

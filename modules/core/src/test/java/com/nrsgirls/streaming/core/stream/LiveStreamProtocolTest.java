@@ -55,8 +55,14 @@ class LiveStreamProtocolTest {
   private static final HealthStats HEALTH =
       new HealthStats(
           4500,
+          4372,
+          128,
           29.97,
           8333,
+          -21,
+          40,
+          310,
+          850,
           1_234_567_890_123L,
           900,
           1400,
@@ -147,6 +153,7 @@ class LiveStreamProtocolTest {
             null,
             null,
             null,
+            null,
             null);
     StreamView copy = (StreamView) roundTrip(view);
     assertEquals(view, copy);
@@ -173,6 +180,13 @@ class LiveStreamProtocolTest {
             AUDIO,
             List.of("source", "720p"),
             HEALTH,
+            List.of(
+                new StreamAlert(
+                    StreamAlert.LONG_KEYFRAME_INTERVAL,
+                    "keyframe interval is 8.3 s",
+                    8333,
+                    4000,
+                    T1)),
             new SessionView("s-0", T0, T1, "publisher left", "198.51.100.1:1935", "node-b"),
             new OutputSettings(true, List.of(new LadderRung("360p", 360, 600, 64)), false, 30),
             List.of(
@@ -247,7 +261,11 @@ class LiveStreamProtocolTest {
         Arguments.of(new RestreamTargetRemoved("yt-main", T1)),
         Arguments.of(new RestreamTargetStateChanged("s-1", "yt-main", "retrying", "refused", T1)),
         Arguments.of(new RestreamTargetStateChanged("s-1", "yt-main", "live", null, T1)),
-        Arguments.of(new OutputsEnded("s-1", T1)));
+        Arguments.of(new OutputsEnded("s-1", T1)),
+        Arguments.of(
+            new AlertRaised(
+                "s-1", StreamAlert.NO_MEDIA, "no audio or video for 5.0 s", 5000, 5000, T1)),
+        Arguments.of(new AlertCleared("s-1", StreamAlert.NO_MEDIA, ALERT_RECOVERED, T1)));
   }
 
   @ParameterizedTest

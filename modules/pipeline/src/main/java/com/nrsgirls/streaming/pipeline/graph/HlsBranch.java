@@ -245,6 +245,9 @@ public final class HlsBranch
             @Override
             public void segmentPublished(PublishedSegment segment) {
               segmentDone = true;
+              if (packager != null) {
+                packager.segmentListed(segment);
+              }
               segmentListener.segmentPublished(streamId, segment);
             }
 

@@ -92,6 +92,11 @@ public final class MediaGraph implements SessionGraph {
     default Map<String, AtomicLong> drops() {
       return Map.of();
     }
+
+    /** The session's latest segment-to-playlist latency (milliseconds), -1 before any. */
+    default long segmentLatencyMillis() {
+      return -1;
+    }
   }
 
   /**
@@ -155,6 +160,7 @@ public final class MediaGraph implements SessionGraph {
           @Override
           public void health(HealthStats stats) {
             entity.tell(new LiveStreamProtocol.SessionHealth(sessionId, stats));
+            outputListener.health(streamId, sessionId, stats);
           }
         };
     MediaInspector inspector =
@@ -183,6 +189,7 @@ public final class MediaGraph implements SessionGraph {
               all.sort(java.util.Comparator.comparing(OutputStatus::name));
               return all;
             },
+            mediaBranches::segmentLatencyMillis,
             ingestEnd::complete);
     Pair<Pair<SinkRef<MediaPacket>, UniqueKillSwitch>, BranchFanOut.Control> m =
         StreamRefs.<MediaPacket>sinkRef()
@@ -208,6 +215,7 @@ public final class MediaGraph implements SessionGraph {
             (ok, err) -> {
               String reason = graph.endReason(ingestEnd.getNow(null), nodeStopping);
               log.info("{} media graph closed: {}", logContext, reason);
+              outputListener.sessionClosed(streamId, sessionId);
               entity.tell(new LiveStreamProtocol.SessionEnded(sessionId, reason));
               graph.completion.complete(Done.getInstance());
             });

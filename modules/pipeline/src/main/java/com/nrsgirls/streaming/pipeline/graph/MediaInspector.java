@@ -39,11 +39,19 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
   private static final Logger log = LoggerFactory.getLogger(MediaInspector.class);
   private static final long MIN_ANNOUNCE_INTERVAL_NANOS = 5_000_000_000L;
 
+  /** Bitrate and fps are averaged over this many of the latest reports. */
+  static final int WINDOW_REPORTS = 5;
+
   /** What the inspector reports; called from the stream, so implementations must be thread-safe. */
   interface Listener {
     void mediaDetected(VideoInfo video, AudioInfo audio);
 
     void health(HealthStats stats);
+  }
+
+  /** The session's latest segment-to-playlist latency in milliseconds, -1 before any. */
+  interface SegmentLatency {
+    long millis();
   }
 
   private final Inlet<MediaPacket> in = Inlet.create("MediaInspector.in");
@@ -56,6 +64,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
   private final Listener listener;
   private final Supplier<Map<String, AtomicLong>> branchDrops;
   private final Supplier<List<OutputStatus>> outputs;
+  private final SegmentLatency segmentLatency;
   private final Consumer<Throwable> onUpstreamEnd;
 
   /**
@@ -70,6 +79,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
       Listener listener,
       Supplier<Map<String, AtomicLong>> branchDrops,
       Supplier<List<OutputStatus>> outputs,
+      SegmentLatency segmentLatency,
       Consumer<Throwable> onUpstreamEnd) {
     this.logContext = logContext;
     this.interval = interval;
@@ -78,6 +88,7 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
     this.listener = listener;
     this.branchDrops = branchDrops;
     this.outputs = outputs;
+    this.segmentLatency = segmentLatency;
     this.onUpstreamEnd = onUpstreamEnd;
   }
 
@@ -96,9 +107,22 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
       private long audioFrames;
       private long lastKeyframeDts = Long.MIN_VALUE;
       private long keyframeInterval;
-      private long windowBytes;
-      private long windowVideoFrames;
-      private long windowStartNanos;
+      private long lastVideoDts = Long.MIN_VALUE;
+      private long lastAudioDts = Long.MIN_VALUE;
+      private long firstDts = Long.MIN_VALUE;
+      private long firstNanos;
+      private long intervalVideoBytes;
+      private long intervalAudioBytes;
+      private long intervalVideoFrames;
+      private long intervalStartNanos;
+      // the last WINDOW_REPORTS intervals, oldest overwritten first
+      private final long[] windowVideoBytes = new long[WINDOW_REPORTS];
+      private final long[] windowAudioBytes = new long[WINDOW_REPORTS];
+      private final long[] windowVideoFrames = new long[WINDOW_REPORTS];
+      private final long[] windowNanos = new long[WINDOW_REPORTS];
+      private int reports;
+      private long framesAtLastReport;
+      private long lastProgressNanos;
       private boolean announcePending;
       private long lastAnnounceNanos = Long.MIN_VALUE;
 
@@ -141,7 +165,8 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
 
       @Override
       public void preStart() {
-        windowStartNanos = System.nanoTime();
+        intervalStartNanos = System.nanoTime();
+        lastProgressNanos = intervalStartNanos;
         scheduleWithFixedDelay("health", interval, interval);
       }
 
@@ -157,10 +182,15 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
           return;
         }
         bytesTotal += p.length();
-        windowBytes += p.length();
+        if (firstDts == Long.MIN_VALUE) {
+          firstDts = p.dts();
+          firstNanos = System.nanoTime();
+        }
         if (p.isVideo()) {
           videoFrames++;
-          windowVideoFrames++;
+          intervalVideoFrames++;
+          intervalVideoBytes += p.length();
+          lastVideoDts = p.dts();
           if (p.isKeyframe()) {
             if (lastKeyframeDts != Long.MIN_VALUE) {
               keyframeInterval = p.dts() - lastKeyframeDts;
@@ -169,6 +199,8 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
           }
         } else {
           audioFrames++;
+          intervalAudioBytes += p.length();
+          lastAudioDts = p.dts();
         }
       }
 
@@ -210,7 +242,28 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
 
       private void report() {
         long now = System.nanoTime();
-        double seconds = Math.max(1e-3, (now - windowStartNanos) / 1e9);
+        int slot = reports++ % WINDOW_REPORTS;
+        windowVideoBytes[slot] = intervalVideoBytes;
+        windowAudioBytes[slot] = intervalAudioBytes;
+        windowVideoFrames[slot] = intervalVideoFrames;
+        windowNanos[slot] = now - intervalStartNanos;
+        long videoBytes = 0;
+        long audioBytes = 0;
+        long frames = 0;
+        long nanos = 0;
+        for (int i = 0; i < Math.min(reports, WINDOW_REPORTS); i++) {
+          videoBytes += windowVideoBytes[i];
+          audioBytes += windowAudioBytes[i];
+          frames += windowVideoFrames[i];
+          nanos += windowNanos[i];
+        }
+        double seconds = Math.max(1e-3, nanos / 1e9);
+        long framesNow = videoFrames + audioFrames;
+        if (framesNow != framesAtLastReport) {
+          framesAtLastReport = framesNow;
+          lastProgressNanos = now;
+        }
+        long lastDts = Math.max(lastVideoDts, lastAudioDts);
         Map<String, Long> drops = new LinkedHashMap<>();
         Map<String, AtomicLong> counters = branchDrops.get();
         if (counters != null) {
@@ -218,9 +271,19 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
         }
         listener.health(
             new HealthStats(
-                Math.round(windowBytes * 8 / 1000.0 / seconds),
-                Math.round(windowVideoFrames / seconds * 100) / 100.0,
+                kbps(videoBytes + audioBytes, seconds),
+                kbps(videoBytes, seconds),
+                kbps(audioBytes, seconds),
+                Math.round(frames / seconds * 100) / 100.0,
                 keyframeInterval,
+                lastVideoDts != Long.MIN_VALUE && lastAudioDts != Long.MIN_VALUE
+                    ? lastVideoDts - lastAudioDts
+                    : 0,
+                (now - lastProgressNanos) / 1_000_000,
+                firstDts == Long.MIN_VALUE
+                    ? 0
+                    : (now - firstNanos) / 1_000_000 - (lastDts - firstDts),
+                segmentLatency.millis(),
                 bytesTotal,
                 videoFrames,
                 audioFrames,
@@ -230,9 +293,14 @@ final class MediaInspector extends GraphStage<FlowShape<MediaPacket, MediaPacket
                     .orElse(List.of()),
                 outputs.get(),
                 clock.instant()));
-        windowBytes = 0;
-        windowVideoFrames = 0;
-        windowStartNanos = now;
+        intervalVideoBytes = 0;
+        intervalAudioBytes = 0;
+        intervalVideoFrames = 0;
+        intervalStartNanos = now;
+      }
+
+      private long kbps(long bytes, double seconds) {
+        return Math.round(bytes * 8 / 1000.0 / seconds);
       }
     };
   }

@@ -1,6 +1,6 @@
 package com.nrsgirls.streaming.pipeline.graph;
 
-/** Hears how the outputs of the node's sessions are doing, e.g. for metrics. */
+/** Hears how the node's sessions and their outputs are doing, e.g. for metrics. */
 public interface OutputListener {
   OutputListener NONE = new OutputListener() {};
 
@@ -16,4 +16,11 @@ public interface OutputListener {
    * session's stream thread, once per offer that dropped.
    */
   default void outputDropped(String output, int packets) {}
+
+  /** A session's health snapshot, as its entity gets it (about once a second). */
+  default void health(
+      String streamId, String sessionId, com.nrsgirls.streaming.core.stream.HealthStats stats) {}
+
+  /** A session's graph closed: it reports no more health. */
+  default void sessionClosed(String streamId, String sessionId) {}
 }

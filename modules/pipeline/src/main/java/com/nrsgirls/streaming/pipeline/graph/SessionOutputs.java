@@ -400,6 +400,11 @@ final class SessionOutputs implements MediaGraph.MediaBranches {
     return Done.getInstance();
   }
 
+  @Override
+  public long segmentLatencyMillis() {
+    return packager.segmentLatencyMillis();
+  }
+
   /** What the master playlist lists now. */
   List<String> renditions() {
     List<String> names = new ArrayList<>();

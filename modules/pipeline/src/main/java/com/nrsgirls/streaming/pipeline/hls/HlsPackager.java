@@ -145,6 +145,32 @@ public final class HlsPackager implements HlsSegmenter.SharedTimeline {
     return clock;
   }
 
+  private final java.util.Map<String, Long> segmentLatency =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A rendition listed {@code segment}: remembers how long after its last sample (its program
+   * date-time plus its duration) the playlist listing it was written.
+   */
+  public void segmentListed(PublishedSegment segment) {
+    if (segment.programDateTime() == null || segment.listedAt() == null) {
+      return;
+    }
+    // The program date-time is anchored on the wall clock at the session's first frame, so a
+    // frame that arrives a little early makes the difference slightly negative: that is 0.
+    long ended = segment.programDateTime().toEpochMilli() + segment.durationMillis();
+    segmentLatency.put(segment.rendition(), Math.max(0, segment.listedAt().toEpochMilli() - ended));
+  }
+
+  /** The slowest rendition's latest segment-to-playlist latency in milliseconds, -1 before any. */
+  public long segmentLatencyMillis() {
+    long worst = -1;
+    for (long millis : segmentLatency.values()) {
+      worst = Math.max(worst, millis);
+    }
+    return worst;
+  }
+
   /**
    * {@inheritDoc} A new stream starts its timeline so that the first PTS is at least {@link
    * HlsSegmenter#START_MARGIN_MILLIS}; a continued one {@link HlsSegmenter#TIMELINE_GAP_MILLIS}
@@ -184,6 +210,7 @@ public final class HlsPackager implements HlsSegmenter.SharedTimeline {
 
   /** The rendition has stopped (ABR switched off, say): the master lists it no more. */
   public synchronized void removed(String rendition) {
+    segmentLatency.remove(rendition);
     if (renditions.remove(rendition) != null) {
       scheduleWrite();
     }

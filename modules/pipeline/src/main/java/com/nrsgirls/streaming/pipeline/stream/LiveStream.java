@@ -8,6 +8,7 @@ import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.core.stream.OutputStatus;
 import com.nrsgirls.streaming.core.stream.PublishRejection;
 import com.nrsgirls.streaming.core.stream.RestreamTarget;
+import com.nrsgirls.streaming.core.stream.StreamAlert;
 import com.nrsgirls.streaming.core.stream.StreamKey;
 import com.nrsgirls.streaming.pipeline.graph.MediaGraphFactory;
 import com.nrsgirls.streaming.pipeline.graph.SessionGraph;
@@ -139,6 +140,9 @@ public final class LiveStream
   private String recordingHere;
 
   private HealthStats health;
+
+  /** Judges the running session's health against the alert thresholds; null when none runs. */
+  private HealthAlerts healthAlerts;
 
   /** The last state recorded per restream target, until the stream's outputs end. */
   private final java.util.Map<String, String> targetStates = new java.util.HashMap<>();
@@ -540,6 +544,7 @@ public final class LiveStream
     SessionGraph old = running;
     running = null;
     health = null;
+    healthAlerts = null;
     if (waiting != null) {
       refuse(waiting, PublishRejection.UNAVAILABLE, "replaced by a newer publish");
     }
@@ -556,10 +561,7 @@ public final class LiveStream
     previousSettled = settle(old.completion());
     context.pipeToSelf(previousSettled, (ok, err) -> new PreviousSessionSettled());
     List<LiveStreamProtocol.Event> events =
-        state.live()
-            ? List.of(
-                new PublishEnded(state.current().sessionId(), "taken over by a new publish", now()))
-            : List.of();
+        state.live() ? ending(state, "taken over by a new publish") : List.of();
     return Effect().persist(events).thenNoReply();
   }
 
@@ -642,6 +644,7 @@ public final class LiveStream
     }
     running = graph;
     health = null;
+    healthAlerts = null;
     timers.cancel(EndOutputsIfIdle.class);
     timers.cancel(CloseOrphanedSession.class);
     context
@@ -656,7 +659,7 @@ public final class LiveStream
             session.ingestNode());
     List<LiveStreamProtocol.Event> events = new ArrayList<>();
     if (state.live() && !resumed) {
-      events.add(new PublishEnded(state.current().sessionId(), "superseded", now()));
+      events.addAll(ending(state, "superseded"));
     }
     events.add(resumed ? new SessionMoved(session.sessionId(), here, now()) : started(session));
     if (recordingId != null && !continuing) {
@@ -698,6 +701,34 @@ public final class LiveStream
     }
     health = cmd.stats();
     List<LiveStreamProtocol.Event> changes = new ArrayList<>();
+    Session current = state.current();
+    if (current != null && current.sessionId().equals(cmd.sessionId())) {
+      if (healthAlerts == null || !healthAlerts.sessionId().equals(cmd.sessionId())) {
+        healthAlerts = new HealthAlerts(deps.settings().alerts(), cmd.sessionId());
+      }
+      for (LiveStreamProtocol.Event e : healthAlerts.evaluate(health, current.alertMap(), now())) {
+        changes.add(e);
+        if (e instanceof AlertRaised raised) {
+          context
+              .getLog()
+              .warn(
+                  "stream={} session={} alert {} raised: {}",
+                  streamId,
+                  raised.sessionId(),
+                  raised.alert(),
+                  raised.detail());
+        } else if (e instanceof AlertCleared cleared) {
+          context
+              .getLog()
+              .info(
+                  "stream={} session={} alert {} cleared: {}",
+                  streamId,
+                  cleared.sessionId(),
+                  cleared.alert(),
+                  cleared.reason());
+        }
+      }
+    }
     for (RestreamTargetView t : targetViews(state, health)) {
       if (!t.enabled() || t.state().equals("idle")) {
         continue;
@@ -714,7 +745,9 @@ public final class LiveStream
       return Effect().none().thenNoReply();
     }
     for (LiveStreamProtocol.Event e : changes) {
-      RestreamTargetStateChanged c = (RestreamTargetStateChanged) e;
+      if (!(e instanceof RestreamTargetStateChanged c)) {
+        continue;
+      }
       context
           .getLog()
           .info(
@@ -728,6 +761,18 @@ public final class LiveStream
     return Effect().persist(changes).thenNoReply();
   }
 
+  /**
+   * The events that end the live session: its raised alerts cleared (so webhook receivers hear that
+   * they are over), then {@code PublishEnded}.
+   */
+  private List<LiveStreamProtocol.Event> ending(Channel state, String reason) {
+    Session current = state.current();
+    List<LiveStreamProtocol.Event> events =
+        new ArrayList<>(HealthAlerts.clearAll(current.sessionId(), current.alertMap(), now()));
+    events.add(new PublishEnded(current.sessionId(), reason, now()));
+    return events;
+  }
+
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onSessionEnded(
       Channel state, SessionEnded original) {
     SessionEnded cmd =
@@ -738,6 +783,7 @@ public final class LiveStream
     if (running != null && running.sessionId().equals(cmd.sessionId())) {
       running = null;
       health = null;
+      healthAlerts = null;
     }
     if (state.live() && state.current().sessionId().equals(cmd.sessionId())) {
       context
@@ -751,7 +797,7 @@ public final class LiveStream
             new EndOutputsIfIdle(cmd.sessionId()),
             deps.settings().reconnectGrace());
       }
-      return Effect().persist(new PublishEnded(cmd.sessionId(), cmd.reason(), now())).thenNoReply();
+      return Effect().persist(ending(state, cmd.reason())).thenNoReply();
     }
     return Effect().none().thenNoReply();
   }
@@ -807,7 +853,7 @@ public final class LiveStream
               streamId,
               cmd.sessionId());
       endOutputs(state, "its session was lost with a node", cmd.sessionId());
-      return Effect().persist(new PublishEnded(cmd.sessionId(), ORPHANED, now())).thenNoReply();
+      return Effect().persist(ending(state, ORPHANED)).thenNoReply();
     }
     return Effect().none().thenNoReply();
   }
@@ -943,6 +989,7 @@ public final class LiveStream
         current != null ? current.audio() : null,
         current != null && running != null ? running.renditions() : List.of(),
         current != null ? health : null,
+        current != null ? List.copyOf(current.alertMap().values()) : List.of(),
         s.last() != null ? s.last().view() : null,
         s.outputSettings(),
         targetViews(s, current != null ? health : null),
@@ -1206,7 +1253,8 @@ public final class LiveStream
                         null,
                         null,
                         false,
-                        e.graphNode()),
+                        e.graphNode(),
+                        List.of()),
                     s.last()))
         .onEvent(
             SessionMoved.class,
@@ -1230,6 +1278,23 @@ public final class LiveStream
         .onEvent(RestreamTargetSet.class, (s, e) -> s.withTarget(e.target()))
         .onEvent(RestreamTargetRemoved.class, (s, e) -> s.withoutTarget(e.targetId()))
         .onEvent(RestreamTargetStateChanged.class, (s, e) -> s)
+        .onEvent(
+            AlertRaised.class,
+            (s, e) ->
+                s.live() && s.current().sessionId().equals(e.sessionId())
+                    ? s.withSessions(
+                        s.current()
+                            .withAlert(
+                                new StreamAlert(
+                                    e.alert(), e.detail(), e.value(), e.threshold(), e.at())),
+                        s.last())
+                    : s)
+        .onEvent(
+            AlertCleared.class,
+            (s, e) ->
+                s.live() && s.current().sessionId().equals(e.sessionId())
+                    ? s.withSessions(s.current().withoutAlert(e.alert()), s.last())
+                    : s)
         .onEvent(
             RecordingStarted.class,
             (s, e) -> {

@@ -17,6 +17,7 @@ import java.time.Duration;
  *     zero keeps them
  * @param movedSessionGrace how long a session that was live where the entity ran before (its node
  *     died or left) waits for its publisher to resume it here before it is ended
+ * @param alerts when a live session's health raises an alert
  */
 public record LiveStreamSettings(
     Duration keyTtl,
@@ -26,7 +27,30 @@ public record LiveStreamSettings(
     Duration idlePassivation,
     boolean recordByDefault,
     Duration recordingRetention,
-    Duration movedSessionGrace) {
+    Duration movedSessionGrace,
+    AlertThresholds alerts) {
+
+  /** Settings with the default alert thresholds. */
+  public LiveStreamSettings(
+      Duration keyTtl,
+      Duration takeoverTimeout,
+      Duration reconnectGrace,
+      int snapshotEvery,
+      Duration idlePassivation,
+      boolean recordByDefault,
+      Duration recordingRetention,
+      Duration movedSessionGrace) {
+    this(
+        keyTtl,
+        takeoverTimeout,
+        reconnectGrace,
+        snapshotEvery,
+        idlePassivation,
+        recordByDefault,
+        recordingRetention,
+        movedSessionGrace,
+        AlertThresholds.DEFAULT);
+  }
 
   /** Settings whose moved sessions wait as long as a dropped publisher may. */
   public LiveStreamSettings(
@@ -75,6 +99,7 @@ public record LiveStreamSettings(
         c.getDuration("idle-passivation"),
         c.getBoolean("recording.enabled"),
         c.getDuration("recording.retention"),
-        c.getDuration("moved-session-grace"));
+        c.getDuration("moved-session-grace"),
+        AlertThresholds.create(c.getConfig("alerts")));
   }
 }

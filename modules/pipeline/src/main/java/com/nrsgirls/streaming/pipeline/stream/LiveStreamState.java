@@ -6,10 +6,13 @@ import com.nrsgirls.streaming.core.stream.CreatorType;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.SessionView;
 import com.nrsgirls.streaming.core.stream.OutputSettings;
 import com.nrsgirls.streaming.core.stream.RestreamTarget;
+import com.nrsgirls.streaming.core.stream.StreamAlert;
 import com.nrsgirls.streaming.core.stream.VideoInfo;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The persistent state of a {@code LiveStream} entity, rebuilt from its events. */
 public sealed interface LiveStreamState extends CborSerializable {
@@ -260,6 +263,8 @@ public sealed interface LiveStreamState extends CborSerializable {
    * @param outputsEnded whether the stream's outputs were ended after this session (its playlists
    *     say EXT-X-ENDLIST); false while it is live or within its reconnect grace
    * @param graphNode the node its graph ran on last, which wrote its playlists; null if unknown
+   * @param alerts the alerts raised on it and not cleared, in the order raised; null in state from
+   *     before alerts
    */
   record Session(
       String sessionId,
@@ -271,28 +276,70 @@ public sealed interface LiveStreamState extends CborSerializable {
       VideoInfo video,
       AudioInfo audio,
       boolean outputsEnded,
-      String graphNode) {
+      String graphNode,
+      List<StreamAlert> alerts) {
 
     Session withMedia(VideoInfo v, AudioInfo a) {
-      return copy(endedAt, endReason, v, a, outputsEnded, graphNode);
+      return copy(endedAt, endReason, v, a, outputsEnded, graphNode, alerts);
     }
 
     Session ended(String reason, Instant at) {
-      return copy(at, reason, video, audio, false, graphNode);
+      return copy(at, reason, video, audio, false, graphNode, List.of());
     }
 
     Session withOutputsEnded() {
-      return copy(endedAt, endReason, video, audio, true, graphNode);
+      return copy(endedAt, endReason, video, audio, true, graphNode, alerts);
     }
 
     Session movedTo(String node) {
-      return copy(endedAt, endReason, video, audio, outputsEnded, node);
+      return copy(endedAt, endReason, video, audio, outputsEnded, node, alerts);
+    }
+
+    /** The raised alerts by name, in the order raised. */
+    Map<String, StreamAlert> alertMap() {
+      Map<String, StreamAlert> map = new LinkedHashMap<>();
+      if (alerts != null) {
+        for (StreamAlert a : alerts) {
+          map.put(a.alert(), a);
+        }
+      }
+      return map;
+    }
+
+    Session withAlert(StreamAlert alert) {
+      Map<String, StreamAlert> map = alertMap();
+      map.put(alert.alert(), alert);
+      return copy(
+          endedAt, endReason, video, audio, outputsEnded, graphNode, List.copyOf(map.values()));
+    }
+
+    Session withoutAlert(String alert) {
+      Map<String, StreamAlert> map = alertMap();
+      map.remove(alert);
+      return copy(
+          endedAt, endReason, video, audio, outputsEnded, graphNode, List.copyOf(map.values()));
     }
 
     private Session copy(
-        Instant ended, String reason, VideoInfo v, AudioInfo a, boolean outputs, String node) {
+        Instant ended,
+        String reason,
+        VideoInfo v,
+        AudioInfo a,
+        boolean outputs,
+        String node,
+        List<StreamAlert> raised) {
       return new Session(
-          sessionId, remoteAddress, ingestNode, startedAt, ended, reason, v, a, outputs, node);
+          sessionId,
+          remoteAddress,
+          ingestNode,
+          startedAt,
+          ended,
+          reason,
+          v,
+          a,
+          outputs,
+          node,
+          raised);
     }
 
     SessionView view() {
