@@ -139,6 +139,8 @@ public final class NrsNode {
     AtomicReference<PublicUrls> urls = new AtomicReference<>();
     JournalDb journalDb = new JournalDb(system);
     DirectoryProjection directoryProjection = new DirectoryProjection(system, journalDb);
+    KafkaEvents kafkaEvents =
+        new KafkaEvents(system, journalDb, KafkaEvents.Settings.create(config), json.mapper());
     AlertWebhooks alertWebhooks =
         new AlertWebhooks(
             system, journalDb, AlertWebhooks.Settings.create(config), json.mapper(), metrics);
@@ -174,6 +176,7 @@ public final class NrsNode {
                       clusterStatus::othersUp));
               directoryProjection.start();
               alertWebhooks.start();
+              kafkaEvents.start();
               return RtmpServer.start(
                   system,
                   ingestSettings,
@@ -196,7 +199,8 @@ public final class NrsNode {
                               clusterPlayback)
                           .route(),
                       new RecordingRoutes(objects, json).route(),
-                      new StreamRoutes(directory, json, token, urls::get, seal, clusterStatus)
+                      new StreamRoutes(
+                              directory, json, token, urls::get, seal, clusterStatus, kafkaEvents)
                           .route());
               return HttpServer.start(system, api, routes, metrics::httpConnectionClosed)
                   .thenApply(

@@ -5,8 +5,6 @@ import static com.nrsgirls.streaming.core.stream.LiveStreamProtocol.*;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -82,22 +80,16 @@ final class StreamDirectory {
     return listing.list(status);
   }
 
-  /** A stream's persisted events from {@code fromSequenceNr} on, as the API shows them. */
-  CompletionStage<List<Map<String, Object>>> events(String streamId, long fromSequenceNr) {
+  /**
+   * A stream's persisted events from {@code fromSequenceNr} on, at most {@code limit} of them, as
+   * the API shows them.
+   */
+  CompletionStage<List<Map<String, Object>>> events(
+      String streamId, long fromSequenceNr, int limit) {
     return journal
-        .currentEventsByPersistenceId(PERSISTENCE_PREFIX + streamId, fromSequenceNr, Long.MAX_VALUE)
-        .map(
-            envelope -> {
-              Map<String, Object> out = new LinkedHashMap<>();
-              out.put("sequenceNr", envelope.sequenceNr());
-              out.put("timestamp", Instant.ofEpochMilli(envelope.timestamp()).toString());
-              out.put("type", envelope.event().getClass().getSimpleName());
-              @SuppressWarnings("unchecked")
-              Map<String, Object> fields = mapper.convertValue(envelope.event(), Map.class);
-              fields.remove("keyHash"); // harmless to anyone, but no reason to hand it out
-              out.putAll(fields);
-              return out;
-            })
+        .currentEventsByPersistenceId(
+            PERSISTENCE_PREFIX + streamId, fromSequenceNr, fromSequenceNr + limit - 1)
+        .map(envelope -> EventJson.fields(mapper, envelope))
         .runWith(Sink.seq(), system);
   }
 }

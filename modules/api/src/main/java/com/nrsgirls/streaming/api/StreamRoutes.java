@@ -37,6 +37,11 @@ final class StreamRoutes {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_TEXT = 200;
 
+  /** Events per page of {@code GET .../events} unless {@code limit} says otherwise; at most. */
+  static final int EVENTS_PAGE = 1000;
+
+  static final int EVENTS_PAGE_MAX = 10_000;
+
   /** Body of {@code POST /api/v1/streams}. */
   record CreateStreamRequest(String creatorId, String creatorType, String title) {}
 
@@ -56,7 +61,11 @@ final class StreamRoutes {
   record TargetRequest(
       String platform, String url, String streamKey, Boolean enabled, String accessToken) {}
 
+  /** Body of {@code POST /api/v1/analytics/replay}: ISO-8601 instants, {@code to} exclusive. */
+  record ReplayRequest(String from, String to) {}
+
   private final StreamDirectory directory;
+  private final KafkaEvents kafka;
   private final ApiJson json;
   private final AdminToken token;
   private final Supplier<PublicUrls> urls;
@@ -74,7 +83,9 @@ final class StreamRoutes {
       AdminToken token,
       Supplier<PublicUrls> urls,
       SecretSeal seal,
-      ClusterStatus cluster) {
+      ClusterStatus cluster,
+      KafkaEvents kafka) {
+    this.kafka = kafka;
     this.seal = seal;
     this.cluster = cluster;
     this.directory = directory;
@@ -93,6 +104,14 @@ final class StreamRoutes {
                     authenticated(
                         () ->
                             concat(
+                                path(
+                                    PathMatchers.segment("analytics").slash("replay"),
+                                    () ->
+                                        post(
+                                            () ->
+                                                entity(
+                                                    json.unmarshaller(ReplayRequest.class),
+                                                    this::replay))),
                                 path(
                                     "cluster",
                                     () ->
@@ -227,21 +246,61 @@ final class StreamRoutes {
                     () ->
                         parameterOptional(
                             "from",
-                            from -> {
-                              long fromSeq;
-                              try {
-                                fromSeq = from.map(Long::parseLong).orElse(1L);
-                              } catch (NumberFormatException e) {
-                                return complete(
-                                    json.error(
-                                        StatusCodes.BAD_REQUEST,
-                                        "bad_request",
-                                        "from must be a sequence number"));
-                              }
-                              return onSuccess(
-                                  directory.events(streamId, Math.max(1, fromSeq)),
-                                  events -> json.ok(StatusCodes.OK, events));
-                            }))));
+                            from ->
+                                parameterOptional(
+                                    "limit",
+                                    limit -> {
+                                      long fromSeq;
+                                      int max;
+                                      try {
+                                        fromSeq = from.map(Long::parseLong).orElse(1L);
+                                        max = limit.map(Integer::parseInt).orElse(EVENTS_PAGE);
+                                      } catch (NumberFormatException e) {
+                                        return complete(
+                                            json.error(
+                                                StatusCodes.BAD_REQUEST,
+                                                "bad_request",
+                                                "from and limit must be numbers"));
+                                      }
+                                      if (max < 1 || max > EVENTS_PAGE_MAX) {
+                                        return complete(
+                                            json.error(
+                                                StatusCodes.BAD_REQUEST,
+                                                "bad_request",
+                                                "limit must be 1 to " + EVENTS_PAGE_MAX));
+                                      }
+                                      return onSuccess(
+                                          directory.events(streamId, Math.max(1, fromSeq), max),
+                                          events -> json.ok(StatusCodes.OK, events));
+                                    })))));
+  }
+
+  private Route replay(ReplayRequest request) {
+    if (!kafka.enabled()) {
+      return complete(
+          json.error(
+              StatusCodes.CONFLICT,
+              "kafka_off",
+              "Kafka is not configured on this node (NRS_KAFKA_BOOTSTRAP_SERVERS)"));
+    }
+    java.time.Instant from;
+    java.time.Instant to;
+    try {
+      from = java.time.Instant.parse(request.from());
+      to = java.time.Instant.parse(request.to());
+    } catch (RuntimeException e) {
+      return complete(
+          json.error(
+              StatusCodes.BAD_REQUEST,
+              "bad_request",
+              "from and to must be ISO-8601 instants, e.g. 2026-12-01T00:00:00Z"));
+    }
+    if (!from.isBefore(to)) {
+      return complete(json.error(StatusCodes.BAD_REQUEST, "bad_request", "from must be before to"));
+    }
+    log.info("kafka: replay of the events written from {} to {} asked", from, to);
+    return onSuccess(
+        kafka.replay(from, to), count -> json.ok(StatusCodes.OK, Map.of("published", count)));
   }
 
   private Route create(CreateStreamRequest request) {
