@@ -259,10 +259,23 @@ class JournalCrashTest {
     void verify(NodeProcess node, String context, boolean sessionsEnded) throws Exception {
       for (Map.Entry<String, Integer> stream : new LinkedHashMap<>(rotations).entrySet()) {
         String streamId = stream.getKey();
-        HttpResponse<String> r =
-            node.send("GET", "/api/v1/streams/" + streamId + "/events", TOKEN, null);
-        assertEquals(200, r.statusCode(), context + ": " + r.body());
-        JsonNode events = JSON.readTree(r.body());
+        // a page at a time, as a client reads a long history
+        com.fasterxml.jackson.databind.node.ArrayNode events = JSON.createArrayNode();
+        for (long from = 1; ; ) {
+          HttpResponse<String> r =
+              node.send(
+                  "GET",
+                  "/api/v1/streams/" + streamId + "/events?from=" + from + "&limit=500",
+                  TOKEN,
+                  null);
+          assertEquals(200, r.statusCode(), context + ": " + r.body());
+          JsonNode page = JSON.readTree(r.body());
+          if (page.isEmpty()) {
+            break;
+          }
+          events.addAll((com.fasterxml.jackson.databind.node.ArrayNode) page);
+          from = page.get(page.size() - 1).get("sequenceNr").asLong() + 1;
+        }
         List<String> types = new ArrayList<>();
         events.forEach(e -> types.add(e.get("sequenceNr") + ":" + e.get("type").asText()));
         String where = context + ", stream " + streamId + " " + types;
