@@ -48,6 +48,32 @@ final class JournalDb {
     return head;
   }
 
+  /** How far each projection instance running on this node has applied, by "name tag". */
+  private final java.util.Map<String, Long> applied =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  void applied(String projection, String tag, long offset) {
+    applied.put(projection + " " + tag, offset);
+  }
+
+  void stopped(String projection, String tag) {
+    applied.remove(projection + " " + tag);
+  }
+
+  /**
+   * The projection instances on this node ("name tag") and how far their offset is behind the
+   * newest event of their tag the journal head has seen, in journal positions (0: caught up).
+   */
+  java.util.Map<String, Long> lag() {
+    java.util.Map<String, Long> lag = new java.util.TreeMap<>();
+    applied.forEach(
+        (key, offset) -> {
+          long head = this.head.known(key.substring(key.indexOf(' ') + 1));
+          lag.put(key, Math.max(0, head - offset));
+        });
+    return lag;
+  }
+
   /**
    * A connection from the journal's pool, at most {@link #PERMITS} at a time for the read models
    * (the pool has four, and the entities' journal writes must not queue behind a listing or a

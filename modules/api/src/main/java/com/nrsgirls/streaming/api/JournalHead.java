@@ -86,6 +86,12 @@ final class JournalHead {
     return waiter.woken;
   }
 
+  /** The highest ordering of {@code tag} a poll has seen; 0 if none. */
+  synchronized long known(String tag) {
+    Long head = heads.get(tag);
+    return head == null ? 0 : head;
+  }
+
   /** Forgets what {@code owner} waits for on {@code tag} (its projection instance stopped). */
   synchronized void cancel(String owner, String tag) {
     waiters.removeIf(w -> w.owner.equals(owner) && w.tag.equals(tag));

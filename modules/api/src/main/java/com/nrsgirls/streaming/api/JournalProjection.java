@@ -106,6 +106,7 @@ final class JournalProjection {
                   signal -> {
                     kill.shutdown();
                     db.head().cancel(name, tag);
+                    db.stopped(name, tag);
                     return Behaviors.same();
                   })
               .build();
@@ -146,32 +147,34 @@ final class JournalProjection {
                                 blocking));
     return Source.completionStageSource(
             start.thenApply(
-                offset ->
-                    Source.unfoldAsync(
-                        new Position(offset, true),
-                        at ->
-                            db.head()
-                                .above(name, tag, at.offset, at.progressed)
-                                .thenCompose(
-                                    head ->
-                                        journal
-                                            .currentEventsByTag(tag, Offset.sequence(at.offset))
-                                            .grouped(BATCH)
-                                            .mapAsync(
-                                                1,
-                                                batch ->
-                                                    handler
-                                                        .deliver(batch)
-                                                        .thenApplyAsync(
-                                                            done ->
-                                                                applyBatch(
-                                                                    db, name, tag, handler, batch),
-                                                            blocking))
-                                            .runWith(Sink.fold(at.offset, (a, b) -> b), system))
-                                .thenApply(
-                                    to ->
-                                        Optional.of(
-                                            Pair.create(new Position(to, to > at.offset), to))))))
+                offset -> {
+                  db.applied(name, tag, offset);
+                  return Source.unfoldAsync(
+                      new Position(offset, true),
+                      at ->
+                          db.head()
+                              .above(name, tag, at.offset, at.progressed)
+                              .thenCompose(
+                                  head ->
+                                      journal
+                                          .currentEventsByTag(tag, Offset.sequence(at.offset))
+                                          .grouped(BATCH)
+                                          .mapAsync(
+                                              1,
+                                              batch ->
+                                                  handler
+                                                      .deliver(batch)
+                                                      .thenApplyAsync(
+                                                          done ->
+                                                              applyBatch(
+                                                                  db, name, tag, handler, batch),
+                                                          blocking))
+                                          .runWith(Sink.fold(at.offset, (a, b) -> b), system))
+                              .thenApply(
+                                  to ->
+                                      Optional.of(
+                                          Pair.create(new Position(to, to > at.offset), to))));
+                }))
         .mapMaterializedValue(m -> NotUsed.getInstance())
         .mapError(
             new org.apache.pekko.japi.pf.PFBuilder<Throwable, Throwable>()
@@ -191,6 +194,7 @@ final class JournalProjection {
           handler.apply(c, batch);
           upsertOffset(c, name, tag, last);
         });
+    db.applied(name, tag, last);
     return last;
   }
 

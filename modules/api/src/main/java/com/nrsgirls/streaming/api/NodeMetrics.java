@@ -68,6 +68,66 @@ final class NodeMetrics
     }
   }
 
+  /**
+   * Pekko's side of the node: cluster members by status as this node sees them ({@code
+   * nrs_cluster_members}), unreachable ones, whether it leads, the live sessions whose graphs run
+   * here, and each projection instance running here with how far it trails its tag ({@code
+   * nrs_projection_lag_positions}, journal positions; 0 when caught up).
+   */
+  void bindPekko(org.apache.pekko.actor.typed.ActorSystem<?> system, JournalDb journal) {
+    org.apache.pekko.cluster.Cluster cluster =
+        org.apache.pekko.cluster.Cluster.get(system.classicSystem());
+    for (String status : List.of("Joining", "WeaklyUp", "Up", "Leaving", "Exiting", "Down")) {
+      Gauge.builder(
+              "nrs_cluster_members",
+              cluster,
+              c -> {
+                int n = 0;
+                for (org.apache.pekko.cluster.Member m : c.state().getMembers()) {
+                  if (m.status().toString().equals(status)) {
+                    n++;
+                  }
+                }
+                return n;
+              })
+          .tag("status", status)
+          .register(registry);
+    }
+    Gauge.builder(
+            "nrs_cluster_unreachable_members", cluster, c -> c.state().getUnreachable().size())
+        .register(registry);
+    Gauge.builder(
+            "nrs_cluster_leader",
+            cluster,
+            c -> cluster.selfAddress().equals(c.state().getLeader()) ? 1 : 0)
+        .register(registry);
+    Gauge.builder("nrs_streams_live", streams, Map::size).register(registry);
+    io.micrometer.core.instrument.MultiGauge lag =
+        io.micrometer.core.instrument.MultiGauge.builder("nrs_projection_lag_positions")
+            .register(registry);
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(5),
+            () -> {
+              List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new ArrayList<>();
+              journal
+                  .lag()
+                  .forEach(
+                      (key, positions) -> {
+                        String[] nameTag = key.split(" ", 2);
+                        rows.add(
+                            io.micrometer.core.instrument.MultiGauge.Row.of(
+                                io.micrometer.core.instrument.Tags.of(
+                                    "projection", nameTag[0], "tag", nameTag[1]),
+                                positions));
+                      });
+              lag.register(rows, true);
+            },
+            system.executionContext());
+  }
+
   /** Reports the HTTP server's open connections as {@code nrs_http_connections_open}. */
   void httpConnectionsOpen(IntSupplier open) {
     Gauge.builder("nrs_http_connections_open", open::getAsInt).register(registry);

@@ -139,6 +139,9 @@ public final class NrsNode {
     AtomicReference<PublicUrls> urls = new AtomicReference<>();
     JournalDb journalDb = new JournalDb(system);
     DirectoryProjection directoryProjection = new DirectoryProjection(system, journalDb);
+    metrics.bindPekko(system, journalDb);
+    ViewerTracker viewerTracker =
+        new ViewerTracker(system, config.getDuration("nrs.streaming.api.viewer-report-interval"));
     KafkaEvents kafkaEvents =
         new KafkaEvents(system, journalDb, KafkaEvents.Settings.create(config), json.mapper());
     AlertWebhooks alertWebhooks =
@@ -196,7 +199,8 @@ public final class NrsNode {
                               store,
                               system.dispatchers().lookup(DispatcherSelector.blocking()),
                               json,
-                              clusterPlayback)
+                              clusterPlayback,
+                              viewerTracker)
                           .route(),
                       new RecordingRoutes(objects, json).route(),
                       new StreamRoutes(

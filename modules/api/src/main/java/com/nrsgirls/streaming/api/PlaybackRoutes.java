@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.*;
 import com.nrsgirls.streaming.core.stream.StreamId;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -57,6 +58,8 @@ final class PlaybackRoutes {
       ContentTypes.create(MediaTypes.customBinary("application", "vnd.apple.mpegurl", true));
   private static final ContentType.Binary SEGMENT_TYPE =
       ContentTypes.create(MediaTypes.customBinary("video", "mp2t", false));
+  private static final HttpHeader MASTER_CACHE =
+      CacheControl.create(CacheDirectives.NO_STORE, CacheDirectives.PRIVATE());
   private static final HttpHeader PLAYLIST_CACHE =
       CacheControl.create(CacheDirectives.MAX_AGE(1), CacheDirectives.PUBLIC);
   private static final HttpHeader SEGMENT_CACHE =
@@ -79,6 +82,7 @@ final class PlaybackRoutes {
   private final Executor blocking;
   private final ApiJson json;
   private final ClusterPlayback cluster;
+  private final ViewerTracker viewers;
 
   /**
    * Serves files under {@code segmentDir}; playlists come from {@code playlists} when it has them,
@@ -90,7 +94,9 @@ final class PlaybackRoutes {
       PlaylistCachingStore playlists,
       Executor blocking,
       ApiJson json,
-      ClusterPlayback cluster) {
+      ClusterPlayback cluster,
+      ViewerTracker viewers) {
+    this.viewers = viewers;
     this.segmentDir = segmentDir;
     this.playlists = playlists;
     this.blocking = blocking;
@@ -112,18 +118,123 @@ final class PlaybackRoutes {
                                 pathPrefix(
                                     PathMatchers.segment(),
                                     streamId ->
-                                        cluster.serve(
-                                            streamId,
-                                            () ->
-                                                concat(
-                                                    path(
-                                                        "index.m3u8",
-                                                        () -> file(streamId, null, "index.m3u8")),
-                                                    path(
-                                                        PathMatchers.segment()
-                                                            .slash(PathMatchers.segment()),
-                                                        (rendition, name) ->
-                                                            file(streamId, rendition, name)))))))));
+                                        concat(
+                                            path(
+                                                "index.m3u8",
+                                                () ->
+                                                    cluster.serve(
+                                                        streamId, () -> master(streamId))),
+                                            path(
+                                                PathMatchers.segment()
+                                                    .slash(PathMatchers.segment()),
+                                                (rendition, name) ->
+                                                    counted(
+                                                        streamId,
+                                                        name,
+                                                        () ->
+                                                            cluster.serve(
+                                                                streamId,
+                                                                () ->
+                                                                    file(
+                                                                        streamId, rendition,
+                                                                        name))))))))));
+  }
+
+  /**
+   * A media playlist answered 200 to a client (not to another node forwarding it: that node counted
+   * it) is a sighting of its viewer, reported to the stream's entity.
+   */
+  private Route counted(String streamId, String name, Supplier<Route> inner) {
+    if (!name.equals("index.m3u8")) {
+      return inner.get();
+    }
+    return optionalHeaderValueByName(
+        ClusterPlayback.FORWARDED,
+        forwarded ->
+            forwarded.isPresent()
+                ? inner.get()
+                : parameterOptional(
+                    ViewerTracker.PARAMETER,
+                    session ->
+                        extractClientIP(
+                            client ->
+                                optionalHeaderValueByName(
+                                    "User-Agent",
+                                    agent ->
+                                        mapResponse(
+                                            response -> {
+                                              if (response.status().intValue() == 200) {
+                                                viewers.seen(
+                                                    streamId,
+                                                    ViewerTracker.viewer(
+                                                        session.orElse(null),
+                                                        client
+                                                            .getAddress()
+                                                            .map(a -> a.getHostAddress())
+                                                            .orElse("unknown"),
+                                                        agent.orElse("")));
+                                              }
+                                              return response;
+                                            },
+                                            inner)))));
+  }
+
+  /**
+   * The master playlist with a new viewer session id on every media playlist URL it lists: never
+   * cached by anyone (each viewer gets its own), while media playlists are keyed on their URL and
+   * segments stay the same for all.
+   */
+  private Route master(String streamId) {
+    if (!StreamId.isValid(streamId)) {
+      return complete(json.notFound("no such playlist or segment"));
+    }
+    String session = ViewerTracker.newSession();
+    Optional<PlaylistCachingStore.CachedPlaylist> cached = playlists.cachedPlaylist(streamId, null);
+    if (cached.isPresent()) {
+      return complete(ok(PLAYLIST, MASTER_CACHE, withSession(cached.get().bytes(), session)));
+    }
+    Path file = segmentDir.resolve(streamId).resolve("index.m3u8");
+    return onSuccess(
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return ok(PLAYLIST, MASTER_CACHE, withSession(Files.readAllBytes(file), session));
+              } catch (NoSuchFileException | AccessDeniedException e) {
+                return json.notFound("no such playlist or segment");
+              } catch (IOException e) {
+                log.warn(
+                    "playback: reading {} failed: {}", segmentDir.relativize(file), e.toString());
+                return json.error(
+                    StatusCodes.INTERNAL_SERVER_ERROR, "read_failed", "could not read the file");
+              }
+            },
+            blocking),
+        response -> complete(response));
+  }
+
+  /** The playlist with {@code ?vs=session} on each URI line and {@code URI="..."} attribute. */
+  static byte[] withSession(byte[] playlist, String session) {
+    String suffix = ViewerTracker.PARAMETER + "=" + session;
+    StringBuilder out = new StringBuilder(playlist.length + 64);
+    for (String line : new String(playlist, StandardCharsets.UTF_8).split("\n", -1)) {
+      if (!line.isEmpty() && !line.startsWith("#")) {
+        out.append(line.strip()).append(line.contains("?") ? "&" : "?").append(suffix);
+      } else if (line.startsWith("#") && line.contains("URI=\"")) {
+        int start = line.indexOf("URI=\"") + 5;
+        int end = line.indexOf('"', start);
+        String uri = line.substring(start, end);
+        out.append(line, 0, start)
+            .append(uri)
+            .append(uri.contains("?") ? "&" : "?")
+            .append(suffix)
+            .append(line.substring(end));
+      } else {
+        out.append(line);
+      }
+      out.append('\n');
+    }
+    out.setLength(out.length() - 1);
+    return out.toString().getBytes(StandardCharsets.UTF_8);
   }
 
   private Route file(String streamId, String rendition, String name) {

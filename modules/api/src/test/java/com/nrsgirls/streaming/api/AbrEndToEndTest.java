@@ -205,7 +205,9 @@ class AbrEndToEndTest {
     Map<String, String> variants = new LinkedHashMap<>();
     Matcher v = STREAM_INF.matcher(m.body());
     while (v.find()) {
-      variants.put(v.group(2), v.group(1));
+      // each viewer's own session id on the URL (?vs=), the same for every variant
+      assertTrue(v.group(2).matches("[a-z0-9]+/index\\.m3u8\\?vs=[a-z0-9]{16}"), m.body());
+      variants.put(v.group(2).substring(0, v.group(2).indexOf('?')), v.group(1));
     }
     return variants;
   }

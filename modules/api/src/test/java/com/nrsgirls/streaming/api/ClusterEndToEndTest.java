@@ -39,7 +39,14 @@ class ClusterEndToEndTest {
     List<Process> publishers = new ArrayList<>();
     try (PostgresServer postgres = PostgresServer.start();
         S3Server s3 = S3Server.start(work.resolve("s3"), "nrs-cluster");
-        TestCluster cluster = TestCluster.start(work, 3, postgres, s3, "nrs-cluster")) {
+        TestCluster cluster =
+            TestCluster.start(
+                work,
+                3,
+                postgres,
+                s3,
+                "nrs-cluster",
+                List.of("-Dnrs.streaming.pipeline.viewers.timeout=4s"))) {
       // Six streams, created through the three nodes in turn; least-shard allocation puts the
       // first shards on distinct nodes.
       Map<String, String> keys = new LinkedHashMap<>();
@@ -107,7 +114,7 @@ class ClusterEndToEndTest {
             Publisher.start(
                 owner == 0 ? bigKeyframes : clip,
                 cluster.rtmpUrl(through, keys.get(streamId)),
-                owner == 0 ? 10 : 6));
+                owner == 0 ? 14 : 8));
       }
 
       for (Map.Entry<String, Integer> e : ingestThrough.entrySet()) {
@@ -161,8 +168,143 @@ class ClusterEndToEndTest {
         assertEquals("", decoded.stderr().strip(), "decodes without error through node " + other);
         assertEquals("live", cluster.state(other, streamId).get("status").asText());
       }
+
+      // HLS viewers on two nodes, counted once each by the stream's entity: seven with the
+      // session id their master playlist handed out, two players that fetch the media playlist
+      // directly (told apart by user agent); three of them stop and leave after the timeout
+      String watched = ingestThrough.keySet().iterator().next();
+      // the probes above watched it too: wait until they have left
+      int uniqueBefore =
+          awaitViewers(cluster, watched, v -> v.get("current").asInt() == 0).get("unique").asInt();
+      List<Viewer> viewers = new ArrayList<>();
+      for (int i = 0; i < 7; i++) {
+        int node = i < 4 ? 0 : 1;
+        String master = get(cluster.playbackUrl(node, watched, "/index.m3u8")).body();
+        String media =
+            master.lines().filter(l -> l.startsWith("source/")).findFirst().orElseThrow();
+        assertTrue(media.matches("source/index\\.m3u8\\?vs=[a-z0-9]{16}"), master);
+        viewers.add(new Viewer(cluster.playbackUrl(node, watched, "/" + media), "hls.js"));
+      }
+      viewers.add(new Viewer(cluster.playbackUrl(0, watched, "/source/index.m3u8"), "player-a"));
+      viewers.add(new Viewer(cluster.playbackUrl(1, watched, "/source/index.m3u8"), "player-b"));
+      for (Viewer v : viewers) {
+        Thread t = new Thread(v, "viewer");
+        t.setDaemon(true);
+        t.start();
+      }
+      try {
+        JsonNode counted = awaitViewers(cluster, watched, v -> v.get("current").asInt() == 9);
+        assertEquals(uniqueBefore + 9, counted.get("unique").asInt(), counted.toString());
+        viewers.get(0).stop = true;
+        viewers.get(5).stop = true;
+        viewers.get(8).stop = true;
+        JsonNode after = awaitViewers(cluster, watched, v -> v.get("current").asInt() == 6);
+        assertEquals(uniqueBefore + 9, after.get("unique").asInt(), after.toString());
+        assertTrue(after.get("peak").asInt() >= 9, after.toString());
+        assertTrue(after.get("watchTimeSeconds").asLong() > 0, after.toString());
+        for (Viewer v : viewers) {
+          assertEquals(0, v.failures, "every playlist and segment fetch answered 200");
+        }
+      } finally {
+        viewers.forEach(v -> v.stop = true);
+      }
+
+      // Pekko's side in /metrics: every node sees three members up; the stream directory's four
+      // slice instances, spread over the nodes, each report their lag on the node they run on
+      // (an instance that moves between nodes shows on its new node's next refresh, 5 s)
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      int instances;
+      do {
+        instances = 0;
+        for (int node = 0; node < 3; node++) {
+          String metrics =
+              get("http://127.0.0.1:" + cluster.node(node).env.get("NRS_HTTP_PORT") + "/metrics")
+                  .body();
+          assertTrue(metrics.contains("nrs_cluster_members{status=\"Up\"} 3.0"), metrics);
+          assertTrue(metrics.contains("nrs_cluster_unreachable_members 0.0"), metrics);
+          instances +=
+              (int)
+                  metrics
+                      .lines()
+                      .filter(l -> l.startsWith("nrs_projection_lag_positions{"))
+                      .count();
+        }
+        if (instances != 4) {
+          Thread.sleep(500); // poll interval of a probe
+        }
+      } while (instances != 4 && System.nanoTime() < deadline);
+      assertEquals(4, instances, "the directory's four slices, each on one node");
     } finally {
       publishers.forEach(Publisher::kill);
+    }
+  }
+
+  private static JsonNode awaitViewers(
+      TestCluster cluster, String streamId, java.util.function.Predicate<JsonNode> ok)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    JsonNode viewers = null;
+    do {
+      viewers = cluster.state(2, streamId).get("viewers");
+      if (viewers != null && !viewers.isNull() && ok.test(viewers)) {
+        return viewers;
+      }
+      Thread.sleep(200); // poll interval of a probe
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError("viewers never became as expected: " + viewers);
+  }
+
+  /** A player: its media playlist and newest segment once a second, as hls.js refreshes. */
+  private static final class Viewer implements Runnable {
+    final String mediaUrl;
+    final String agent;
+    volatile boolean stop;
+    volatile int failures;
+
+    Viewer(String mediaUrl, String agent) {
+      this.mediaUrl = mediaUrl;
+      this.agent = agent;
+    }
+
+    @Override
+    public void run() {
+      while (!stop) {
+        try {
+          HttpResponse<String> playlist =
+              TestCluster.HTTP.send(
+                  HttpRequest.newBuilder(URI.create(mediaUrl)).header("User-Agent", agent).build(),
+                  HttpResponse.BodyHandlers.ofString());
+          if (playlist.statusCode() != 200) {
+            failures++;
+          } else {
+            String segment =
+                playlist
+                    .body()
+                    .lines()
+                    .filter(l -> l.endsWith(".ts"))
+                    .reduce((a, b) -> b)
+                    .orElse(null);
+            if (segment != null) {
+              URI segmentUri = URI.create(mediaUrl).resolve(segment);
+              if (segmentUri.getQuery() != null) {
+                failures++; // segment URLs carry nothing per viewer
+              }
+              HttpResponse<Void> ts =
+                  TestCluster.HTTP.send(
+                      HttpRequest.newBuilder(segmentUri).header("User-Agent", agent).build(),
+                      HttpResponse.BodyHandlers.discarding());
+              if (ts.statusCode() != 200) {
+                failures++;
+              }
+            }
+          }
+          Thread.sleep(1000); // a player's refresh interval (the target duration is 2 s)
+        } catch (InterruptedException e) {
+          return;
+        } catch (Exception e) {
+          failures++;
+        }
+      }
     }
   }
 }

@@ -79,7 +79,41 @@ class PlaybackHttpEndToEndTest {
   @Test
   void playlistsAnswerHeadRangesAndRevalidation(TestNode node) throws Exception {
     checkFile(node.httpUrl("/live/" + streamId + "/source/index.m3u8"), 20, false);
-    checkFile(node.httpUrl("/live/" + streamId + "/index.m3u8"), 10, false);
+  }
+
+  /**
+   * The master playlist is each viewer's own: a new session id on every media playlist URL, and no
+   * cache may keep it (validators would only serve one viewer's id to another).
+   */
+  @Test
+  void masterPlaylistHandsEachViewerASession(TestNode node) throws Exception {
+    String url = node.httpUrl("/live/" + streamId + "/index.m3u8");
+    java.util.Set<String> sessions = new java.util.HashSet<>();
+    for (int i = 0; i < 2; i++) {
+      Curl get = curl(url);
+      assertEquals(200, get.status());
+      assertEquals(
+          "no-store, private", get.headers().get("cache-control"), get.headers().toString());
+      assertEquals(null, get.headers().get("etag"), "no validator for a per-viewer answer");
+      String body =
+          new String(
+              java.net.http.HttpClient.newHttpClient()
+                  .send(
+                      java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                      java.net.http.HttpResponse.BodyHandlers.ofString())
+                  .body()
+                  .getBytes());
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile(
+                  "^source/index\\.m3u8\\?vs=([a-z0-9]{16})$", java.util.regex.Pattern.MULTILINE)
+              .matcher(body);
+      assertTrue(m.find(), body);
+      sessions.add(m.group(1));
+    }
+    assertEquals(2, sessions.size(), "each request a session of its own");
+    Curl head = curl(url, "-I");
+    assertEquals(200, head.status());
+    assertEquals(0, head.bodyBytes());
   }
 
   /**

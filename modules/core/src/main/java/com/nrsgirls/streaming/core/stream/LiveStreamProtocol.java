@@ -83,6 +83,13 @@ public final class LiveStreamProtocol {
   public record SessionMediaDetected(String sessionId, VideoInfo video, AudioInfo audio)
       implements Command {}
 
+  /**
+   * HLS viewers a node saw fetch a media playlist of the stream since its last report (about once a
+   * second): their session ids, or hashes of address and user agent for players that came without
+   * one.
+   */
+  public record ViewersSeen(List<String> viewers) implements Command {}
+
   /** A coarse health snapshot from the session's graph. */
   public record SessionHealth(String sessionId, HealthStats stats) implements Command {}
 
@@ -243,6 +250,7 @@ public final class LiveStreamProtocol {
       List<String> renditions,
       HealthStats health,
       List<StreamAlert> alerts,
+      ViewerView viewers,
       SessionView lastSession,
       OutputSettings outputs,
       List<RestreamTargetView> restreamTargets,
@@ -378,6 +386,23 @@ public final class LiveStreamProtocol {
    */
   public record AlertCleared(String sessionId, String alert, String reason, Instant at)
       implements Event {}
+
+  /**
+   * The live session's HLS viewers, persisted about once a minute while they change and when the
+   * session ends (analytics; not per join or leave).
+   *
+   * @param current viewers watching now (seen within the viewer timeout)
+   * @param peak the most at once in the session
+   * @param unique distinct viewers in the session
+   * @param watchSeconds time watched in the session, all viewers together
+   */
+  public record ViewerStats(
+      String sessionId, int current, int peak, int unique, long watchSeconds, Instant at)
+      implements Event {}
+
+  /** The live session's HLS viewers as the state API shows them (see {@link ViewerStats}). */
+  public record ViewerView(int current, int peak, int unique, long watchTimeSeconds)
+      implements CborSerializable {}
 
   public static final String ALERT_RECOVERED = "recovered";
   public static final String ALERT_SESSION_ENDED = "session ended";

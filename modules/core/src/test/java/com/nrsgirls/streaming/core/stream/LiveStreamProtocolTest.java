@@ -154,6 +154,7 @@ class LiveStreamProtocolTest {
             null,
             null,
             null,
+            null,
             null);
     StreamView copy = (StreamView) roundTrip(view);
     assertEquals(view, copy);
@@ -187,6 +188,7 @@ class LiveStreamProtocolTest {
                     8333,
                     4000,
                     T1)),
+            new ViewerView(12, 40, 95, 3600),
             new SessionView("s-0", T0, T1, "publisher left", "198.51.100.1:1935", "node-b"),
             new OutputSettings(true, List.of(new LadderRung("360p", 360, 600, 64)), false, 30),
             List.of(
@@ -265,7 +267,8 @@ class LiveStreamProtocolTest {
         Arguments.of(
             new AlertRaised(
                 "s-1", StreamAlert.NO_MEDIA, "no audio or video for 5.0 s", 5000, 5000, T1)),
-        Arguments.of(new AlertCleared("s-1", StreamAlert.NO_MEDIA, ALERT_RECOVERED, T1)));
+        Arguments.of(new AlertCleared("s-1", StreamAlert.NO_MEDIA, ALERT_RECOVERED, T1)),
+        Arguments.of(new ViewerStats("s-1", 12, 40, 95, 3600, T1)));
   }
 
   @ParameterizedTest

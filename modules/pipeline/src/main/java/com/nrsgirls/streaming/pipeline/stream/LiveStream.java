@@ -144,6 +144,14 @@ public final class LiveStream
   /** Judges the running session's health against the alert thresholds; null when none runs. */
   private HealthAlerts healthAlerts;
 
+  /** The live session's HLS viewers; null until the first is seen. */
+  private ViewerSessions viewers;
+
+  private Instant viewersPersistedAt = Instant.EPOCH;
+
+  /** How often the viewer figures are persisted while they change. */
+  private static final Duration VIEWER_SNAPSHOT = Duration.ofMinutes(1);
+
   /** The last state recorded per restream target, until the stream's outputs end. */
   private final java.util.Map<String, String> targetStates = new java.util.HashMap<>();
 
@@ -282,6 +290,7 @@ public final class LiveStream
         .onCommand(PreviousSessionSettled.class, this::onPreviousSessionSettled)
         .onCommand(SessionMediaDetected.class, this::onMediaDetected)
         .onCommand(SessionHealth.class, this::onHealth)
+        .onCommand(ViewersSeen.class, this::onViewersSeen)
         .onCommand(SessionEnded.class, this::onSessionEnded)
         .onCommand(EndOutputsIfIdle.class, this::onEndOutputsIfIdle)
         .onCommand(CloseOrphanedSession.class, this::onOrphanedSession)
@@ -729,6 +738,13 @@ public final class LiveStream
         }
       }
     }
+    if (viewers != null && current != null) {
+      Instant now = now();
+      viewers.expire(now.toEpochMilli());
+      if (viewers.changed() && !now.isBefore(viewersPersistedAt.plus(VIEWER_SNAPSHOT))) {
+        changes.add(viewerStats(current.sessionId(), now));
+      }
+    }
     for (RestreamTargetView t : targetViews(state, health)) {
       if (!t.enabled() || t.state().equals("idle")) {
         continue;
@@ -769,8 +785,31 @@ public final class LiveStream
     Session current = state.current();
     List<LiveStreamProtocol.Event> events =
         new ArrayList<>(HealthAlerts.clearAll(current.sessionId(), current.alertMap(), now()));
+    if (viewers != null) {
+      events.add(viewerStats(current.sessionId(), now()));
+      viewers = null;
+    }
     events.add(new PublishEnded(current.sessionId(), reason, now()));
     return events;
+  }
+
+  private ViewerStats viewerStats(String sessionId, Instant now) {
+    ViewerView v = viewers.view(now.toEpochMilli());
+    viewers.snapshotTaken();
+    viewersPersistedAt = now;
+    return new ViewerStats(sessionId, v.current(), v.peak(), v.unique(), v.watchTimeSeconds(), now);
+  }
+
+  private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onViewersSeen(
+      Channel state, ViewersSeen cmd) {
+    if (!state.live() || cmd.viewers() == null) {
+      return Effect().none().thenNoReply();
+    }
+    if (viewers == null) {
+      viewers = new ViewerSessions(deps.settings().viewerTimeout());
+    }
+    viewers.seen(cmd.viewers(), now().toEpochMilli());
+    return Effect().none().thenNoReply();
   }
 
   private ReplyEffect<LiveStreamProtocol.Event, LiveStreamState> onSessionEnded(
@@ -990,6 +1029,9 @@ public final class LiveStream
         current != null && running != null ? running.renditions() : List.of(),
         current != null ? health : null,
         current != null ? List.copyOf(current.alertMap().values()) : List.of(),
+        current != null && viewers != null
+            ? viewers.view(now().toEpochMilli())
+            : current != null ? new ViewerView(0, 0, 0, 0) : null,
         s.last() != null ? s.last().view() : null,
         s.outputSettings(),
         targetViews(s, current != null ? health : null),
@@ -1278,6 +1320,7 @@ public final class LiveStream
         .onEvent(RestreamTargetSet.class, (s, e) -> s.withTarget(e.target()))
         .onEvent(RestreamTargetRemoved.class, (s, e) -> s.withoutTarget(e.targetId()))
         .onEvent(RestreamTargetStateChanged.class, (s, e) -> s)
+        .onEvent(ViewerStats.class, (s, e) -> s)
         .onEvent(
             AlertRaised.class,
             (s, e) ->

@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param movedSessionGrace how long a session that was live where the entity ran before (its node
  *     died or left) waits for its publisher to resume it here before it is ended
  * @param alerts when a live session's health raises an alert
+ * @param viewerTimeout an HLS viewer not seen fetching a media playlist for this long has left
  */
 public record LiveStreamSettings(
     Duration keyTtl,
@@ -28,7 +29,8 @@ public record LiveStreamSettings(
     boolean recordByDefault,
     Duration recordingRetention,
     Duration movedSessionGrace,
-    AlertThresholds alerts) {
+    AlertThresholds alerts,
+    Duration viewerTimeout) {
 
   /** Settings with the default alert thresholds. */
   public LiveStreamSettings(
@@ -49,7 +51,8 @@ public record LiveStreamSettings(
         recordByDefault,
         recordingRetention,
         movedSessionGrace,
-        AlertThresholds.DEFAULT);
+        AlertThresholds.DEFAULT,
+        Duration.ofSeconds(20));
   }
 
   /** Settings whose moved sessions wait as long as a dropped publisher may. */
@@ -100,6 +103,7 @@ public record LiveStreamSettings(
         c.getBoolean("recording.enabled"),
         c.getDuration("recording.retention"),
         c.getDuration("moved-session-grace"),
-        AlertThresholds.create(c.getConfig("alerts")));
+        AlertThresholds.create(c.getConfig("alerts")),
+        c.getDuration("viewers.timeout"));
   }
 }
