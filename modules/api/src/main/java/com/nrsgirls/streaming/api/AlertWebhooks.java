@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.AlertCleared;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.AlertRaised;
+import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.AlertWebhooksSet;
 import com.typesafe.config.Config;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -29,7 +31,10 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.pattern.Patterns;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,17 +67,15 @@ final class AlertWebhooks implements JournalProjection.Handler {
         if (url.isBlank()) {
           continue;
         }
-        URI uri = URI.create(url.strip());
-        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+        String problem = problem(url.strip());
+        if (problem != null) {
           throw new IllegalArgumentException(
-              "nrs.streaming.alerts.webhook.urls (NRS_ALERT_WEBHOOK_URLS): not an http(s) URL: "
-                  + uri.getScheme()
-                  + "://…");
+              "nrs.streaming.alerts.webhook.urls (NRS_ALERT_WEBHOOK_URLS): " + problem);
         }
-        urls.add(uri);
+        urls.add(URI.create(url.strip()));
       }
       String secret = c.getString("secret");
-      if (!urls.isEmpty() && secret.length() < 16) {
+      if ((!urls.isEmpty() || !secret.isEmpty()) && secret.length() < 16) {
         throw new IllegalArgumentException(
             "alert webhooks need a signing secret of at least 16 characters:"
                 + " set NRS_ALERT_WEBHOOK_SECRET (nrs.streaming.alerts.webhook.secret)");
@@ -84,6 +87,27 @@ final class AlertWebhooks implements JournalProjection.Handler {
           Math.max(1, c.getInt("attempts")),
           c.getDuration("min-backoff"),
           c.getDuration("max-backoff"));
+    }
+  }
+
+  /**
+   * What is wrong with a webhook URL, or null: absolute http(s) with a host, at most 2048 chars.
+   */
+  static String problem(String url) {
+    if (url == null || url.length() > 2048) {
+      return "a URL of at most 2048 characters is needed";
+    }
+    try {
+      URI uri = new URI(url);
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+        return "not an http(s) URL";
+      }
+      if (uri.getHost() == null || uri.getFragment() != null) {
+        return "an absolute URL with a host and no fragment is needed";
+      }
+      return null;
+    } catch (java.net.URISyntaxException e) {
+      return "not a URL";
     }
   }
 
@@ -111,12 +135,22 @@ final class AlertWebhooks implements JournalProjection.Handler {
     this.listener = listener;
   }
 
-  /** Starts the projection, if any URL is configured. */
+  /** Whether calls can be signed (a secret is configured): without, no webhook is called. */
+  boolean enabled() {
+    return !settings.secret().isEmpty();
+  }
+
+  /**
+   * Starts the projection when a secret is configured: it delivers to the node's URLs and to each
+   * stream's own ({@code PUT /api/v1/streams/{id}/alert-webhooks}).
+   */
   void start() {
-    if (settings.urls().isEmpty()) {
+    if (!enabled()) {
       return;
     }
-    log.info("alert webhooks: delivering to {} URL(s)", settings.urls().size());
+    log.info(
+        "alert webhooks: delivering to {} node-wide URL(s) and the streams' own",
+        settings.urls().size());
     JournalProjection.init(system, db, NAME, this);
   }
 
@@ -147,14 +181,66 @@ final class AlertWebhooks implements JournalProjection.Handler {
         continue;
       }
       String streamId = e.persistenceId().substring(PERSISTENCE_PREFIX.length());
+      if (e.event() instanceof AlertWebhooksSet set) {
+        chain = chain.thenApply(done -> remember(streamId, set));
+        continue;
+      }
       ObjectNode body = body(streamId, e);
       if (body == null) {
         continue;
       }
       String id = streamId + ":" + e.sequenceNr();
-      chain = chain.thenCompose(done -> deliverToAll(streamId, id, body));
+      chain =
+          chain
+              .thenCompose(done -> streamUrls(e.persistenceId(), streamId, e.sequenceNr()))
+              .thenCompose(own -> deliverToAll(streamId, id, body, own));
     }
     return chain;
+  }
+
+  /** Streams' own URLs as last set, for the streams this instance delivered to lately. */
+  private final Map<String, List<URI>> streamUrls =
+      java.util.Collections.synchronizedMap(
+          new java.util.LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, List<URI>> eldest) {
+              return size() > 10_000;
+            }
+          });
+
+  private Done remember(String streamId, AlertWebhooksSet set) {
+    streamUrls.put(streamId, set.urls().stream().map(URI::create).toList());
+    return Done.getInstance();
+  }
+
+  /**
+   * A stream's own URLs as they were at its event {@code sequenceNr}: remembered from the {@code
+   * AlertWebhooksSet} this projection passed, else read from the stream's history.
+   */
+  private CompletionStage<List<URI>> streamUrls(
+      String persistenceId, String streamId, long sequenceNr) {
+    List<URI> known = streamUrls.get(streamId);
+    if (known != null) {
+      return CompletableFuture.completedFuture(known);
+    }
+    JdbcReadJournal journal =
+        PersistenceQuery.get(system)
+            .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    return journal
+        .currentEventsByPersistenceId(persistenceId, 1, sequenceNr)
+        .filter(env -> env.event() instanceof AlertWebhooksSet)
+        .runWith(Sink.lastOption(), system)
+        .thenApply(
+            last -> {
+              List<URI> urls =
+                  last.map(
+                          env ->
+                              ((AlertWebhooksSet) env.event())
+                                  .urls().stream().map(URI::create).toList())
+                      .orElse(List.of());
+              streamUrls.put(streamId, urls);
+              return urls;
+            });
   }
 
   /** The JSON an alert event is delivered as (docs/webhooks.md), or null for other events. */
@@ -184,15 +270,18 @@ final class AlertWebhooks implements JournalProjection.Handler {
     return null;
   }
 
-  private CompletionStage<Done> deliverToAll(String streamId, String id, ObjectNode body) {
+  private CompletionStage<Done> deliverToAll(
+      String streamId, String id, ObjectNode body, List<URI> own) {
     byte[] bytes;
     try {
       bytes = json.writeValueAsBytes(body);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
+    java.util.Set<URI> targets = new java.util.LinkedHashSet<>(settings.urls());
+    targets.addAll(own);
     CompletableFuture<?>[] calls =
-        settings.urls().stream()
+        targets.stream()
             .map(url -> attempt(streamId, id, body.get("type").asText(), url, bytes, 1))
             .map(CompletionStage::toCompletableFuture)
             .toArray(CompletableFuture[]::new);
@@ -214,7 +303,12 @@ final class AlertWebhooks implements JournalProjection.Handler {
                       ? failure.getClass().getSimpleName()
                           + (failure.getMessage() != null ? ": " + failure.getMessage() : "")
                       : "HTTP " + status;
-              String where = url.getScheme() + "://" + url.getAuthority();
+              // never the user info or the query: either may hold a credential
+              String where =
+                  url.getScheme()
+                      + "://"
+                      + url.getHost()
+                      + (url.getPort() > 0 ? ":" + url.getPort() : "");
               if (attempt >= settings.attempts()) {
                 log.error(
                     "stream={} alert webhook {} gave up {} after {} attempts: {}",
@@ -250,7 +344,16 @@ final class AlertWebhooks implements JournalProjection.Handler {
     return Duration.ofMillis(Math.min(millis, settings.maxBackoff().toMillis()));
   }
 
+  /** One POST; completes with its status, or fails (never throws). */
   private CompletionStage<Integer> call(URI url, String id, String type, byte[] body) {
+    try {
+      return post(url, id, type, body);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletionStage<Integer> post(URI url, String id, String type, byte[] body) {
     long timestamp = System.currentTimeMillis() / 1000;
     HttpRequest request =
         HttpRequest.POST(url.toString())

@@ -1,6 +1,7 @@
 package com.nrsgirls.streaming.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -22,8 +23,23 @@ final class EventJson {
     @SuppressWarnings("unchecked")
     Map<String, Object> fields = mapper.convertValue(envelope.event(), Map.class);
     fields.remove("keyHash"); // harmless to anyone, but no reason to hand it out
+    if (envelope.event() instanceof LiveStreamProtocol.AlertWebhooksSet set) {
+      fields.put("urls", set.urls().stream().map(EventJson::withoutSecrets).toList());
+    }
     out.putAll(fields);
     return out;
+  }
+
+  /** A URL without what may hold a credential: user info, query and fragment. */
+  static String withoutSecrets(String url) {
+    try {
+      java.net.URI u = java.net.URI.create(url);
+      return new java.net.URI(
+              u.getScheme(), null, u.getHost(), u.getPort(), u.getPath(), null, null)
+          .toString();
+    } catch (IllegalArgumentException | java.net.URISyntaxException e) {
+      return "(unreadable)";
+    }
   }
 
   /** As {@link #fields}, led by the record's {@code id} and {@code streamId} (the Kafka value). */

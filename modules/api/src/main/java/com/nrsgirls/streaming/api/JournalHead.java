@@ -33,8 +33,11 @@ import org.slf4j.LoggerFactory;
 final class JournalHead {
   private static final Logger log = LoggerFactory.getLogger(JournalHead.class);
 
-  /** How many polls a late commit may trail the rows around it by and still be seen. */
-  static final int WINDOW_POLLS = 20;
+  /**
+   * How many polls a late commit may trail the rows around it by and still be seen (a minute at the
+   * default interval: beyond a commit stalled by a pause or a lock wait).
+   */
+  static final int WINDOW_POLLS = 120;
 
   private final JournalDb db;
   private final Executor blocking;
@@ -51,6 +54,9 @@ final class JournalHead {
   private long pending = Long.MAX_VALUE;
 
   private Cancellable polling;
+
+  /** A read is under way: the next poll waits for it (reads never overlap). */
+  private boolean reading;
 
   private record Waiter(String owner, String tag, long offset, CompletableFuture<Long> woken) {}
 
@@ -106,6 +112,10 @@ final class JournalHead {
         return;
       }
       from = seen.isEmpty() ? pending : Math.min(pending, seen.peekFirst());
+      if (reading || from == Long.MAX_VALUE) {
+        return;
+      }
+      reading = true;
       pending = Long.MAX_VALUE;
     }
     CompletableFuture.supplyAsync(() -> read(from), blocking)
@@ -115,6 +125,7 @@ final class JournalHead {
                 log.warn("journal head: poll failed, trying again: {}", failure.toString());
                 synchronized (this) {
                   pending = Math.min(pending, from);
+                  reading = false;
                 }
                 return;
               }
@@ -142,10 +153,11 @@ final class JournalHead {
   }
 
   private void wake(long from, Map<String, Long> found) {
-    List<Waiter> ready = new ArrayList<>();
+    List<Map.Entry<Waiter, Long>> ready = new ArrayList<>();
     synchronized (this) {
+      reading = false;
       covered = Math.min(covered, from);
-      long top = seen.isEmpty() ? from : seen.peekLast();
+      long top = seen.isEmpty() ? from : Math.max(from, seen.peekLast());
       for (Map.Entry<String, Long> e : found.entrySet()) {
         heads.merge(e.getKey(), e.getValue(), Math::max);
         top = Math.max(top, e.getValue());
@@ -158,14 +170,14 @@ final class JournalHead {
           w -> {
             Long head = heads.get(w.tag);
             if (head != null && head > w.offset) {
-              ready.add(w);
+              ready.add(Map.entry(w, head));
               return true;
             }
             return false;
           });
     }
-    for (Waiter w : ready) {
-      w.woken.complete(heads.get(w.tag));
+    for (Map.Entry<Waiter, Long> w : ready) {
+      w.getKey().woken.complete(w.getValue());
     }
   }
 }

@@ -141,7 +141,10 @@ public final class NrsNode {
     DirectoryProjection directoryProjection = new DirectoryProjection(system, journalDb);
     metrics.bindPekko(system, journalDb);
     ViewerTracker viewerTracker =
-        new ViewerTracker(system, config.getDuration("nrs.streaming.api.viewer-report-interval"));
+        new ViewerTracker(
+            system,
+            config.getDuration("nrs.streaming.api.viewer-report-interval"),
+            seal.derive("hls viewer sessions"));
     KafkaEvents kafkaEvents =
         new KafkaEvents(system, journalDb, KafkaEvents.Settings.create(config), json.mapper());
     AlertWebhooks alertWebhooks =
@@ -204,7 +207,14 @@ public final class NrsNode {
                           .route(),
                       new RecordingRoutes(objects, json).route(),
                       new StreamRoutes(
-                              directory, json, token, urls::get, seal, clusterStatus, kafkaEvents)
+                              directory,
+                              json,
+                              token,
+                              urls::get,
+                              seal,
+                              clusterStatus,
+                              kafkaEvents,
+                              alertWebhooks)
                           .route());
               return HttpServer.start(system, api, routes, metrics::httpConnectionClosed)
                   .thenApply(

@@ -166,7 +166,8 @@ final class PlaybackRoutes {
                                               if (response.status().intValue() == 200) {
                                                 viewers.seen(
                                                     streamId,
-                                                    ViewerTracker.viewer(
+                                                    viewers.viewer(
+                                                        streamId,
                                                         session.orElse(null),
                                                         client
                                                             .getAddress()
@@ -188,7 +189,7 @@ final class PlaybackRoutes {
     if (!StreamId.isValid(streamId)) {
       return complete(json.notFound("no such playlist or segment"));
     }
-    String session = ViewerTracker.newSession();
+    String session = viewers.newSession(streamId);
     Optional<PlaylistCachingStore.CachedPlaylist> cached = playlists.cachedPlaylist(streamId, null);
     if (cached.isPresent()) {
       return complete(ok(PLAYLIST, MASTER_CACHE, withSession(cached.get().bytes(), session)));

@@ -61,11 +61,18 @@ final class StreamRoutes {
   record TargetRequest(
       String platform, String url, String streamKey, Boolean enabled, String accessToken) {}
 
+  /** Body of {@code PUT /api/v1/streams/{id}/alert-webhooks}. */
+  record AlertWebhooksRequest(List<String> urls) {}
+
+  /** A stream's own alert webhook URLs at most. */
+  static final int MAX_STREAM_WEBHOOKS = 5;
+
   /** Body of {@code POST /api/v1/analytics/replay}: ISO-8601 instants, {@code to} exclusive. */
   record ReplayRequest(String from, String to) {}
 
   private final StreamDirectory directory;
   private final KafkaEvents kafka;
+  private final AlertWebhooks webhooks;
   private final ApiJson json;
   private final AdminToken token;
   private final Supplier<PublicUrls> urls;
@@ -84,8 +91,10 @@ final class StreamRoutes {
       Supplier<PublicUrls> urls,
       SecretSeal seal,
       ClusterStatus cluster,
-      KafkaEvents kafka) {
+      KafkaEvents kafka,
+      AlertWebhooks webhooks) {
     this.kafka = kafka;
+    this.webhooks = webhooks;
     this.seal = seal;
     this.cluster = cluster;
     this.directory = directory;
@@ -189,6 +198,14 @@ final class StreamRoutes {
                             "key revocation of stream=" + streamId,
                             directory.ask(streamId, RevokeKey::new),
                             StatusCodes.NO_CONTENT))),
+        path(
+            "alert-webhooks",
+            () ->
+                put(
+                    () ->
+                        entity(
+                            json.unmarshaller(AlertWebhooksRequest.class),
+                            request -> setAlertWebhooks(streamId, request)))),
         path(
             "outputs",
             () ->
@@ -319,6 +336,40 @@ final class StreamRoutes {
         "creation of stream=" + streamId,
         directory.ask(
             streamId, replyTo -> new Create(request.creatorId().strip(), type, title, replyTo)));
+  }
+
+  private Route setAlertWebhooks(String streamId, AlertWebhooksRequest request) {
+    if (!webhooks.enabled()) {
+      return complete(
+          json.error(
+              StatusCodes.CONFLICT,
+              "webhooks_off",
+              "alert webhooks need a signing secret on the node (NRS_ALERT_WEBHOOK_SECRET)"));
+    }
+    if (request == null || request.urls() == null) {
+      return complete(
+          json.error(StatusCodes.BAD_REQUEST, "bad_request", "the body must be {\"urls\": [...]}"));
+    }
+    if (request.urls().size() > MAX_STREAM_WEBHOOKS) {
+      return complete(
+          json.error(
+              StatusCodes.BAD_REQUEST,
+              "bad_request",
+              "a stream has at most " + MAX_STREAM_WEBHOOKS + " alert webhooks"));
+    }
+    for (int i = 0; i < request.urls().size(); i++) {
+      String problem = AlertWebhooks.problem(request.urls().get(i));
+      if (problem != null) {
+        // never echo the URL: it may hold a credential
+        return complete(
+            json.error(StatusCodes.BAD_REQUEST, "bad_request", "urls[" + i + "]: " + problem));
+      }
+    }
+    List<String> urls = List.copyOf(new java.util.LinkedHashSet<>(request.urls()));
+    return reply(
+        "alert webhooks of stream=" + streamId,
+        directory.ask(streamId, replyTo -> new SetAlertWebhooks(urls, replyTo)),
+        StatusCodes.NO_CONTENT);
   }
 
   private Route setOutputs(String streamId, OutputsRequest request) {

@@ -34,32 +34,68 @@ final class ViewerTracker {
   /** Viewers reported per stream and interval at most (a flood of made-up ids stays bounded). */
   static final int MAX_PER_REPORT = 100_000;
 
+  /** Viewer ids per message: well under Artery's ordinary frame (256 KiB). */
+  static final int PER_MESSAGE = 4_000;
+
   private final ClusterSharding sharding;
   private final Map<String, Set<String>> seen = new ConcurrentHashMap<>();
+  private final javax.crypto.spec.SecretKeySpec key;
 
-  ViewerTracker(ActorSystem<?> system, Duration interval) {
+  /**
+   * @param key signs session ids (the same on every node: derived from the master key), so a client
+   *     cannot make up ids that count as viewers
+   */
+  ViewerTracker(ActorSystem<?> system, Duration interval, byte[] key) {
+    this.key = new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256");
     this.sharding = ClusterSharding.get(system);
     system
         .scheduler()
         .scheduleWithFixedDelay(interval, interval, this::report, system.executionContext());
   }
 
-  /** A new viewer session id: 16 characters of [a-z0-9]. */
-  static String newSession() {
-    char[] id = new char[16];
-    for (int i = 0; i < id.length; i++) {
-      id[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
+  /**
+   * A new viewer session id for {@code streamId}: 16 characters of [a-z0-9], 8 random and 8 of a
+   * signature over the stream and those 8.
+   */
+  String newSession(String streamId) {
+    char[] nonce = new char[8];
+    for (int i = 0; i < nonce.length; i++) {
+      nonce[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
     }
-    return new String(id);
+    String n = new String(nonce);
+    return n + signature(streamId, n);
   }
 
-  static boolean isSession(String id) {
-    return id != null && SESSION.matcher(id).matches();
+  private String signature(String streamId, String nonce) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(key);
+      byte[] h = mac.doFinal((streamId + "/" + nonce).getBytes(StandardCharsets.UTF_8));
+      char[] out = new char[8];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = ALPHABET[(h[i] & 0xff) % ALPHABET.length];
+      }
+      return new String(out);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
-  /** The viewer a media playlist request stands for. */
-  static String viewer(String session, String address, String userAgent) {
-    if (isSession(session)) {
+  /** Whether {@code id} is a session id this cluster handed out for {@code streamId}. */
+  boolean isSession(String streamId, String id) {
+    return id != null
+        && SESSION.matcher(id).matches()
+        && java.security.MessageDigest.isEqual(
+            signature(streamId, id.substring(0, 8)).getBytes(StandardCharsets.US_ASCII),
+            id.substring(8).getBytes(StandardCharsets.US_ASCII));
+  }
+
+  /**
+   * The viewer a media playlist request stands for: its session id when it is one we handed out,
+   * else its address and user agent (a made-up id counts as that, not as a viewer of its own).
+   */
+  String viewer(String streamId, String session, String address, String userAgent) {
+    if (isSession(streamId, session)) {
       return session;
     }
     try {
@@ -83,9 +119,12 @@ final class ViewerTracker {
     for (String streamId : seen.keySet()) {
       Set<String> viewers = seen.remove(streamId);
       if (viewers != null && !viewers.isEmpty()) {
-        sharding
-            .entityRefFor(LiveStreamProtocol.ENTITY_TYPE_KEY, streamId)
-            .tell(new ViewersSeen(List.copyOf(viewers)));
+        List<String> all = List.copyOf(viewers);
+        for (int from = 0; from < all.size(); from += PER_MESSAGE) {
+          sharding
+              .entityRefFor(LiveStreamProtocol.ENTITY_TYPE_KEY, streamId)
+              .tell(new ViewersSeen(all.subList(from, Math.min(all.size(), from + PER_MESSAGE))));
+        }
       }
     }
   }

@@ -171,7 +171,8 @@ class ClusterEndToEndTest {
 
       // HLS viewers on two nodes, counted once each by the stream's entity: seven with the
       // session id their master playlist handed out, two players that fetch the media playlist
-      // directly (told apart by user agent); three of them stop and leave after the timeout
+      // directly (told apart by user agent), one with a forged id; three stop and leave after the
+      // timeout
       String watched = ingestThrough.keySet().iterator().next();
       // the probes above watched it too: wait until they have left
       int uniqueBefore =
@@ -187,6 +188,11 @@ class ClusterEndToEndTest {
       }
       viewers.add(new Viewer(cluster.playbackUrl(0, watched, "/source/index.m3u8"), "player-a"));
       viewers.add(new Viewer(cluster.playbackUrl(1, watched, "/source/index.m3u8"), "player-b"));
+      // a made-up session id counts as its address and user agent: player-a again, not a tenth
+      viewers.add(
+          new Viewer(
+              cluster.playbackUrl(0, watched, "/source/index.m3u8?vs=aaaaaaaaaaaaaaaa"),
+              "player-a"));
       for (Viewer v : viewers) {
         Thread t = new Thread(v, "viewer");
         t.setDaemon(true);

@@ -44,7 +44,20 @@ class HealthAlertsEndToEndTest {
   @Test
   void healthMatchesTheEncoderAndStarvingRaisesASignedAlert() throws Exception {
     LinkedBlockingQueue<Call> calls = new LinkedBlockingQueue<>();
+    LinkedBlockingQueue<Call> streamCalls = new LinkedBlockingQueue<>();
     HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    receiver.createContext(
+        "/stream-hook",
+        exchange -> {
+          String body =
+              new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          Map<String, String> headers = new HashMap<>();
+          exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), v.get(0)));
+          headers.put("query", String.valueOf(exchange.getRequestURI().getQuery()));
+          streamCalls.add(new Call(headers, body));
+          exchange.sendResponseHeaders(200, -1);
+          exchange.close();
+        });
     receiver.createContext(
         "/hook",
         exchange -> {
@@ -160,8 +173,31 @@ class HealthAlertsEndToEndTest {
           cleared.headers().get("x-nrs-event-id").equals(raised.headers().get("x-nrs-event-id")));
       Publisher.kill(publisher);
 
-      // OBS at its defaults: x264's own keyframe interval, 8.3 s; the alert ends with the session
+      // OBS at its defaults: x264's own keyframe interval, 8.3 s; the alert ends with the session.
+      // The stream has a webhook of its own too, with a credential in its query.
       String[] obs = create(node);
+      String own =
+          "http://127.0.0.1:" + receiver.getAddress().getPort() + "/stream-hook?token=own-s3cret";
+      assertEquals(
+          204,
+          node.send(
+                  "PUT",
+                  "/api/v1/streams/" + obs[0] + "/alert-webhooks",
+                  TOKEN,
+                  "{\"urls\":[\"" + own + "\"]}")
+              .statusCode());
+      HttpResponse<String> refused =
+          node.send(
+              "PUT",
+              "/api/v1/streams/" + obs[0] + "/alert-webhooks",
+              TOKEN,
+              "{\"urls\":[\"ftp://127.0.0.1/x?token=leak\"]}");
+      assertEquals(400, refused.statusCode(), refused.body());
+      assertFalse(refused.body().contains("leak"), "the URL is not echoed: " + refused.body());
+      String history =
+          node.send("GET", "/api/v1/streams/" + obs[0] + "/events", TOKEN, null).body();
+      assertTrue(history.contains("AlertWebhooksSet"), history);
+      assertFalse(history.contains("own-s3cret"), "no query in the events API: " + history);
       publisher =
           Publisher.start(
               TestClips.flv(TestClips.Encoding.OBS_AUTO_KEYFRAMES, 20, 640, 360),
@@ -172,6 +208,11 @@ class HealthAlertsEndToEndTest {
       assertEquals(obs[0], longGopBody.get("streamId").asText());
       assertEquals("long-keyframe-interval", longGopBody.get("alert").asText());
       assertTrue(longGopBody.get("detail").asText().contains("8.3 s"), longGop.body());
+      Call ownCall = streamCalls.poll(30, TimeUnit.SECONDS);
+      assertTrue(ownCall != null, "the stream's own webhook was called too");
+      assertEquals(longGop.body(), ownCall.body(), "the same call");
+      assertEquals("token=own-s3cret", ownCall.headers().get("query"), "its URL as set");
+      verified(ownCall);
       Publisher.kill(publisher);
       JsonNode ended = verified(awaitCall(calls, "alert.cleared"));
       assertEquals("long-keyframe-interval", ended.get("alert").asText());

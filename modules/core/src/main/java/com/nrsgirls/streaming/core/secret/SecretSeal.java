@@ -35,6 +35,20 @@ public final class SecretSeal {
     this.key = new SecretKeySpec(masterKey.clone(), "AES");
   }
 
+  /**
+   * A key for {@code purpose} derived from the master key (HMAC-SHA256 of the purpose under it):
+   * the same on every node that shares the master key, and never the master key itself.
+   */
+  public byte[] derive(String purpose) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+      return mac.doFinal(purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Reads a master key given as base64 (44 characters) or hex (64), as config and env give it. */
   public static SecretSeal fromText(String text) {
     String t = text.strip();

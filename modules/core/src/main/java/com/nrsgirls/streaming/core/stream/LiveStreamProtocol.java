@@ -128,6 +128,13 @@ public final class LiveStreamProtocol {
    */
   public record OutputsWereEnded(String sessionId, String failure) implements Command {}
 
+  /**
+   * The operator sets the stream's own alert webhook URLs (besides the node's), replacing any it
+   * had; an empty list removes them. Validated by the API.
+   */
+  public record SetAlertWebhooks(List<String> urls, ActorRef<OperatorReply> replyTo)
+      implements Command {}
+
   /** The operator asks for the stream's recordings. */
   public record GetRecordings(ActorRef<OperatorReply> replyTo) implements Command {}
 
@@ -379,6 +386,13 @@ public final class LiveStreamProtocol {
   public record AlertRaised(
       String sessionId, String alert, String detail, double value, double threshold, Instant at)
       implements Event {}
+
+  /**
+   * The stream's own alert webhook URLs from now on (the alert webhooks projection reads them from
+   * the stream's history); empty: none. The events API and Kafka show them without query or user
+   * info.
+   */
+  public record AlertWebhooksSet(List<String> urls, Instant at) implements Event {}
 
   /**
    * A raised alert is over: the health is back within its threshold ({@code reason} {@value

@@ -268,7 +268,9 @@ class LiveStreamProtocolTest {
             new AlertRaised(
                 "s-1", StreamAlert.NO_MEDIA, "no audio or video for 5.0 s", 5000, 5000, T1)),
         Arguments.of(new AlertCleared("s-1", StreamAlert.NO_MEDIA, ALERT_RECOVERED, T1)),
-        Arguments.of(new ViewerStats("s-1", 12, 40, 95, 3600, T1)));
+        Arguments.of(new ViewerStats("s-1", 12, 40, 95, 3600, T1)),
+        Arguments.of(new AlertWebhooksSet(List.of("https://ops.example/hook?token=t"), T1)),
+        Arguments.of(new AlertWebhooksSet(List.of(), T1)));
   }
 
   @ParameterizedTest
@@ -289,6 +291,8 @@ class LiveStreamProtocolTest {
             publish,
             new SessionMediaDetected("s-1", VIDEO, AUDIO),
             new SessionHealth("s-1", HEALTH),
+            new ViewersSeen(List.of("abcdefgh01234567", "h0011223344556677")),
+            new SetAlertWebhooks(List.of("https://ops.example/hook"), operator.getRef()),
             new SessionEnded("s-1", "idle timeout"),
             new PreviousSessionSettled(),
             new PassivateIfIdle(),

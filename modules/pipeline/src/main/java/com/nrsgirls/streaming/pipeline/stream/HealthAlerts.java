@@ -76,8 +76,15 @@ final class HealthAlerts {
     }
 
     long min = thresholds.minBitrateKbps();
-    boolean low = flowing && !now.isBefore(bitrateJudgedFrom) && stats.bitrateKbps() < min;
-    if (low || stats.bitrateKbps() >= min || stalled) {
+    // Cleared only 10 % above the threshold: an encoder sending just about the minimum would
+    // otherwise raise and clear it every few seconds.
+    boolean recovered = stats.bitrateKbps() >= min + min / 10;
+    boolean low =
+        flowing
+            && !now.isBefore(bitrateJudgedFrom)
+            && (stats.bitrateKbps() < min
+                || (active.containsKey(StreamAlert.LOW_BITRATE) && !recovered));
+    if (low || recovered || stalled) {
       judge(
           changes,
           active,

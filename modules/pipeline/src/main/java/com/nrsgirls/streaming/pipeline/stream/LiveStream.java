@@ -267,6 +267,7 @@ public final class LiveStream
         .onCommand(RevokeKey.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(Stop.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(SetOutputs.class, (s, c) -> notFound(c.replyTo()))
+        .onCommand(SetAlertWebhooks.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(GetRecordings.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(PutRestreamTarget.class, (s, c) -> notFound(c.replyTo()))
         .onCommand(RemoveRestreamTarget.class, (s, c) -> notFound(c.replyTo()))
@@ -284,6 +285,14 @@ public final class LiveStream
         .onCommand(RevokeKey.class, this::onRevokeKey)
         .onCommand(Stop.class, this::onStop)
         .onCommand(SetOutputs.class, this::onSetOutputs)
+        .onCommand(
+            SetAlertWebhooks.class,
+            (s, c) -> {
+              activeSinceLastIdleCheck = true;
+              return Effect()
+                  .persist(new AlertWebhooksSet(List.copyOf(c.urls()), now()))
+                  .thenReply(c.replyTo(), st -> new Accepted());
+            })
         .onCommand(PutRestreamTarget.class, this::onPutRestreamTarget)
         .onCommand(RemoveRestreamTarget.class, this::onRemoveRestreamTarget)
         .onCommand(Publish.class, this::onPublish)
@@ -1321,6 +1330,7 @@ public final class LiveStream
         .onEvent(RestreamTargetRemoved.class, (s, e) -> s.withoutTarget(e.targetId()))
         .onEvent(RestreamTargetStateChanged.class, (s, e) -> s)
         .onEvent(ViewerStats.class, (s, e) -> s)
+        .onEvent(AlertWebhooksSet.class, (s, e) -> s)
         .onEvent(
             AlertRaised.class,
             (s, e) ->

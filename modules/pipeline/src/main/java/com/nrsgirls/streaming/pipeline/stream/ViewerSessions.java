@@ -17,7 +17,10 @@ import java.util.Set;
  */
 final class ViewerSessions {
   /** Distinct viewers remembered per session; more are still counted as watching, not as new. */
-  static final int MAX_UNIQUE = 1_000_000;
+  static final int MAX_UNIQUE = 200_000;
+
+  /** Viewers watching at once at most (memory stays bounded whatever clients send). */
+  static final int MAX_WATCHING = 200_000;
 
   private final long timeoutMillis;
 
@@ -37,6 +40,9 @@ final class ViewerSessions {
     for (String v : viewers) {
       long[] times = watching.get(v);
       if (times == null) {
+        if (watching.size() >= MAX_WATCHING) {
+          continue;
+        }
         watching.put(v, new long[] {nowMillis, nowMillis});
         if (everSeen.size() < MAX_UNIQUE) {
           everSeen.add(v);

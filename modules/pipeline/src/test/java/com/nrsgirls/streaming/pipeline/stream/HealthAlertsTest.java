@@ -106,7 +106,8 @@ class HealthAlertsTest {
     assertEquals(400, r.value());
     assertEquals(1000, r.threshold());
     assertEquals(List.of(), next(stats(999, 2000, 0, 0)));
-    assertInstanceOf(AlertCleared.class, next(stats(1000, 2000, 0, 0)).get(0));
+    assertEquals(List.of(), next(stats(1050, 2000, 0, 0)), "cleared only 10 % above");
+    assertInstanceOf(AlertCleared.class, next(stats(1100, 2000, 0, 0)).get(0));
   }
 
   @Test
