@@ -38,37 +38,30 @@ class HealthAlertsEndToEndTest {
 
   @TempDir Path work;
 
-  /** A webhook call as the receiver got it. */
+  /** A webhook call as the receiver got it (its query as the header "query"). */
   private record Call(Map<String, String> headers, String body) {}
+
+  /** A receiver's handler: notes each call in {@code calls} and answers {@code status}. */
+  private static com.sun.net.httpserver.HttpHandler receive(
+      LinkedBlockingQueue<Call> calls, int status) {
+    return exchange -> {
+      String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+      Map<String, String> headers = new HashMap<>();
+      exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), v.get(0)));
+      headers.put("query", String.valueOf(exchange.getRequestURI().getQuery()));
+      calls.add(new Call(headers, body));
+      exchange.sendResponseHeaders(status, -1);
+      exchange.close();
+    };
+  }
 
   @Test
   void healthMatchesTheEncoderAndStarvingRaisesASignedAlert() throws Exception {
     LinkedBlockingQueue<Call> calls = new LinkedBlockingQueue<>();
     LinkedBlockingQueue<Call> streamCalls = new LinkedBlockingQueue<>();
     HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    receiver.createContext(
-        "/stream-hook",
-        exchange -> {
-          String body =
-              new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-          Map<String, String> headers = new HashMap<>();
-          exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), v.get(0)));
-          headers.put("query", String.valueOf(exchange.getRequestURI().getQuery()));
-          streamCalls.add(new Call(headers, body));
-          exchange.sendResponseHeaders(200, -1);
-          exchange.close();
-        });
-    receiver.createContext(
-        "/hook",
-        exchange -> {
-          String body =
-              new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-          Map<String, String> headers = new HashMap<>();
-          exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), v.get(0)));
-          calls.add(new Call(headers, body));
-          exchange.sendResponseHeaders(204, -1);
-          exchange.close();
-        });
+    receiver.createContext("/stream-hook", receive(streamCalls, 200));
+    receiver.createContext("/hook", receive(calls, 204));
     receiver.start();
     Path clip = TestClips.flv(10, 640, 360);
     double clipKbps = payloadKbps(clip);
