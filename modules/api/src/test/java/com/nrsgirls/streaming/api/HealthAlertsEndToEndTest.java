@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nrsgirls.streaming.testkit.Ffprobe;
 import com.nrsgirls.streaming.testkit.Processes;
 import com.nrsgirls.streaming.testkit.TestClips;
 import com.sun.net.httpserver.HttpServer;
@@ -80,7 +81,7 @@ class HealthAlertsEndToEndTest {
                     // the clip is light; only starving should raise anything here
                     "-Dnrs.streaming.pipeline.alerts.min-bitrate-kbps=" + (long) (clipKbps / 4)))
             .awaitReady(Duration.ofSeconds(90))) {
-      String[] stream = create(node);
+      String[] stream = node.createStream(TOKEN, "health");
       String id = stream[0];
       publisher = Publisher.start(clip, node.rtmpUrl(stream[1]), 30);
 
@@ -168,7 +169,7 @@ class HealthAlertsEndToEndTest {
 
       // OBS at its defaults: x264's own keyframe interval, 8.3 s; the alert ends with the session.
       // The stream has a webhook of its own too, with a credential in its query.
-      String[] obs = create(node);
+      String[] obs = node.createStream(TOKEN, "health");
       String own =
           "http://127.0.0.1:" + receiver.getAddress().getPort() + "/stream-hook?token=own-s3cret";
       assertEquals(
@@ -222,17 +223,7 @@ class HealthAlertsEndToEndTest {
   /** The clip's audio and video payload over its duration, as ffprobe reads the file. */
   private static double payloadKbps(Path clip) throws Exception {
     Processes.Result sizes =
-        Processes.run(
-            List.of(
-                "ffprobe",
-                "-v",
-                "error",
-                "-show_entries",
-                "packet=size",
-                "-of",
-                "csv=p=0",
-                clip.toString()),
-            Duration.ofSeconds(60));
+        Ffprobe.run(clip.toString(), "-show_entries", "packet=size", "-of", "csv=p=0");
     long bytes = 0;
     for (String line : sizes.stdout().split("\n")) {
       if (!line.isBlank()) {
@@ -240,17 +231,7 @@ class HealthAlertsEndToEndTest {
       }
     }
     Processes.Result duration =
-        Processes.run(
-            List.of(
-                "ffprobe",
-                "-v",
-                "error",
-                "-show_entries",
-                "format=duration",
-                "-of",
-                "csv=p=0",
-                clip.toString()),
-            Duration.ofSeconds(60));
+        Ffprobe.run(clip.toString(), "-show_entries", "format=duration", "-of", "csv=p=0");
     return bytes * 8 / 1000.0 / Double.parseDouble(duration.stdout().strip());
   }
 
@@ -313,18 +294,6 @@ class HealthAlertsEndToEndTest {
     JsonNode body = JSON.readTree(call.body());
     assertEquals(call.headers().get("x-nrs-event-id"), body.get("id").asText());
     return body;
-  }
-
-  private static String[] create(NodeProcess node) throws Exception {
-    HttpResponse<String> r =
-        node.send(
-            "POST",
-            "/api/v1/streams",
-            TOKEN,
-            "{\"creatorId\":\"dj\",\"creatorType\":\"DJ\",\"title\":\"health\"}");
-    assertEquals(201, r.statusCode(), r.body());
-    JsonNode body = JSON.readTree(r.body());
-    return new String[] {body.get("streamId").asText(), body.get("streamKey").asText()};
   }
 
   private static JsonNode state(NodeProcess node, String id) throws Exception {

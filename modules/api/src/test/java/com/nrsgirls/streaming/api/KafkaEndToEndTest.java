@@ -54,7 +54,7 @@ class KafkaEndToEndTest {
       try (NodeProcess node =
           NodeProcess.start(env, work.resolve("node-1.log"), PROPERTIES)
               .awaitReady(Duration.ofSeconds(90))) {
-        String[] stream = create(node);
+        String[] stream = node.createStream(TOKEN, "kafka");
         first = stream[0];
         publishAndEnd(node, stream);
         List<String> journal = awaitJournal(node, first, types -> types.contains("OutputsEnded"));
@@ -72,13 +72,13 @@ class KafkaEndToEndTest {
                 .statusCode());
 
         // a stream created just before the node dies: its event may not have been sent
-        second = create(node)[0];
+        second = node.createStream(TOKEN, "kafka")[0];
         node.kill();
       }
       try (NodeProcess node =
           NodeProcess.start(env, work.resolve("node-2.log"), PROPERTIES)
               .awaitReady(Duration.ofSeconds(90))) {
-        String[] third = create(node);
+        String[] third = node.createStream(TOKEN, "kafka");
         publishAndEnd(node, third);
         List<String> journal =
             awaitJournal(node, third[0], types -> types.contains("OutputsEnded"));
@@ -122,18 +122,6 @@ class KafkaEndToEndTest {
   private static void publishAndEnd(NodeProcess node, String[] stream) throws Exception {
     Process publisher = Publisher.start(TestClips.flv(4, 320, 240), node.rtmpUrl(stream[1]), 1);
     assertEquals(0, Publisher.await(publisher, 60).exitCode());
-  }
-
-  private static String[] create(NodeProcess node) throws Exception {
-    HttpResponse<String> r =
-        node.send(
-            "POST",
-            "/api/v1/streams",
-            TOKEN,
-            "{\"creatorId\":\"dj\",\"creatorType\":\"DJ\",\"title\":\"kafka\"}");
-    assertEquals(201, r.statusCode(), r.body());
-    JsonNode body = JSON.readTree(r.body());
-    return new String[] {body.get("streamId").asText(), body.get("streamKey").asText()};
   }
 
   /** The stream's events as "sequenceNr type", from the events API, once {@code ok} holds. */

@@ -129,6 +129,22 @@ final class NodeProcess implements AutoCloseable {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** Creates a stream with the operator {@code token}; returns its id and key. */
+  String[] createStream(String token, String title) throws Exception {
+    HttpResponse<String> r =
+        send(
+            "POST",
+            "/api/v1/streams",
+            token,
+            "{\"creatorId\":\"dj\",\"creatorType\":\"DJ\",\"title\":\"" + title + "\"}");
+    if (r.statusCode() != 201) {
+      throw new AssertionError("creating a stream answered " + r.statusCode() + ": " + r.body());
+    }
+    com.fasterxml.jackson.databind.JsonNode body =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+    return new String[] {body.get("streamId").asText(), body.get("streamKey").asText()};
+  }
+
   String logText() throws IOException {
     return Files.exists(log) ? Files.readString(log) : "";
   }
