@@ -2,6 +2,11 @@ package com.nrsgirls.streaming.api;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
+import com.nrsgirls.streaming.api.chat.ChatMetrics;
+import com.nrsgirls.streaming.api.chat.ChatRoom;
+import com.nrsgirls.streaming.api.chat.ChatSettings;
+import com.nrsgirls.streaming.api.chat.ChatSockets;
+import com.nrsgirls.streaming.api.chat.ChatToken;
 import com.nrsgirls.streaming.core.secret.SecretSeal;
 import com.nrsgirls.streaming.ingest.IngestSettings;
 import com.nrsgirls.streaming.ingest.RtmpServer;
@@ -154,6 +159,16 @@ public final class NrsNode {
         new StreamDirectory(system, api.askTimeout(), json.mapper(), directoryProjection);
     AtomicReference<String> internalHttpUrl = new AtomicReference<>();
     ClusterStatus clusterStatus = new ClusterStatus(system);
+    ChatSettings chatSettings = ChatSettings.create(config);
+    ChatMetrics chatMetrics = new ChatMetrics(metrics.registry());
+    ChatRoutes chat =
+        new ChatRoutes(
+            system,
+            new ChatSockets(system, chatSettings, chatMetrics),
+            new ChatToken(seal.derive("chat tokens")),
+            directory,
+            json,
+            clock);
     ClusterPlayback clusterPlayback =
         new ClusterPlayback(
             system,
@@ -180,6 +195,7 @@ public final class NrsNode {
                       () -> nodeName,
                       internalHttpUrl::get,
                       clusterStatus::othersUp));
+              ChatRoom.init(system, chatSettings, chatMetrics, clock);
               directoryProjection.start();
               alertWebhooks.start();
               kafkaEvents.start();
@@ -206,6 +222,7 @@ public final class NrsNode {
                               viewerTracker)
                           .route(),
                       new RecordingRoutes(objects, json).route(),
+                      chat.socket(),
                       new StreamRoutes(
                               directory,
                               json,
@@ -214,7 +231,8 @@ public final class NrsNode {
                               seal,
                               clusterStatus,
                               kafkaEvents,
-                              alertWebhooks)
+                              alertWebhooks,
+                              chat)
                           .route());
               return HttpServer.start(system, api, routes, metrics::httpConnectionClosed)
                   .thenApply(

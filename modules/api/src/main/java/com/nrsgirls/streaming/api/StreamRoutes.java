@@ -84,6 +84,8 @@ final class StreamRoutes {
    */
   private final ClusterStatus cluster;
 
+  private final ChatRoutes chat;
+
   StreamRoutes(
       StreamDirectory directory,
       ApiJson json,
@@ -92,7 +94,9 @@ final class StreamRoutes {
       SecretSeal seal,
       ClusterStatus cluster,
       KafkaEvents kafka,
-      AlertWebhooks webhooks) {
+      AlertWebhooks webhooks,
+      ChatRoutes chat) {
+    this.chat = chat;
     this.kafka = kafka;
     this.webhooks = webhooks;
     this.seal = seal;
@@ -174,6 +178,7 @@ final class StreamRoutes {
       return complete(json.notFound("no such stream")); // never echo what a client sent
     }
     return concat(
+        chat.operator(streamId),
         pathEndOrSingleSlash(
             () ->
                 get(

@@ -93,6 +93,12 @@ public final class LiveStreamProtocol {
   /** A coarse health snapshot from the session's graph. */
   public record SessionHealth(String sessionId, HealthStats stats) implements Command {}
 
+  /**
+   * The stream's chat room's running totals (sent by the room while they change, about once a
+   * minute): persisted as {@link ChatStats} for analytics.
+   */
+  public record RecordChatStats(long messages, long deleted, long bans) implements Command {}
+
   /** The session's graph finished: the publisher left, failed, or was disconnected. */
   public record SessionEnded(String sessionId, String reason) implements Command {}
 
@@ -415,6 +421,12 @@ public final class LiveStreamProtocol {
       implements Event {}
 
   /** The live session's HLS viewers as the state API shows them (see {@link ViewerStats}). */
+  /**
+   * The chat room's running totals since the stream was created: messages posted, messages deleted
+   * by moderators, bans issued.
+   */
+  public record ChatStats(long messages, long deleted, long bans, Instant at) implements Event {}
+
   public record ViewerView(int current, int peak, int unique, long watchTimeSeconds)
       implements CborSerializable {}
 

@@ -300,6 +300,12 @@ public final class LiveStream
         .onCommand(SessionMediaDetected.class, this::onMediaDetected)
         .onCommand(SessionHealth.class, this::onHealth)
         .onCommand(ViewersSeen.class, this::onViewersSeen)
+        .onCommand(
+            RecordChatStats.class,
+            (s, c) ->
+                Effect()
+                    .persist(new ChatStats(c.messages(), c.deleted(), c.bans(), now()))
+                    .thenNoReply())
         .onCommand(SessionEnded.class, this::onSessionEnded)
         .onCommand(EndOutputsIfIdle.class, this::onEndOutputsIfIdle)
         .onCommand(CloseOrphanedSession.class, this::onOrphanedSession)
@@ -1330,6 +1336,7 @@ public final class LiveStream
         .onEvent(RestreamTargetRemoved.class, (s, e) -> s.withoutTarget(e.targetId()))
         .onEvent(RestreamTargetStateChanged.class, (s, e) -> s)
         .onEvent(ViewerStats.class, (s, e) -> s)
+        .onEvent(ChatStats.class, (s, e) -> s)
         .onEvent(AlertWebhooksSet.class, (s, e) -> s)
         .onEvent(
             AlertRaised.class,

@@ -1,0 +1,97 @@
+package com.nrsgirls.streaming.api.chat;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.QueueOfferResult;
+
+/**
+ * One chat socket's way out: a bounded queue of frames its WebSocket sends as the client reads
+ * them. Whoever has a frame for the socket (the room's relay, the socket's own error answers)
+ * offers it here without waiting: a client that lets {@code outBuffer} frames pile up is cut off,
+ * and nobody else waits for it.
+ */
+final class ChatConnection {
+  /** Thrown into a slow consumer's stream: its socket is aborted, not flushed. */
+  static final class SlowConsumer extends RuntimeException {
+    SlowConsumer() {
+      super("the client did not read its chat frames", null, false, false);
+    }
+  }
+
+  final String streamId;
+
+  /** Null for an anonymous reader. */
+  final ChatUser user;
+
+  final String remote;
+  private final int limit;
+  private final BoundedSourceQueue<Message> out;
+  private final ChatMetrics metrics;
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private volatile String closeReason = "client";
+
+  ChatConnection(
+      String streamId,
+      ChatUser user,
+      String remote,
+      int limit,
+      BoundedSourceQueue<Message> out,
+      ChatMetrics metrics) {
+    this.streamId = streamId;
+    this.user = user;
+    this.remote = remote;
+    this.limit = limit;
+    this.out = out;
+    this.metrics = metrics;
+  }
+
+  /** Queues a frame; false if the socket is closing (or closes now, being too far behind). */
+  boolean deliver(Message frame) {
+    if (closing.get()) {
+      return false;
+    }
+    // one slot above the limit is left for the error frame of a socket that is closed for cause
+    if (out.size() >= limit || out.offer(frame) != QueueOfferResult.enqueued()) {
+      slowConsumer();
+      return false;
+    }
+    metrics.framesSent(1);
+    return true;
+  }
+
+  boolean deliver(String json) {
+    return deliver(TextMessage.create(json));
+  }
+
+  /** Sends an error frame and closes the socket after it (the client sees why). */
+  void closeWith(String reason, String errorJson) {
+    if (closing.compareAndSet(false, true)) {
+      closeReason = reason;
+      out.offer(TextMessage.create(errorJson));
+      out.complete();
+    }
+  }
+
+  /** Aborts the socket: its client does not read, so no last frame would reach it. */
+  private void slowConsumer() {
+    if (closing.compareAndSet(false, true)) {
+      closeReason = "slow-consumer";
+      out.fail(new SlowConsumer());
+    }
+  }
+
+  /** Why the socket closed: {@code client} unless the server closed it. */
+  String closeReason() {
+    return closeReason;
+  }
+
+  String describe() {
+    return "stream="
+        + streamId
+        + (user == null ? " anonymous" : " user=" + user.id())
+        + " from "
+        + remote;
+  }
+}

@@ -1,0 +1,456 @@
+package com.nrsgirls.streaming.api.chat;
+
+import static com.nrsgirls.streaming.api.chat.ChatProtocol.*;
+
+import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * The chat room of one stream, a sharded event-sourced entity (persistence id {@code
+ * ChatRoom|streamId}). Every message and moderation of the room passes through it, so it orders
+ * them once for the whole cluster: it persists the message, then sends its frame to each node's
+ * relay, and each relay hands it to its sockets in that order. Messages, deletions, bans and slow
+ * mode are in its journal (a restart or a move to another node keeps them); who is subscribed, the
+ * rate allowances and join/leave frames live in memory only.
+ *
+ * <p>Cost: one journal write per message, and per message one remote send per node with sockets in
+ * the room (not per socket). A room is woken by its first socket and passivated by sharding two
+ * minutes after its last node stopped resubscribing.
+ */
+public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoomState> {
+  /** Longest ban reason kept. */
+  static final int MAX_REASON = 200;
+
+  /** Longest slow mode a moderator may set. */
+  static final int MAX_SLOW_MODE_SECONDS = 3600;
+
+  private final ActorContext<Command> context;
+  private final String streamId;
+  private final ChatSettings settings;
+  private final ChatMetrics metrics;
+  private final Clock clock;
+
+  /** Relays of the nodes with sockets here -> when they last resubscribed (nanoTime). */
+  private final Map<ActorRef<RelayMessage>, Long> relays = new HashMap<>();
+
+  /** Rate allowances of users who wrote lately. */
+  private final Map<String, Allowance> allowances = new HashMap<>();
+
+  private long reportedMessages = -1;
+  private long reportedDeleted = -1;
+  private long reportedBans = -1;
+  private long reportedAtNanos = System.nanoTime();
+
+  private static final class Allowance {
+    double tokens;
+    long refilledAtNanos;
+    long lastPostNanos;
+  }
+
+  public static void init(
+      ActorSystem<?> system, ChatSettings settings, ChatMetrics metrics, Clock clock) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(ENTITY_TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, metrics, clock)));
+  }
+
+  static Behavior<Command> create(
+      String streamId, ChatSettings settings, ChatMetrics metrics, Clock clock) {
+    return Behaviors.withTimers(
+        timers -> {
+          timers.startTimerWithFixedDelay(new Tick(), settings.resubscribeInterval());
+          return Behaviors.setup(
+              context -> new ChatRoom(context, streamId, settings, metrics, clock));
+        });
+  }
+
+  private ChatRoom(
+      ActorContext<Command> context,
+      String streamId,
+      ChatSettings settings,
+      ChatMetrics metrics,
+      Clock clock) {
+    super(
+        PersistenceId.of(ENTITY_TYPE_KEY.name(), streamId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    this.context = context;
+    this.streamId = streamId;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.clock = clock;
+  }
+
+  @Override
+  public ChatRoomState emptyState() {
+    return ChatRoomState.EMPTY;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    // the state holds all a room needs; older events only take room
+    return RetentionCriteria.snapshotEvery(500, 2).withDeleteEventsOnSnapshot();
+  }
+
+  // ---- commands ----------------------------------------------------------------------------
+
+  @Override
+  public CommandHandler<Command, Event, ChatRoomState> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(Subscribe.class, this::onSubscribe)
+        .onCommand(
+            Unsubscribe.class,
+            (s, c) -> {
+              relays.remove(c.relay());
+              return Effect().none();
+            })
+        .onCommand(Presence.class, this::onPresence)
+        .onCommand(Post.class, this::onPost)
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(Ban.class, this::onBan)
+        .onCommand(Unban.class, this::onUnban)
+        .onCommand(SetSlowMode.class, this::onSlowMode)
+        .onCommand(GetInfo.class, this::onInfo)
+        .onCommand(Tick.class, this::onTick)
+        .build();
+  }
+
+  private Effect<Event, ChatRoomState> onSubscribe(ChatRoomState state, Subscribe c) {
+    if (relays.put(c.relay(), System.nanoTime()) == null) {
+      List<Frame> history = new ArrayList<>(state.recent().size());
+      for (MessagePosted m : state.recent()) {
+        history.add(messageFrame(m));
+      }
+      c.relay().tell(new Subscribed(history));
+      context
+          .getLog()
+          .debug("chat stream={}: a node subscribed ({} nodes)", streamId, relays.size());
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, ChatRoomState> onPresence(ChatRoomState state, Presence c) {
+    if (settings.announcePresence()) {
+      broadcast(
+          new Frame(
+              c.joined() ? "join" : "leave",
+              0,
+              c.user().id(),
+              ChatFrames.presence(streamId, c.user(), c.joined(), clock.instant())));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, ChatRoomState> onPost(ChatRoomState state, Post c) {
+    Instant now = clock.instant();
+    if (state.banned(c.user().id(), now)) {
+      return reject(c.replyTo(), "banned", "you are banned from this room", 0);
+    }
+    long nanos = System.nanoTime();
+    Allowance a = allowances.computeIfAbsent(c.user().id(), u -> fresh(nanos));
+    if (state.slowModeSeconds() > 0 && !c.user().role().moderates() && a.lastPostNanos != 0) {
+      long wait = a.lastPostNanos + state.slowModeSeconds() * 1_000_000_000L - nanos;
+      if (wait > 0) {
+        return reject(
+            c.replyTo(),
+            "slow-mode",
+            "slow mode: one message per " + state.slowModeSeconds() + " s",
+            Math.max(1, wait / 1_000_000));
+      }
+    }
+    a.tokens =
+        Math.min(
+            settings.rateBurst(),
+            a.tokens + (nanos - a.refilledAtNanos) / 1e9 * settings.ratePerSecond());
+    a.refilledAtNanos = nanos;
+    if (a.tokens < 1) {
+      long wait = (long) Math.ceil((1 - a.tokens) / settings.ratePerSecond() * 1000);
+      return reject(c.replyTo(), "rate-limited", "too many messages; slow down", wait);
+    }
+    a.tokens -= 1;
+    a.lastPostNanos = nanos;
+    MessagePosted posted = new MessagePosted(state.lastId() + 1, c.user(), c.text(), now);
+    return Effect()
+        .persist(posted)
+        .thenRun(
+            s -> {
+              metrics.posted();
+              broadcast(messageFrame(posted));
+              c.replyTo().tell(new ChatProtocol.Done(posted.id()));
+            });
+  }
+
+  private Effect<Event, ChatRoomState> onDelete(ChatRoomState state, Delete c) {
+    if (!c.by().role().moderates()) {
+      return reject(c.replyTo(), "forbidden", "only moderators delete messages", 0);
+    }
+    if (c.messageId() < 1 || c.messageId() > state.lastId()) {
+      return reject(c.replyTo(), "not-found", "no such message", 0);
+    }
+    MessageDeleted deleted = new MessageDeleted(c.messageId(), c.by().id(), clock.instant());
+    return Effect()
+        .persist(deleted)
+        .thenRun(
+            s -> {
+              metrics.deleted();
+              context
+                  .getLog()
+                  .info(
+                      "chat stream={}: message {} deleted by user={}",
+                      streamId,
+                      c.messageId(),
+                      c.by().id());
+              broadcast(deletedFrame(deleted));
+              c.replyTo().tell(new ChatProtocol.Done(c.messageId()));
+            });
+  }
+
+  private Effect<Event, ChatRoomState> onBan(ChatRoomState state, Ban c) {
+    if (!c.by().role().moderates()) {
+      return reject(c.replyTo(), "forbidden", "only moderators ban users", 0);
+    }
+    if (c.userId() == null || c.userId().isBlank() || c.userId().length() > 64) {
+      return reject(c.replyTo(), "bad-request", "userId must be 1 to 64 characters", 0);
+    }
+    if (c.userId().equals(c.by().id())) {
+      return reject(c.replyTo(), "bad-request", "a moderator cannot ban themselves", 0);
+    }
+    if (c.seconds() < 0) {
+      return reject(c.replyTo(), "bad-request", "seconds must be 0 (no end) or more", 0);
+    }
+    Instant now = clock.instant();
+    String reason = c.reason() == null ? "" : truncate(c.reason().strip(), MAX_REASON);
+    UserBanned banned =
+        new UserBanned(
+            c.userId(),
+            c.by().id(),
+            reason,
+            c.seconds() == 0 ? null : now.plusSeconds(c.seconds()),
+            now);
+    List<MessagePosted> theirs =
+        state.recent().stream().filter(m -> m.user().id().equals(c.userId())).toList();
+    return Effect()
+        .persist(banned)
+        .thenRun(
+            s -> {
+              metrics.banned();
+              context
+                  .getLog()
+                  .info(
+                      "chat stream={}: user={} banned by user={} for {}",
+                      streamId,
+                      c.userId(),
+                      c.by().id(),
+                      c.seconds() == 0 ? "good" : c.seconds() + " s");
+              broadcast(
+                  new Frame(
+                      "banned",
+                      0,
+                      c.userId(),
+                      ChatFrames.system(
+                          streamId,
+                          "ban",
+                          c.userId(),
+                          c.userId() + " was banned" + (reason.isEmpty() ? "" : ": " + reason),
+                          now)));
+              for (MessagePosted m : theirs) {
+                broadcast(deletedFrame(new MessageDeleted(m.id(), c.by().id(), now)));
+              }
+              c.replyTo().tell(new ChatProtocol.Done(0));
+            });
+  }
+
+  private Effect<Event, ChatRoomState> onUnban(ChatRoomState state, Unban c) {
+    if (!c.by().role().moderates()) {
+      return reject(c.replyTo(), "forbidden", "only moderators unban users", 0);
+    }
+    if (!state.bans().containsKey(c.userId())) {
+      return reject(c.replyTo(), "not-found", "that user is not banned", 0);
+    }
+    Instant now = clock.instant();
+    return Effect()
+        .persist(new UserUnbanned(c.userId(), c.by().id(), now))
+        .thenRun(
+            s -> {
+              context
+                  .getLog()
+                  .info(
+                      "chat stream={}: user={} unbanned by user={}",
+                      streamId,
+                      c.userId(),
+                      c.by().id());
+              broadcast(
+                  new Frame(
+                      "system",
+                      0,
+                      c.userId(),
+                      ChatFrames.system(
+                          streamId, "unban", c.userId(), c.userId() + " may write again", now)));
+              c.replyTo().tell(new ChatProtocol.Done(0));
+            });
+  }
+
+  private Effect<Event, ChatRoomState> onSlowMode(ChatRoomState state, SetSlowMode c) {
+    if (!c.by().role().moderates()) {
+      return reject(c.replyTo(), "forbidden", "only moderators set slow mode", 0);
+    }
+    if (c.seconds() < 0 || c.seconds() > MAX_SLOW_MODE_SECONDS) {
+      return reject(c.replyTo(), "bad-request", "seconds must be 0 to " + MAX_SLOW_MODE_SECONDS, 0);
+    }
+    Instant now = clock.instant();
+    return Effect()
+        .persist(new SlowModeSet(c.seconds(), c.by().id(), now))
+        .thenRun(
+            s -> {
+              context
+                  .getLog()
+                  .info(
+                      "chat stream={}: slow mode {} s set by user={}",
+                      streamId,
+                      c.seconds(),
+                      c.by().id());
+              broadcast(
+                  new Frame(
+                      "system",
+                      0,
+                      null,
+                      ChatFrames.system(
+                          streamId,
+                          "slow-mode",
+                          null,
+                          c.seconds() == 0
+                              ? "slow mode is off"
+                              : "slow mode: one message per " + c.seconds() + " s",
+                          now)));
+              c.replyTo().tell(new ChatProtocol.Done(c.seconds()));
+            });
+  }
+
+  private Effect<Event, ChatRoomState> onInfo(ChatRoomState state, GetInfo c) {
+    Instant now = clock.instant();
+    Map<String, BanView> bans = new java.util.LinkedHashMap<>();
+    state
+        .bans()
+        .forEach(
+            (u, b) -> {
+              if (b.until() == null || now.isBefore(b.until())) {
+                bans.put(u, b);
+              }
+            });
+    c.replyTo()
+        .tell(
+            new Info(
+                state.slowModeSeconds(),
+                bans,
+                state.messages(),
+                state.deleted(),
+                state.bansIssued(),
+                relays.size()));
+    return Effect().none();
+  }
+
+  private Effect<Event, ChatRoomState> onTick(ChatRoomState state, Tick c) {
+    long now = System.nanoTime();
+    long silent = settings.resubscribeInterval().multipliedBy(4).toNanos();
+    relays.values().removeIf(heard -> now - heard > silent);
+    long idle = Duration.ofMinutes(1).toNanos();
+    Iterator<Allowance> it = allowances.values().iterator();
+    while (it.hasNext()) {
+      Allowance a = it.next();
+      if (now - a.refilledAtNanos > idle && now - a.lastPostNanos > idle) {
+        it.remove();
+      }
+    }
+    boolean changed =
+        state.messages() != reportedMessages
+            || state.deleted() != reportedDeleted
+            || state.bansIssued() != reportedBans;
+    if (changed
+        && state.messages() + state.deleted() + state.bansIssued() > 0
+        && now - reportedAtNanos >= settings.statsInterval().toNanos()) {
+      reportedMessages = state.messages();
+      reportedDeleted = state.deleted();
+      reportedBans = state.bansIssued();
+      reportedAtNanos = now;
+      ClusterSharding.get(context.getSystem())
+          .entityRefFor(LiveStreamProtocol.ENTITY_TYPE_KEY, streamId)
+          .tell(
+              new LiveStreamProtocol.RecordChatStats(
+                  state.messages(), state.deleted(), state.bansIssued()));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, ChatRoomState> reject(
+      ActorRef<Reply> replyTo, String error, String message, long retryAfterMillis) {
+    metrics.rejected(error);
+    replyTo.tell(new Rejected(error, message, retryAfterMillis));
+    return Effect().none();
+  }
+
+  private Allowance fresh(long nanos) {
+    Allowance a = new Allowance();
+    a.tokens = settings.rateBurst();
+    a.refilledAtNanos = nanos;
+    return a;
+  }
+
+  private void broadcast(Frame frame) {
+    for (ActorRef<RelayMessage> relay : relays.keySet()) {
+      relay.tell(frame);
+    }
+  }
+
+  private Frame messageFrame(MessagePosted m) {
+    return new Frame(
+        "message",
+        m.id(),
+        m.user().id(),
+        ChatFrames.message(streamId, m.id(), m.user(), m.text(), m.at()));
+  }
+
+  private Frame deletedFrame(MessageDeleted d) {
+    return new Frame("deleted", d.id(), null, ChatFrames.deleted(streamId, d.id(), d.by(), d.at()));
+  }
+
+  private static String truncate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  @Override
+  public EventHandler<ChatRoomState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(MessagePosted.class, (s, e) -> s.posted(e, settings.history()))
+        .onEvent(MessageDeleted.class, (s, e) -> s.deleted(e.id()))
+        .onEvent(
+            UserBanned.class,
+            (s, e) -> s.banned(e.userId(), new BanView(e.reason(), e.by(), e.at(), e.until())))
+        .onEvent(UserUnbanned.class, (s, e) -> s.unbanned(e.userId()))
+        .onEvent(SlowModeSet.class, (s, e) -> s.slowMode(e.seconds()))
+        .build();
+  }
+}

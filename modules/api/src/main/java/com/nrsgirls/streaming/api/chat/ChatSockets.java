@@ -1,0 +1,273 @@
+package com.nrsgirls.streaming.api.chat;
+
+import static com.nrsgirls.streaming.api.chat.ChatProtocol.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's chat sockets: each WebSocket becomes a {@link ChatConnection} in its room's relay
+ * (frames out, through a bounded queue) and a reader of client frames (one at a time: a client that
+ * floods waits on TCP, it does not queue work here). Client frames are checked here (size, JSON,
+ * type, length, role) before anything reaches the room; the room checks bans, slow mode and rate.
+ * Every refusal is an error frame on that socket alone, and a socket that keeps causing them is
+ * closed.
+ */
+public final class ChatSockets {
+  private static final Logger log = LoggerFactory.getLogger(ChatSockets.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final ChatSettings settings;
+  private final ChatMetrics metrics;
+  private final ActorRef<ChatHub.Command> hub;
+
+  public ChatSockets(ActorSystem<?> system, ChatSettings settings, ChatMetrics metrics) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.settings = settings;
+    this.metrics = metrics;
+    this.hub = system.systemActorOf(ChatHub.create(settings), "chat-hub", Props.empty());
+  }
+
+  public ChatSettings settings() {
+    return settings;
+  }
+
+  /** The WebSocket of one client in {@code streamId}'s room; {@code user} null: read only. */
+  public Flow<Message, Message, NotUsed> open(String streamId, ChatUser user, String remote) {
+    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> out =
+        Source.<Message>queue(settings.outBuffer() + 1).preMaterialize(system);
+    ChatConnection connection =
+        new ChatConnection(streamId, user, remote, settings.outBuffer(), out.first(), metrics);
+    Reader reader = new Reader(connection);
+    Sink<Message, NotUsed> in =
+        Flow.<Message>create()
+            .mapAsync(1, this::text)
+            .mapAsync(1, reader::handle)
+            .to(Sink.ignore());
+    metrics.opened();
+    hub.tell(new ChatHub.Join(connection));
+    log.debug("chat: socket opened, {}", connection.describe());
+    return Flow.fromSinkAndSourceCoupled(in, out.second())
+        .watchTermination(
+            (nu, done) -> {
+              done.whenComplete((ok, err) -> closed(connection));
+              return NotUsed.getInstance();
+            });
+  }
+
+  private void closed(ChatConnection connection) {
+    hub.tell(new ChatHub.Leave(connection));
+    String reason = connection.closeReason();
+    metrics.closed(reason);
+    if (reason.equals("client")) {
+      log.debug("chat: socket closed, {}", connection.describe());
+    } else {
+      log.info("chat: socket closed by the server ({}), {}", reason, connection.describe());
+    }
+  }
+
+  /**
+   * A client frame's text, or null for one that is not text or too large (its bytes are skipped,
+   * never held: a streamed frame is cut at the limit).
+   */
+  private CompletionStage<Object> text(Message m) {
+    if (m instanceof BinaryMessage b) {
+      b.getStreamedData().runWith(Sink.ignore(), system);
+      return CompletableFuture.completedFuture(Refusal.BINARY);
+    }
+    TextMessage t = (TextMessage) m;
+    if (t.isStrict()) {
+      String s = t.getStrictText();
+      return CompletableFuture.completedFuture(
+          s.length() > settings.maxFrameBytes() ? Refusal.TOO_LARGE : s);
+    }
+    int max = settings.maxFrameBytes();
+    return t.getStreamedText()
+        .limitWeighted(max, s -> (long) s.length())
+        .runFold(new StringBuilder(), StringBuilder::append, system)
+        .<Object>thenApply(StringBuilder::toString)
+        .exceptionally(e -> Refusal.TOO_LARGE);
+  }
+
+  private enum Refusal {
+    BINARY,
+    TOO_LARGE
+  }
+
+  /** Reads one socket's frames, in order. */
+  private final class Reader {
+    private final ChatConnection c;
+    private final ArrayDeque<Long> strikes = new ArrayDeque<>();
+
+    Reader(ChatConnection c) {
+      this.c = c;
+    }
+
+    CompletionStage<Done> handle(Object frame) {
+      if (frame == Refusal.BINARY) {
+        return refuse("bad-frame", "frames are JSON text", 0);
+      }
+      if (frame == Refusal.TOO_LARGE) {
+        return refuse("too-large", "frames are at most " + settings.maxFrameBytes() + " bytes", 0);
+      }
+      JsonNode f;
+      try {
+        f = JSON.readTree((String) frame);
+      } catch (java.io.IOException e) {
+        f = null;
+      }
+      if (f == null || !f.isObject()) {
+        return refuse("bad-frame", "a frame is a JSON object with a type", 0);
+      }
+      String type = f.path("type").asText("");
+      switch (type) {
+        case "message":
+          return message(f);
+        case "ping":
+          c.deliver("{\"type\":\"pong\"}");
+          return done();
+        case "delete":
+          {
+            long id =
+                f.path("id").asLong(f.path("id").isTextual() ? parse(f.path("id").asText()) : 0);
+            return moderate(ref -> new Delete(c.user, id, ref));
+          }
+        case "ban":
+          {
+            String userId = f.path("userId").asText("");
+            String reason = f.path("reason").asText("");
+            long seconds = f.path("seconds").asLong(0);
+            return moderate(ref -> new Ban(c.user, userId, reason, seconds, ref));
+          }
+        case "unban":
+          {
+            String userId = f.path("userId").asText("");
+            return moderate(ref -> new Unban(c.user, userId, ref));
+          }
+        case "slow-mode":
+          {
+            int seconds = f.path("seconds").asInt(-1);
+            return moderate(ref -> new SetSlowMode(c.user, seconds, ref));
+          }
+        default:
+          return refuse(
+              "unknown-type", "type must be message, delete, ban, unban, slow-mode or ping", 0);
+      }
+    }
+
+    private CompletionStage<Done> message(JsonNode f) {
+      if (c.user == null) {
+        return refuse("read-only", "reading without a chat token; writing needs one", 0);
+      }
+      JsonNode t = f.path("text");
+      if (!t.isTextual()) {
+        return refuse("bad-frame", "a message has a text", 0);
+      }
+      String text = t.asText().strip();
+      if (text.isEmpty()) {
+        return refuse("empty", "the message is empty", 0);
+      }
+      if (text.codePointCount(0, text.length()) > settings.maxMessageChars()) {
+        return refuse(
+            "too-long", "messages are at most " + settings.maxMessageChars() + " characters", 0);
+      }
+      if (text.chars().anyMatch(ch -> Character.isISOControl(ch) && ch != '\n')) {
+        return refuse("bad-text", "the message holds control characters", 0);
+      }
+      return ask(ref -> new Post(c.user, text, ref));
+    }
+
+    private CompletionStage<Done> moderate(
+        org.apache.pekko.japi.function.Function<ActorRef<Reply>, Command> command) {
+      if (c.user == null || !c.user.role().moderates()) {
+        return refuse("forbidden", "only the creator and moderators moderate", 0);
+      }
+      return ask(command);
+    }
+
+    private CompletionStage<Done> ask(
+        org.apache.pekko.japi.function.Function<ActorRef<Reply>, Command> command) {
+      return sharding
+          .entityRefFor(ENTITY_TYPE_KEY, c.streamId)
+          .ask(command, settings.askTimeout())
+          .handle(
+              (reply, err) -> {
+                if (err != null) {
+                  metrics.rejected("unavailable");
+                  c.deliver(
+                      ChatFrames.error(
+                          c.streamId, "unavailable", "the room did not answer; try again", 0));
+                } else if (reply instanceof Rejected r) {
+                  c.deliver(
+                      ChatFrames.error(c.streamId, r.error(), r.message(), r.retryAfterMillis()));
+                  if (!r.error().equals("not-found")) {
+                    strike();
+                  }
+                }
+                return Done.getInstance();
+              });
+    }
+
+    private CompletionStage<Done> refuse(String error, String message, long retryAfterMillis) {
+      metrics.rejected(error);
+      c.deliver(ChatFrames.error(c.streamId, error, message, retryAfterMillis));
+      strike();
+      return done();
+    }
+
+    /** Counts an error against the socket; too many within the window close it. */
+    private void strike() {
+      long now = System.nanoTime();
+      long window = settings.strikeWindow().toNanos();
+      strikes.addLast(now);
+      while (!strikes.isEmpty() && now - strikes.peekFirst() > window) {
+        strikes.removeFirst();
+      }
+      if (strikes.size() > settings.maxStrikes()) {
+        c.closeWith(
+            "abuse",
+            ChatFrames.error(
+                c.streamId,
+                "abuse",
+                "too many errors in "
+                    + settings.strikeWindow().toSeconds()
+                    + " s; this socket is closed",
+                0));
+      }
+    }
+  }
+
+  private static long parse(String s) {
+    try {
+      return Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static CompletionStage<Done> done() {
+    return CompletableFuture.completedFuture(Done.getInstance());
+  }
+}

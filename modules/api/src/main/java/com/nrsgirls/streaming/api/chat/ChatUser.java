@@ -1,0 +1,9 @@
+package com.nrsgirls.streaming.api.chat;
+
+import com.nrsgirls.streaming.core.CborSerializable;
+
+/** Who writes in a room, as their chat token names them. */
+public record ChatUser(String id, String displayName, ChatRole role) implements CborSerializable {
+  /** Who the operator API acts as when it moderates a room. */
+  public static final ChatUser OPERATOR = new ChatUser("operator", "Operator", ChatRole.MODERATOR);
+}
