@@ -51,7 +51,10 @@ final class TestCluster implements AutoCloseable {
     return start(work, size, postgres, s3, bucket, List.of());
   }
 
-  /** {@link #start}, with {@code properties} ({@code -Dkey=value}) for every node's JVM. */
+  /**
+   * {@link #start}, with {@code properties} ({@code -Dkey=value}) for every node's JVM; {@code s3}
+   * null keeps each node's recordings in its own data directory.
+   */
   static TestCluster start(
       Path work,
       int size,
@@ -70,12 +73,14 @@ final class TestCluster implements AutoCloseable {
       env.put("NRS_JDBC_USER", PostgresServer.USER);
       env.put("NRS_ADMIN_TOKEN", TOKEN);
       env.put("NRS_MASTER_KEY", masterKey);
-      env.put("NRS_STORE", "s3");
-      env.put("NRS_S3_BUCKET", bucket);
-      env.put("NRS_S3_ENDPOINT", s3.endpoint());
-      env.put("NRS_S3_PATH_STYLE", "true");
-      env.put("NRS_S3_ACCESS_KEY", S3Server.ACCESS_KEY);
-      env.put("NRS_S3_SECRET_KEY", S3Server.SECRET_KEY);
+      if (s3 != null) {
+        env.put("NRS_STORE", "s3");
+        env.put("NRS_S3_BUCKET", bucket);
+        env.put("NRS_S3_ENDPOINT", s3.endpoint());
+        env.put("NRS_S3_PATH_STYLE", "true");
+        env.put("NRS_S3_ACCESS_KEY", S3Server.ACCESS_KEY);
+        env.put("NRS_S3_SECRET_KEY", S3Server.SECRET_KEY);
+      }
       cluster.envs.add(env);
     }
     // every node a seed, node 0 first: it forms the cluster at the start, and when it restarts it
@@ -116,6 +121,10 @@ final class TestCluster implements AutoCloseable {
 
   NodeProcess node(int i) {
     return nodes.get(i);
+  }
+
+  int httpPort(int i) {
+    return Integer.parseInt(envs.get(i).get("NRS_HTTP_PORT"));
   }
 
   int size() {
