@@ -50,6 +50,9 @@ public final class ChatProtocol {
 
   public record GetInfo(ActorRef<Reply> replyTo) implements Command {}
 
+  /** The room's own message: write the events accepted since the last write. */
+  public record Flush() implements Command {}
+
   /** The room's own timer: record counts, forget idle users and silent relays. */
   public record Tick() implements Command {}
 

@@ -29,13 +29,14 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 /**
  * The chat room of one stream, a sharded event-sourced entity (persistence id {@code
  * ChatRoom|streamId}). Every message and moderation of the room passes through it, so it orders
- * them once for the whole cluster: it persists the message, then sends its frame to each node's
- * relay, and each relay hands it to its sockets in that order. Messages, deletions, bans and slow
- * mode are in its journal (a restart or a move to another node keeps them); who is subscribed, the
- * rate allowances and join/leave frames live in memory only.
+ * them once for the whole cluster: it writes them to its journal, then sends their frames to each
+ * node's relay, and each relay hands them to its sockets in that order. Messages, deletions, bans
+ * and slow mode are in its journal (a restart or a move to another node keeps them); who is
+ * subscribed, the rate allowances and join/leave frames live in memory only.
  *
- * <p>Cost: one journal write per message, and per message one remote send per node with sockets in
- * the room (not per socket). A room is woken by its first socket and passivated by sharding two
+ * <p>Cost: one journal transaction per batch (what arrived while the previous one was written; a
+ * busy room writes tens of messages at once), and per message one remote send per node with sockets
+ * in the room, not per socket. A room is woken by its first socket and passivated by sharding two
  * minutes after its last node stopped resubscribing.
  */
 public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoomState> {
@@ -56,6 +57,20 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
 
   /** Rate allowances of users who wrote lately. */
   private final Map<String, Allowance> allowances = new HashMap<>();
+
+  /**
+   * Events accepted but not yet written, and what to do once they are (send their frames, answer).
+   * Messages that arrive while a write is under way are written together in the next one: one
+   * journal transaction per batch, not per message.
+   */
+  private final List<Event> pending = new ArrayList<>();
+
+  private final List<Runnable> afterWrite = new ArrayList<>();
+
+  /** The state with the pending events applied; what the next command is checked against. */
+  private ChatRoomState projected;
+
+  private boolean flushQueued;
 
   private long reportedMessages = -1;
   private long reportedDeleted = -1;
@@ -133,7 +148,36 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
         .onCommand(SetSlowMode.class, this::onSlowMode)
         .onCommand(GetInfo.class, this::onInfo)
         .onCommand(Tick.class, this::onTick)
+        .onCommand(Flush.class, this::onFlush)
         .build();
+  }
+
+  private ChatRoomState view(ChatRoomState persisted) {
+    return pending.isEmpty() ? persisted : projected;
+  }
+
+  /** Accepts an event: written with the others pending at the next flush, then {@code after}. */
+  private Effect<Event, ChatRoomState> write(ChatRoomState state, Event event, Runnable after) {
+    projected = apply(state, event, settings.history());
+    pending.add(event);
+    afterWrite.add(after);
+    if (!flushQueued) {
+      flushQueued = true;
+      context.getSelf().tell(new Flush());
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, ChatRoomState> onFlush(ChatRoomState state, Flush c) {
+    flushQueued = false;
+    if (pending.isEmpty()) {
+      return Effect().none();
+    }
+    List<Event> events = List.copyOf(pending);
+    List<Runnable> actions = List.copyOf(afterWrite);
+    pending.clear();
+    afterWrite.clear();
+    return Effect().persist(events).thenRun(s -> actions.forEach(Runnable::run));
   }
 
   private Effect<Event, ChatRoomState> onSubscribe(ChatRoomState state, Subscribe c) {
@@ -162,7 +206,8 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
     return Effect().none();
   }
 
-  private Effect<Event, ChatRoomState> onPost(ChatRoomState state, Post c) {
+  private Effect<Event, ChatRoomState> onPost(ChatRoomState persisted, Post c) {
+    ChatRoomState state = view(persisted);
     Instant now = clock.instant();
     if (state.banned(c.user().id(), now)) {
       return reject(c.replyTo(), "banned", "you are banned from this room", 0);
@@ -191,17 +236,18 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
     a.tokens -= 1;
     a.lastPostNanos = nanos;
     MessagePosted posted = new MessagePosted(state.lastId() + 1, c.user(), c.text(), now);
-    return Effect()
-        .persist(posted)
-        .thenRun(
-            s -> {
-              metrics.posted();
-              broadcast(messageFrame(posted));
-              c.replyTo().tell(new ChatProtocol.Done(posted.id()));
-            });
+    return write(
+        state,
+        posted,
+        () -> {
+          metrics.posted();
+          broadcast(messageFrame(posted));
+          c.replyTo().tell(new ChatProtocol.Done(posted.id()));
+        });
   }
 
-  private Effect<Event, ChatRoomState> onDelete(ChatRoomState state, Delete c) {
+  private Effect<Event, ChatRoomState> onDelete(ChatRoomState persisted, Delete c) {
+    ChatRoomState state = view(persisted);
     if (!c.by().role().moderates()) {
       return reject(c.replyTo(), "forbidden", "only moderators delete messages", 0);
     }
@@ -209,24 +255,25 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
       return reject(c.replyTo(), "not-found", "no such message", 0);
     }
     MessageDeleted deleted = new MessageDeleted(c.messageId(), c.by().id(), clock.instant());
-    return Effect()
-        .persist(deleted)
-        .thenRun(
-            s -> {
-              metrics.deleted();
-              context
-                  .getLog()
-                  .info(
-                      "chat stream={}: message {} deleted by user={}",
-                      streamId,
-                      c.messageId(),
-                      c.by().id());
-              broadcast(deletedFrame(deleted));
-              c.replyTo().tell(new ChatProtocol.Done(c.messageId()));
-            });
+    return write(
+        state,
+        deleted,
+        () -> {
+          metrics.deleted();
+          context
+              .getLog()
+              .info(
+                  "chat stream={}: message {} deleted by user={}",
+                  streamId,
+                  c.messageId(),
+                  c.by().id());
+          broadcast(deletedFrame(deleted));
+          c.replyTo().tell(new ChatProtocol.Done(c.messageId()));
+        });
   }
 
-  private Effect<Event, ChatRoomState> onBan(ChatRoomState state, Ban c) {
+  private Effect<Event, ChatRoomState> onBan(ChatRoomState persisted, Ban c) {
+    ChatRoomState state = view(persisted);
     if (!c.by().role().moderates()) {
       return reject(c.replyTo(), "forbidden", "only moderators ban users", 0);
     }
@@ -250,38 +297,39 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
             now);
     List<MessagePosted> theirs =
         state.recent().stream().filter(m -> m.user().id().equals(c.userId())).toList();
-    return Effect()
-        .persist(banned)
-        .thenRun(
-            s -> {
-              metrics.banned();
-              context
-                  .getLog()
-                  .info(
-                      "chat stream={}: user={} banned by user={} for {}",
+    return write(
+        state,
+        banned,
+        () -> {
+          metrics.banned();
+          context
+              .getLog()
+              .info(
+                  "chat stream={}: user={} banned by user={} for {}",
+                  streamId,
+                  c.userId(),
+                  c.by().id(),
+                  c.seconds() == 0 ? "good" : c.seconds() + " s");
+          broadcast(
+              new Frame(
+                  "banned",
+                  0,
+                  c.userId(),
+                  ChatFrames.system(
                       streamId,
+                      "ban",
                       c.userId(),
-                      c.by().id(),
-                      c.seconds() == 0 ? "good" : c.seconds() + " s");
-              broadcast(
-                  new Frame(
-                      "banned",
-                      0,
-                      c.userId(),
-                      ChatFrames.system(
-                          streamId,
-                          "ban",
-                          c.userId(),
-                          c.userId() + " was banned" + (reason.isEmpty() ? "" : ": " + reason),
-                          now)));
-              for (MessagePosted m : theirs) {
-                broadcast(deletedFrame(new MessageDeleted(m.id(), c.by().id(), now)));
-              }
-              c.replyTo().tell(new ChatProtocol.Done(0));
-            });
+                      c.userId() + " was banned" + (reason.isEmpty() ? "" : ": " + reason),
+                      now)));
+          for (MessagePosted m : theirs) {
+            broadcast(deletedFrame(new MessageDeleted(m.id(), c.by().id(), now)));
+          }
+          c.replyTo().tell(new ChatProtocol.Done(0));
+        });
   }
 
-  private Effect<Event, ChatRoomState> onUnban(ChatRoomState state, Unban c) {
+  private Effect<Event, ChatRoomState> onUnban(ChatRoomState persisted, Unban c) {
+    ChatRoomState state = view(persisted);
     if (!c.by().role().moderates()) {
       return reject(c.replyTo(), "forbidden", "only moderators unban users", 0);
     }
@@ -289,29 +337,28 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
       return reject(c.replyTo(), "not-found", "that user is not banned", 0);
     }
     Instant now = clock.instant();
-    return Effect()
-        .persist(new UserUnbanned(c.userId(), c.by().id(), now))
-        .thenRun(
-            s -> {
-              context
-                  .getLog()
-                  .info(
-                      "chat stream={}: user={} unbanned by user={}",
-                      streamId,
-                      c.userId(),
-                      c.by().id());
-              broadcast(
-                  new Frame(
-                      "system",
-                      0,
-                      c.userId(),
-                      ChatFrames.system(
-                          streamId, "unban", c.userId(), c.userId() + " may write again", now)));
-              c.replyTo().tell(new ChatProtocol.Done(0));
-            });
+    UserUnbanned unbanned = new UserUnbanned(c.userId(), c.by().id(), now);
+    return write(
+        state,
+        unbanned,
+        () -> {
+          context
+              .getLog()
+              .info(
+                  "chat stream={}: user={} unbanned by user={}", streamId, c.userId(), c.by().id());
+          broadcast(
+              new Frame(
+                  "system",
+                  0,
+                  c.userId(),
+                  ChatFrames.system(
+                      streamId, "unban", c.userId(), c.userId() + " may write again", now)));
+          c.replyTo().tell(new ChatProtocol.Done(0));
+        });
   }
 
-  private Effect<Event, ChatRoomState> onSlowMode(ChatRoomState state, SetSlowMode c) {
+  private Effect<Event, ChatRoomState> onSlowMode(ChatRoomState persisted, SetSlowMode c) {
+    ChatRoomState state = view(persisted);
     if (!c.by().role().moderates()) {
       return reject(c.replyTo(), "forbidden", "only moderators set slow mode", 0);
     }
@@ -319,35 +366,37 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
       return reject(c.replyTo(), "bad-request", "seconds must be 0 to " + MAX_SLOW_MODE_SECONDS, 0);
     }
     Instant now = clock.instant();
-    return Effect()
-        .persist(new SlowModeSet(c.seconds(), c.by().id(), now))
-        .thenRun(
-            s -> {
-              context
-                  .getLog()
-                  .info(
-                      "chat stream={}: slow mode {} s set by user={}",
+    SlowModeSet slow = new SlowModeSet(c.seconds(), c.by().id(), now);
+    return write(
+        state,
+        slow,
+        () -> {
+          context
+              .getLog()
+              .info(
+                  "chat stream={}: slow mode {} s set by user={}",
+                  streamId,
+                  c.seconds(),
+                  c.by().id());
+          broadcast(
+              new Frame(
+                  "system",
+                  0,
+                  null,
+                  ChatFrames.system(
                       streamId,
-                      c.seconds(),
-                      c.by().id());
-              broadcast(
-                  new Frame(
-                      "system",
-                      0,
+                      "slow-mode",
                       null,
-                      ChatFrames.system(
-                          streamId,
-                          "slow-mode",
-                          null,
-                          c.seconds() == 0
-                              ? "slow mode is off"
-                              : "slow mode: one message per " + c.seconds() + " s",
-                          now)));
-              c.replyTo().tell(new ChatProtocol.Done(c.seconds()));
-            });
+                      c.seconds() == 0
+                          ? "slow mode is off"
+                          : "slow mode: one message per " + c.seconds() + " s",
+                      now)));
+          c.replyTo().tell(new ChatProtocol.Done(c.seconds()));
+        });
   }
 
-  private Effect<Event, ChatRoomState> onInfo(ChatRoomState state, GetInfo c) {
+  private Effect<Event, ChatRoomState> onInfo(ChatRoomState persisted, GetInfo c) {
+    ChatRoomState state = view(persisted);
     Instant now = clock.instant();
     Map<String, BanView> bans = new java.util.LinkedHashMap<>();
     state
@@ -444,13 +493,21 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
   public EventHandler<ChatRoomState, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(MessagePosted.class, (s, e) -> s.posted(e, settings.history()))
-        .onEvent(MessageDeleted.class, (s, e) -> s.deleted(e.id()))
-        .onEvent(
-            UserBanned.class,
-            (s, e) -> s.banned(e.userId(), new BanView(e.reason(), e.by(), e.at(), e.until())))
-        .onEvent(UserUnbanned.class, (s, e) -> s.unbanned(e.userId()))
-        .onEvent(SlowModeSet.class, (s, e) -> s.slowMode(e.seconds()))
-        .build();
+        .onAnyEvent((s, e) -> apply(s, e, settings.history()));
+  }
+
+  static ChatRoomState apply(ChatRoomState s, Event e, int keep) {
+    if (e instanceof MessagePosted m) {
+      return s.posted(m, keep);
+    } else if (e instanceof MessageDeleted d) {
+      return s.deleted(d.id());
+    } else if (e instanceof UserBanned b) {
+      return s.banned(b.userId(), new BanView(b.reason(), b.by(), b.at(), b.until()));
+    } else if (e instanceof UserUnbanned u) {
+      return s.unbanned(u.userId());
+    } else if (e instanceof SlowModeSet m) {
+      return s.slowMode(m.seconds());
+    }
+    throw new IllegalArgumentException("unknown chat event " + e.getClass().getName());
   }
 }
