@@ -89,6 +89,10 @@ final class ChatClient implements AutoCloseable {
     socket.sendText(raw, true).get(10, TimeUnit.SECONDS);
   }
 
+  void sendBinary(byte[] raw) throws Exception {
+    socket.sendBinary(java.nio.ByteBuffer.wrap(raw), true).get(10, TimeUnit.SECONDS);
+  }
+
   void say(String text) throws Exception {
     sendText(JSON.createObjectNode().put("type", "message").put("text", text).toString());
   }

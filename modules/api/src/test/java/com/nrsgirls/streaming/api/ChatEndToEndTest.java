@@ -211,6 +211,41 @@ class ChatEndToEndTest {
           carol.awaitError("abuse", T);
           assertEquals(1000, carol.closed.get(10, java.util.concurrent.TimeUnit.SECONDS));
         }
+        // fuzz: mutated client frames (as text and as binary) over sockets of a moderator, a
+        // viewer and an anonymous reader; each socket is replaced when abuse closes it
+        java.util.Random random = new java.util.Random(11);
+        String[] valid = {
+          "{\"type\":\"message\",\"text\":\"fuzz\"}",
+          "{\"type\":\"delete\",\"id\":\"3\"}",
+          "{\"type\":\"ban\",\"userId\":\"nobody\",\"seconds\":5}",
+          "{\"type\":\"slow-mode\",\"seconds\":0}",
+          "{\"type\":\"unban\",\"userId\":\"nobody\"}"
+        };
+        String fuzzMod = ChatClient.token(node, OP, streamId, "fuzz-mod", "moderator");
+        String[] fuzzTokens = {fuzzMod, alice, null};
+        for (int round = 0; round < 30; round++) {
+          try (ChatClient f =
+              ChatClient.connect("fuzz", port, streamId, fuzzTokens[round % fuzzTokens.length])) {
+            for (int i = 0; i < 10; i++) {
+              byte[] frame =
+                  com.nrsgirls.streaming.testkit.Mutator.mutate(
+                      valid[random.nextInt(valid.length)].getBytes(StandardCharsets.UTF_8), random);
+              if (random.nextInt(4) == 0) {
+                f.sendBinary(frame);
+              } else {
+                f.sendText(new String(frame, StandardCharsets.UTF_8));
+              }
+            }
+          }
+        }
+        assertEquals(200, node.send("GET", "/health/ready", null, null).statusCode());
+        // what a mutated moderation may have turned on is turned off again
+        assertEquals(
+            204,
+            node.send(
+                    "PUT", "/api/v1/streams/" + streamId + "/chat/slow-mode", OP, "{\"seconds\":0}")
+                .statusCode());
+        node.send("DELETE", "/api/v1/streams/" + streamId + "/chat/bans/alice", OP, null);
         a.say("after carol");
         reader.await(f -> f.path("text").asText().equals("after carol"), T);
 

@@ -47,18 +47,30 @@ final class ChatConnection {
     this.metrics = metrics;
   }
 
-  /** Queues a frame; false if the socket is closing (or closes now, being too far behind). */
+  /**
+   * Queues a frame; false if the socket is closing (or closes now, being too far behind). Never
+   * throws: the relay calls this for every socket of the room.
+   */
   boolean deliver(Message frame) {
     if (closing.get()) {
       return false;
     }
     // one slot above the limit is left for the error frame of a socket that is closed for cause
-    if (out.size() >= limit || out.offer(frame) != QueueOfferResult.enqueued()) {
+    if (out.size() >= limit) {
       slowConsumer();
       return false;
     }
-    metrics.framesSent(1);
-    return true;
+    QueueOfferResult result = out.offer(frame);
+    if (result == QueueOfferResult.enqueued()) {
+      metrics.framesSent(1);
+      return true;
+    }
+    if (result == QueueOfferResult.dropped()) {
+      slowConsumer();
+    } else {
+      closing.set(true); // the socket's stream is over already (the client went)
+    }
+    return false;
   }
 
   boolean deliver(String json) {
@@ -69,8 +81,12 @@ final class ChatConnection {
   void closeWith(String reason, String errorJson) {
     if (closing.compareAndSet(false, true)) {
       closeReason = reason;
-      out.offer(TextMessage.create(errorJson));
-      out.complete();
+      try {
+        out.offer(TextMessage.create(errorJson));
+        out.complete();
+      } catch (IllegalStateException alreadyOver) {
+        // the client closed first
+      }
     }
   }
 
@@ -78,7 +94,11 @@ final class ChatConnection {
   private void slowConsumer() {
     if (closing.compareAndSet(false, true)) {
       closeReason = "slow-consumer";
-      out.fail(new SlowConsumer());
+      try {
+        out.fail(new SlowConsumer());
+      } catch (IllegalStateException alreadyOver) {
+        closeReason = "client";
+      }
     }
   }
 
