@@ -93,6 +93,13 @@ final class ChatRoutes {
     if (!StreamId.isValid(streamId)) {
       return complete(json.notFound("no such stream"));
     }
+    if (!sockets.admits(remote)) {
+      return complete(
+          json.error(
+              StatusCodes.SERVICE_UNAVAILABLE,
+              "too_many_sockets",
+              "too many chat sockets on this node or from this address"));
+    }
     if (token.isPresent()) {
       Optional<ChatToken.Claims> claims = tokens.verify(token.get(), clock.instant());
       if (claims.isEmpty()) {
@@ -195,7 +202,17 @@ final class ChatRoutes {
     if (r == null) {
       return badRequest("the body must be a JSON object");
     }
-    if (r.userId() == null || !USER_ID.matcher(r.userId()).matches()) {
+    ChatRole role = r.role() == null ? ChatRole.VIEWER : ChatRole.parse(r.role());
+    if (role == null) {
+      return badRequest("role must be viewer, creator or moderator");
+    }
+    // a creator's id is the stream's creatorId as given (checked below), whatever its characters
+    if (r.userId() == null
+        || !(USER_ID.matcher(r.userId()).matches()
+            || (role == ChatRole.CREATOR
+                && !r.userId().isBlank()
+                && r.userId().length() <= 200
+                && r.userId().chars().noneMatch(Character::isISOControl)))) {
       return badRequest("userId must be 1 to 64 of A-Z a-z 0-9 . _ : @ -");
     }
     String name = r.displayName() == null ? r.userId() : r.displayName().strip();
@@ -203,10 +220,6 @@ final class ChatRoutes {
         || name.codePointCount(0, name.length()) > MAX_DISPLAY_NAME
         || name.chars().anyMatch(Character::isISOControl)) {
       return badRequest("displayName must be 1 to " + MAX_DISPLAY_NAME + " printable characters");
-    }
-    ChatRole role = r.role() == null ? ChatRole.VIEWER : ChatRole.parse(r.role());
-    if (role == null) {
-      return badRequest("role must be viewer, creator or moderator");
     }
     Duration ttl = sockets.settings().tokenTtl();
     if (r.ttlSeconds() != null) {

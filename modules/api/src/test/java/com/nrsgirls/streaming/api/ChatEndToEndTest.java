@@ -39,6 +39,8 @@ class ChatEndToEndTest {
 
   private static final int MAX_CHARS = 3000;
 
+  private static final int SOCKETS_PER_ADDRESS = 12;
+
   @TempDir Path work;
 
   @Test
@@ -56,7 +58,8 @@ class ChatEndToEndTest {
                     "-Dnrs.streaming.chat.rate.per-second=1",
                     "-Dnrs.streaming.chat.out-buffer=100",
                     "-Dnrs.streaming.chat.max-message-chars=" + MAX_CHARS,
-                    "-Dnrs.streaming.chat.max-frame-bytes=8KiB"))
+                    "-Dnrs.streaming.chat.max-frame-bytes=8KiB",
+                    "-Dnrs.streaming.chat.max-sockets-per-address=" + SOCKETS_PER_ADDRESS))
             .awaitReady(Duration.ofSeconds(60))) {
       int port = Integer.parseInt(env.get("NRS_HTTP_PORT"));
       String streamId = node.createStream(OP, "chat")[0];
@@ -154,8 +157,10 @@ class ChatEndToEndTest {
           }
           try (ChatClient late = ChatClient.connect("late", port, streamId, null)) {
             assertEquals(history, late.messages(3, T));
+            late.sendText("{\"type\":\"ping\"}");
+            late.awaitType("pong", T); // all the history came before it
             assertTrue(
-                late.drain().stream().noneMatch(f -> f.path("text").asText().equals("spam")),
+                late.drain().stream().noneMatch(f -> f.path("type").asText().equals("message")),
                 "a deleted message is not in the history");
           }
           m.sendText("{\"type\":\"slow-mode\",\"seconds\":30}");
@@ -167,6 +172,10 @@ class ChatEndToEndTest {
           m.sendText("{\"type\":\"slow-mode\",\"seconds\":0}");
           a.await(f -> f.path("text").asText().equals("slow mode is off"), T);
 
+          m.sendText("{\"type\":\"ban\",\"userId\":\"bob\",\"seconds\":1e30}");
+          m.awaitError("bad-request", T);
+          m.sendText("{\"type\":\"delete\",\"id\":\"" + spamId + "\"}");
+          m.awaitError("not-found", T); // deleted once is enough
           m.sendText("{\"type\":\"ban\",\"userId\":\"bob\",\"reason\":\"spam\"}");
           JsonNode ban = reader.await(f -> f.path("event").asText().equals("ban"), T);
           assertEquals("bob", ban.get("user").get("id").asText());
@@ -193,6 +202,23 @@ class ChatEndToEndTest {
           assertEquals(
               "thanks",
               reader.await(f -> f.path("text").asText().equals("thanks"), T).get("text").asText());
+        }
+
+        // a banned moderator moderates no more, and cannot lift their own ban
+        String rogue = ChatClient.token(node, OP, streamId, "rogue", "moderator");
+        assertEquals(
+            204,
+            node.send(
+                    "PUT",
+                    "/api/v1/streams/" + streamId + "/chat/bans/rogue",
+                    OP,
+                    "{\"reason\":\"abuse of power\",\"seconds\":3600}")
+                .statusCode());
+        try (ChatClient r = ChatClient.connect("rogue", port, streamId, rogue)) {
+          r.sendText("{\"type\":\"unban\",\"userId\":\"rogue\"}");
+          r.awaitError("forbidden", T);
+          r.sendText("{\"type\":\"slow-mode\",\"seconds\":60}");
+          r.awaitError("forbidden", T);
         }
 
         // the creator moderates their own room
@@ -289,6 +315,33 @@ class ChatEndToEndTest {
         Thread.sleep(50); // poll interval of a probe
       }
       assertEquals(0, metric(node, "nrs_chat_sockets"));
+
+      // a plain GET (no upgrade) is refused and leaves no socket behind
+      assertEquals(400, node.send("GET", "/chat/" + streamId, null, null).statusCode());
+      // the per-address limit holds WebSockets, which leave the HTTP connection limits
+      List<Socket> held = new ArrayList<>();
+      try {
+        for (int i = 0; i < SOCKETS_PER_ADDRESS; i++) {
+          Socket s = new Socket("127.0.0.1", port);
+          held.add(s);
+          assertEquals(101, upgrade(s, "/chat/" + streamId));
+        }
+        long until = System.nanoTime() + T.toNanos();
+        while (metric(node, "nrs_chat_sockets") < SOCKETS_PER_ADDRESS
+            && System.nanoTime() < until) {
+          Thread.sleep(50); // poll interval of a probe
+        }
+        assertEquals(503, upgradeStatus(port, "/chat/" + streamId));
+      } finally {
+        for (Socket s : held) {
+          s.close();
+        }
+      }
+      deadline = System.nanoTime() + T.toNanos();
+      while (metric(node, "nrs_chat_sockets") != 0 && System.nanoTime() < deadline) {
+        Thread.sleep(50); // poll interval of a probe
+      }
+      assertEquals(0, metric(node, "nrs_chat_sockets"), "every socket counted once, closed once");
       String log = node.logText();
       assertFalse(log.contains(alice), "a chat token reached the log");
       assertFalse(log.contains(mod), "a chat token reached the log");

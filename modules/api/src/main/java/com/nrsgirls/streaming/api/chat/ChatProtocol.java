@@ -23,10 +23,10 @@ public final class ChatProtocol {
 
   /**
    * A node has sockets in the room. Sent again every resubscribe interval; a room that does not
-   * know the relay (it is new, or it restarted on another node) answers {@link Subscribed} with the
-   * recent history.
+   * know the relay (it is new, or it restarted on another node), or a relay that still waits for
+   * it, gets {@link Subscribed} with the recent history.
    */
-  public record Subscribe(ActorRef<RelayMessage> relay) implements Command {}
+  public record Subscribe(ActorRef<RelayMessage> relay, boolean needsHistory) implements Command {}
 
   /** The node's last socket in the room closed. */
   public record Unsubscribe(ActorRef<RelayMessage> relay) implements Command {}

@@ -61,7 +61,7 @@ final class ChatRelay extends AbstractBehavior<RelayMessage> {
     this.streamId = streamId;
     this.settings = settings;
     this.room = ClusterSharding.get(context.getSystem()).entityRefFor(ENTITY_TYPE_KEY, streamId);
-    room.tell(new Subscribe(context.getSelf()));
+    room.tell(new Subscribe(context.getSelf(), true));
   }
 
   @Override
@@ -74,7 +74,7 @@ final class ChatRelay extends AbstractBehavior<RelayMessage> {
         .onMessage(
             Resubscribe.class,
             m -> {
-              room.tell(new Subscribe(getContext().getSelf()));
+              room.tell(new Subscribe(getContext().getSelf(), !subscribed));
               return this;
             })
         .onMessage(
@@ -118,11 +118,19 @@ final class ChatRelay extends AbstractBehavior<RelayMessage> {
 
   private Behavior<RelayMessage> onSubscribed(Subscribed m) {
     if (subscribed) {
-      // the room restarted (or moved) and did not know us: what it wrote meanwhile is news here
+      // the room restarted (or moved) and did not know us: what it wrote meanwhile is news here,
+      // and its history replaces ours (deletions we missed are not in it)
+      List<Frame> news = new ArrayList<>();
       for (Frame f : m.history()) {
         if (f.messageId() > lastMessageId) {
-          onFrame(f);
+          news.add(f);
         }
+      }
+      history.clear();
+      history.addAll(m.history());
+      for (Frame f : news) {
+        lastMessageId = f.messageId();
+        send(f);
       }
       return this;
     }
@@ -139,17 +147,17 @@ final class ChatRelay extends AbstractBehavior<RelayMessage> {
 
   private Behavior<RelayMessage> onFrame(Frame f) {
     switch (f.kind()) {
-      case "message" -> remember(f);
+      case "message" -> {
+        if (f.messageId() <= lastMessageId) {
+          return this; // sent before the room's restart and again in its history: seen already
+        }
+        remember(f);
+      }
       case "deleted" -> history.removeIf(h -> h.messageId() == f.messageId());
       case "banned" -> history.removeIf(h -> f.userId().equals(h.userId()));
       default -> {}
     }
-    if (subscribed) {
-      Message frame = TextMessage.create(f.json());
-      for (ChatConnection c : sockets) {
-        c.deliver(frame);
-      }
-    }
+    send(f);
     if (f.kind().equals("banned")) {
       String error = ChatFrames.error(streamId, "banned", "you were banned from this room", 0);
       for (ChatConnection c : sockets) {
@@ -159,6 +167,15 @@ final class ChatRelay extends AbstractBehavior<RelayMessage> {
       }
     }
     return this;
+  }
+
+  private void send(Frame f) {
+    if (subscribed) {
+      Message frame = TextMessage.create(f.json());
+      for (ChatConnection c : sockets) {
+        c.deliver(frame);
+      }
+    }
   }
 
   private void remember(Frame f) {

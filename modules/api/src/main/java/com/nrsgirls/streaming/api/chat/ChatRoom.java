@@ -43,6 +43,15 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
   /** Longest ban reason kept. */
   static final int MAX_REASON = 200;
 
+  /** Longest ban with an end (ten years); 0 is a ban without one. */
+  static final long MAX_BAN_SECONDS = 10L * 365 * 24 * 3600;
+
+  /** A user's join and leave are announced at most once per this (a reconnect loop is quiet). */
+  static final long PRESENCE_GAP_NANOS = 10_000_000_000L;
+
+  /** The history a node gets when it subscribes stays under this (Artery's frame is 256 KiB). */
+  static final int MAX_HISTORY_BYTES = 192 * 1024;
+
   /** Longest slow mode a moderator may set. */
   static final int MAX_SLOW_MODE_SECONDS = 3600;
 
@@ -54,6 +63,9 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
 
   /** Relays of the nodes with sockets here -> when they last resubscribed (nanoTime). */
   private final Map<ActorRef<RelayMessage>, Long> relays = new HashMap<>();
+
+  /** When each user's join or leave was last announced (nanoTime). */
+  private final Map<String, Long> presenceAnnounced = new HashMap<>();
 
   /** Rate allowances of users who wrote lately. */
   private final Map<String, Allowance> allowances = new HashMap<>();
@@ -181,21 +193,34 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
   }
 
   private Effect<Event, ChatRoomState> onSubscribe(ChatRoomState state, Subscribe c) {
-    if (relays.put(c.relay(), System.nanoTime()) == null) {
-      List<Frame> history = new ArrayList<>(state.recent().size());
-      for (MessagePosted m : state.recent()) {
-        history.add(messageFrame(m));
+    boolean known = relays.put(c.relay(), System.nanoTime()) != null;
+    if (!known || c.needsHistory()) {
+      // newest first until the size bound, then oldest first
+      java.util.ArrayDeque<Frame> history = new java.util.ArrayDeque<>();
+      int bytes = 0;
+      for (int i = state.recent().size() - 1; i >= 0; i--) {
+        Frame f = messageFrame(state.recent().get(i));
+        bytes += f.json().length() * 3;
+        if (bytes > MAX_HISTORY_BYTES) {
+          break;
+        }
+        history.addFirst(f);
       }
-      c.relay().tell(new Subscribed(history));
-      context
-          .getLog()
-          .debug("chat stream={}: a node subscribed ({} nodes)", streamId, relays.size());
+      c.relay().tell(new Subscribed(List.copyOf(history)));
+      if (!known) {
+        context
+            .getLog()
+            .debug("chat stream={}: a node subscribed ({} nodes)", streamId, relays.size());
+      }
     }
     return Effect().none();
   }
 
   private Effect<Event, ChatRoomState> onPresence(ChatRoomState state, Presence c) {
-    if (settings.announcePresence()) {
+    long now = System.nanoTime();
+    Long last = presenceAnnounced.get(c.user().id());
+    if (settings.announcePresence() && (last == null || now - last > PRESENCE_GAP_NANOS)) {
+      presenceAnnounced.put(c.user().id(), now);
       broadcast(
           new Frame(
               c.joined() ? "join" : "leave",
@@ -248,10 +273,14 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
 
   private Effect<Event, ChatRoomState> onDelete(ChatRoomState persisted, Delete c) {
     ChatRoomState state = view(persisted);
-    if (!c.by().role().moderates()) {
+    if (!mayModerate(state, c.by())) {
       return reject(c.replyTo(), "forbidden", "only moderators delete messages", 0);
     }
-    if (c.messageId() < 1 || c.messageId() > state.lastId()) {
+    boolean inWindow = c.messageId() > state.lastId() - settings.history();
+    if (c.messageId() < 1
+        || c.messageId() > state.lastId()
+        || (inWindow && state.recent().stream().noneMatch(m -> m.id() == c.messageId()))) {
+      // within the kept window, a message not kept was deleted already (or its author banned)
       return reject(c.replyTo(), "not-found", "no such message", 0);
     }
     MessageDeleted deleted = new MessageDeleted(c.messageId(), c.by().id(), clock.instant());
@@ -274,7 +303,7 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
 
   private Effect<Event, ChatRoomState> onBan(ChatRoomState persisted, Ban c) {
     ChatRoomState state = view(persisted);
-    if (!c.by().role().moderates()) {
+    if (!mayModerate(state, c.by())) {
       return reject(c.replyTo(), "forbidden", "only moderators ban users", 0);
     }
     if (c.userId() == null || c.userId().isBlank() || c.userId().length() > 64) {
@@ -283,8 +312,9 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
     if (c.userId().equals(c.by().id())) {
       return reject(c.replyTo(), "bad-request", "a moderator cannot ban themselves", 0);
     }
-    if (c.seconds() < 0) {
-      return reject(c.replyTo(), "bad-request", "seconds must be 0 (no end) or more", 0);
+    if (c.seconds() < 0 || c.seconds() > MAX_BAN_SECONDS) {
+      return reject(
+          c.replyTo(), "bad-request", "seconds must be 0 (no end) to " + MAX_BAN_SECONDS, 0);
     }
     Instant now = clock.instant();
     String reason = c.reason() == null ? "" : truncate(c.reason().strip(), MAX_REASON);
@@ -330,11 +360,14 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
 
   private Effect<Event, ChatRoomState> onUnban(ChatRoomState persisted, Unban c) {
     ChatRoomState state = view(persisted);
-    if (!c.by().role().moderates()) {
+    if (!mayModerate(state, c.by())) {
       return reject(c.replyTo(), "forbidden", "only moderators unban users", 0);
     }
     if (!state.bans().containsKey(c.userId())) {
       return reject(c.replyTo(), "not-found", "that user is not banned", 0);
+    }
+    if (c.userId().equals(c.by().id())) {
+      return reject(c.replyTo(), "forbidden", "a ban is lifted by another moderator", 0);
     }
     Instant now = clock.instant();
     UserUnbanned unbanned = new UserUnbanned(c.userId(), c.by().id(), now);
@@ -359,7 +392,7 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
 
   private Effect<Event, ChatRoomState> onSlowMode(ChatRoomState persisted, SetSlowMode c) {
     ChatRoomState state = view(persisted);
-    if (!c.by().role().moderates()) {
+    if (!mayModerate(state, c.by())) {
       return reject(c.replyTo(), "forbidden", "only moderators set slow mode", 0);
     }
     if (c.seconds() < 0 || c.seconds() > MAX_SLOW_MODE_SECONDS) {
@@ -423,7 +456,8 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
     long now = System.nanoTime();
     long silent = settings.resubscribeInterval().multipliedBy(4).toNanos();
     relays.values().removeIf(heard -> now - heard > silent);
-    long idle = Duration.ofMinutes(1).toNanos();
+    // a user's last post time is slow mode's memory: kept at least as long as slow mode's gap
+    long idle = Math.max(Duration.ofMinutes(1).toNanos(), state.slowModeSeconds() * 1_000_000_000L);
     Iterator<Allowance> it = allowances.values().iterator();
     while (it.hasNext()) {
       Allowance a = it.next();
@@ -431,6 +465,7 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
         it.remove();
       }
     }
+    presenceAnnounced.values().removeIf(at -> now - at > PRESENCE_GAP_NANOS);
     boolean changed =
         state.messages() != reportedMessages
             || state.deleted() != reportedDeleted
@@ -456,6 +491,12 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
     metrics.rejected(error);
     replyTo.tell(new Rejected(error, message, retryAfterMillis));
     return Effect().none();
+  }
+
+  /** Moderators and the creator may, unless they are banned themselves; the operator always. */
+  private static boolean mayModerate(ChatRoomState state, ChatUser by) {
+    return by.role().moderates()
+        && (by.equals(ChatUser.OPERATOR) || !state.banned(by.id(), Instant.now()));
   }
 
   private Allowance fresh(long nanos) {

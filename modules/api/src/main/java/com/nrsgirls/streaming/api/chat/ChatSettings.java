@@ -21,6 +21,8 @@ import java.time.Duration;
  * @param statsInterval how often a room's counts are recorded on its stream while they change
  * @param resubscribeInterval how often a node reminds a room that it has readers
  * @param askTimeout how long a node waits for a room's answer
+ * @param maxSockets chat sockets open on the node at once (0: no limit)
+ * @param maxSocketsPerAddress chat sockets from one address at once (0: no limit)
  */
 public record ChatSettings(
     Duration tokenTtl,
@@ -36,7 +38,9 @@ public record ChatSettings(
     boolean announcePresence,
     Duration statsInterval,
     Duration resubscribeInterval,
-    Duration askTimeout) {
+    Duration askTimeout,
+    int maxSockets,
+    int maxSocketsPerAddress) {
 
   public static ChatSettings create(Config root) {
     Config c = root.getConfig("nrs.streaming.chat");
@@ -55,6 +59,8 @@ public record ChatSettings(
         c.getBoolean("announce-presence"),
         c.getDuration("stats-interval"),
         c.getDuration("resubscribe-interval"),
-        c.getDuration("ask-timeout"));
+        c.getDuration("ask-timeout"),
+        c.getInt("max-sockets"),
+        c.getInt("max-sockets-per-address"));
   }
 }

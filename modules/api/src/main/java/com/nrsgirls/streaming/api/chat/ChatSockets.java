@@ -5,8 +5,11 @@ import static com.nrsgirls.streaming.api.chat.ChatProtocol.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayDeque;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -18,6 +21,7 @@ import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -41,6 +45,8 @@ public final class ChatSockets {
   private final ChatSettings settings;
   private final ChatMetrics metrics;
   private final ActorRef<ChatHub.Command> hub;
+  private final AtomicInteger open = new AtomicInteger();
+  private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
 
   public ChatSockets(ActorSystem<?> system, ChatSettings settings, ChatMetrics metrics) {
     this.system = system;
@@ -54,19 +60,55 @@ public final class ChatSockets {
     return settings;
   }
 
-  /** The WebSocket of one client in {@code streamId}'s room; {@code user} null: read only. */
-  public Flow<Message, Message, NotUsed> open(String streamId, ChatUser user, String remote) {
+  /**
+   * Whether {@code remote} may open another socket: the node's and the address's socket limits
+   * ({@code max-sockets}, {@code max-sockets-per-address}). Checked before the upgrade; a socket
+   * takes its place only once its WebSocket runs.
+   */
+  public boolean admits(String remote) {
+    if (settings.maxSockets() > 0 && open.get() >= settings.maxSockets()) {
+      return false;
+    }
+    AtomicInteger n = perAddress.get(remote);
+    return settings.maxSocketsPerAddress() <= 0
+        || n == null
+        || n.get() < settings.maxSocketsPerAddress();
+  }
+
+  /**
+   * The WebSocket of one client in {@code streamId}'s room; {@code user} null: read only. Nothing
+   * happens until pekko-http runs the flow (after the upgrade): a request that is never upgraded
+   * leaves nothing behind.
+   */
+  public Flow<Message, Message, ?> open(String streamId, ChatUser user, String remote) {
+    return Flow.fromMaterializer((mat, attributes) -> socket(streamId, user, remote, mat));
+  }
+
+  private Flow<Message, Message, NotUsed> socket(
+      String streamId, ChatUser user, String remote, Materializer mat) {
     Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> out =
-        Source.<Message>queue(settings.outBuffer() + 1).preMaterialize(system);
+        Source.<Message>queue(settings.outBuffer() + 1).preMaterialize(mat);
     ChatConnection connection =
         new ChatConnection(streamId, user, remote, settings.outBuffer(), out.first(), metrics);
+    metrics.opened();
+    if (!reserve(remote)) {
+      // over a limit since admits() said yes (others opened meanwhile): told, then closed
+      connection.closeWith(
+          "limit",
+          ChatFrames.error(streamId, "limit", "too many chat sockets; try again later", 0));
+      return Flow.fromSinkAndSourceCoupled(Sink.<Message>ignore(), out.second())
+          .watchTermination(
+              (nu, done) -> {
+                done.whenComplete((ok, err) -> metrics.closed(connection.closeReason()));
+                return NotUsed.getInstance();
+              });
+    }
     Reader reader = new Reader(connection);
     Sink<Message, NotUsed> in =
         Flow.<Message>create()
             .mapAsync(1, this::text)
             .mapAsync(1, reader::handle)
             .to(Sink.ignore());
-    metrics.opened();
     hub.tell(new ChatHub.Join(connection));
     log.debug("chat: socket opened, {}", connection.describe());
     return Flow.fromSinkAndSourceCoupled(in, out.second())
@@ -77,7 +119,29 @@ public final class ChatSockets {
             });
   }
 
+  private boolean reserve(String remote) {
+    if (settings.maxSockets() > 0 && open.incrementAndGet() > settings.maxSockets()) {
+      open.decrementAndGet();
+      return false;
+    } else if (settings.maxSockets() <= 0) {
+      open.incrementAndGet();
+    }
+    AtomicInteger n = perAddress.computeIfAbsent(remote, a -> new AtomicInteger());
+    if (n.incrementAndGet() > settings.maxSocketsPerAddress()
+        && settings.maxSocketsPerAddress() > 0) {
+      release(remote);
+      return false;
+    }
+    return true;
+  }
+
+  private void release(String remote) {
+    open.decrementAndGet();
+    perAddress.computeIfPresent(remote, (a, n) -> n.decrementAndGet() <= 0 ? null : n);
+  }
+
   private void closed(ChatConnection connection) {
+    release(connection.remote);
     hub.tell(new ChatHub.Leave(connection));
     String reason = connection.closeReason();
     metrics.closed(reason);
@@ -101,11 +165,11 @@ public final class ChatSockets {
     if (t.isStrict()) {
       String s = t.getStrictText();
       return CompletableFuture.completedFuture(
-          s.length() > settings.maxFrameBytes() ? Refusal.TOO_LARGE : s);
+          utf8Length(s) > settings.maxFrameBytes() ? Refusal.TOO_LARGE : s);
     }
     int max = settings.maxFrameBytes();
     return t.getStreamedText()
-        .limitWeighted(max, s -> (long) s.length())
+        .limitWeighted(max, s -> (long) utf8Length(s))
         .runFold(new StringBuilder(), StringBuilder::append, system)
         .<Object>thenApply(StringBuilder::toString)
         .exceptionally(e -> Refusal.TOO_LARGE);
@@ -257,6 +321,25 @@ public final class ChatSockets {
                 0));
       }
     }
+  }
+
+  /** The UTF-8 length of {@code s}, without encoding it. */
+  static int utf8Length(String s) {
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n++;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c)) {
+        n += 4;
+        i++;
+      } else {
+        n += 3;
+      }
+    }
+    return n;
   }
 
   private static long parse(String s) {

@@ -59,8 +59,10 @@ public final class ChatToken {
     }
     String body = token.substring(0, dot);
     try {
-      byte[] signature = B64D.decode(token.substring(dot + 1));
-      if (!MessageDigest.isEqual(signature, mac(body))) {
+      // compared as text in its one canonical spelling (a decoder ignores spare bits)
+      byte[] expected = B64.encodeToString(mac(body)).getBytes(StandardCharsets.US_ASCII);
+      byte[] given = token.substring(dot + 1).getBytes(StandardCharsets.US_ASCII);
+      if (!MessageDigest.isEqual(given, expected)) {
         return Optional.empty();
       }
       JsonNode claims = JSON.readTree(B64D.decode(body));
