@@ -102,6 +102,10 @@ final class ChatConnection {
     }
   }
 
+  boolean closing() {
+    return closing.get();
+  }
+
   /** Why the socket closed: {@code client} unless the server closed it. */
   String closeReason() {
     return closeReason;

@@ -94,8 +94,10 @@ public final class ChatProtocol {
    *     {@code system}
    * @param messageId the message's id for {@code message} and {@code deleted}; else 0
    * @param userId the author of a {@code message}, or the banned user of {@code banned}
+   * @param sentAtMillis when the room sent it (wall clock): a relay that gets it much later is
+   *     overloaded
    */
-  public record Frame(String kind, long messageId, String userId, String json)
+  public record Frame(String kind, long messageId, String userId, String json, long sentAtMillis)
       implements RelayMessage, CborSerializable {}
 
   /** The answer to a relay the room did not know: the recent messages, oldest first. */

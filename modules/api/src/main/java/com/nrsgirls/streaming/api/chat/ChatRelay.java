@@ -146,6 +146,26 @@ final class ChatRelay extends AbstractBehavior<RelayMessage> {
   }
 
   private Behavior<RelayMessage> onFrame(Frame f) {
+    long lag = System.currentTimeMillis() - f.sentAtMillis();
+    if (lag > settings.maxRelayLag().toMillis()) {
+      // the node cannot keep up with the room: frames wait in this mailbox, which would grow
+      // without bound. Its sockets are closed (their clients reconnect, to a node with room).
+      getContext()
+          .getLog()
+          .warn(
+              "chat stream={}: frames reach this node {} ms after the room sent them; closing its {}"
+                  + " sockets",
+              streamId,
+              lag,
+              sockets.size());
+      String error =
+          ChatFrames.error(streamId, "overloaded", "this node cannot keep up; reconnect", 0);
+      for (ChatConnection c : sockets) {
+        c.closeWith("overloaded", error);
+      }
+      room.tell(new Unsubscribe(getContext().getSelf()));
+      return Behaviors.stopped();
+    }
     switch (f.kind()) {
       case "message" -> {
         if (f.messageId() <= lastMessageId) {

@@ -222,7 +222,7 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
     if (settings.announcePresence() && (last == null || now - last > PRESENCE_GAP_NANOS)) {
       presenceAnnounced.put(c.user().id(), now);
       broadcast(
-          new Frame(
+          frame(
               c.joined() ? "join" : "leave",
               0,
               c.user().id(),
@@ -341,7 +341,7 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
                   c.by().id(),
                   c.seconds() == 0 ? "good" : c.seconds() + " s");
           broadcast(
-              new Frame(
+              frame(
                   "banned",
                   0,
                   c.userId(),
@@ -380,7 +380,7 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
               .info(
                   "chat stream={}: user={} unbanned by user={}", streamId, c.userId(), c.by().id());
           broadcast(
-              new Frame(
+              frame(
                   "system",
                   0,
                   c.userId(),
@@ -412,7 +412,7 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
                   c.seconds(),
                   c.by().id());
           broadcast(
-              new Frame(
+              frame(
                   "system",
                   0,
                   null,
@@ -512,8 +512,12 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
     }
   }
 
+  private Frame frame(String kind, long messageId, String userId, String json) {
+    return new Frame(kind, messageId, userId, json, clock.millis());
+  }
+
   private Frame messageFrame(MessagePosted m) {
-    return new Frame(
+    return frame(
         "message",
         m.id(),
         m.user().id(),
@@ -521,7 +525,7 @@ public final class ChatRoom extends EventSourcedBehavior<Command, Event, ChatRoo
   }
 
   private Frame deletedFrame(MessageDeleted d) {
-    return new Frame("deleted", d.id(), null, ChatFrames.deleted(streamId, d.id(), d.by(), d.at()));
+    return frame("deleted", d.id(), null, ChatFrames.deleted(streamId, d.id(), d.by(), d.at()));
   }
 
   private static String truncate(String s, int max) {

@@ -21,6 +21,7 @@ import java.time.Duration;
  * @param statsInterval how often a room's counts are recorded on its stream while they change
  * @param resubscribeInterval how often a node reminds a room that it has readers
  * @param askTimeout how long a node waits for a room's answer
+ * @param maxRelayLag frames reaching a node's relay later than this close its sockets
  * @param maxSockets chat sockets open on the node at once (0: no limit)
  * @param maxSocketsPerAddress chat sockets from one address at once (0: no limit)
  */
@@ -39,6 +40,7 @@ public record ChatSettings(
     Duration statsInterval,
     Duration resubscribeInterval,
     Duration askTimeout,
+    Duration maxRelayLag,
     int maxSockets,
     int maxSocketsPerAddress) {
 
@@ -60,6 +62,7 @@ public record ChatSettings(
         c.getDuration("stats-interval"),
         c.getDuration("resubscribe-interval"),
         c.getDuration("ask-timeout"),
+        c.getDuration("max-relay-lag"),
         c.getInt("max-sockets"),
         c.getInt("max-sockets-per-address"));
   }
