@@ -26,6 +26,10 @@ final class ChatConnection {
   final ChatUser user;
 
   final String remote;
+
+  /** Whether it took a place under the socket limits (and joined its room). */
+  volatile boolean admitted;
+
   private final int limit;
   private final BoundedSourceQueue<Message> out;
   private final ChatMetrics metrics;

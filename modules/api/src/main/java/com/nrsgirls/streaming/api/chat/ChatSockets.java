@@ -19,10 +19,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
-import org.apache.pekko.japi.Pair;
-import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
@@ -78,43 +76,40 @@ public final class ChatSockets {
   /**
    * The WebSocket of one client in {@code streamId}'s room; {@code user} null: read only. Nothing
    * happens until pekko-http runs the flow (after the upgrade): a request that is never upgraded
-   * leaves nothing behind.
+   * leaves nothing behind. The socket's queue is the flow's own source (no stream boundary between
+   * the relay's offer and the socket).
    */
-  public Flow<Message, Message, ?> open(String streamId, ChatUser user, String remote) {
-    return Flow.fromMaterializer((mat, attributes) -> socket(streamId, user, remote, mat));
-  }
-
-  private Flow<Message, Message, NotUsed> socket(
-      String streamId, ChatUser user, String remote, Materializer mat) {
-    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> out =
-        Source.<Message>queue(settings.outBuffer() + 1).preMaterialize(mat);
-    ChatConnection connection =
-        new ChatConnection(streamId, user, remote, settings.outBuffer(), out.first(), metrics);
-    metrics.opened();
-    if (!reserve(remote)) {
-      // over a limit since admits() said yes (others opened meanwhile): told, then closed
-      connection.closeWith(
-          "limit",
-          ChatFrames.error(streamId, "limit", "too many chat sockets; try again later", 0));
-      return Flow.fromSinkAndSourceCoupled(Sink.<Message>ignore(), out.second())
-          .watchTermination(
-              (nu, done) -> {
-                done.whenComplete((ok, err) -> metrics.closed(connection.closeReason()));
-                return NotUsed.getInstance();
-              });
-    }
-    Reader reader = new Reader(connection);
+  public Flow<Message, Message, NotUsed> open(String streamId, ChatUser user, String remote) {
+    CompletableFuture<Reader> reader = new CompletableFuture<>();
     Sink<Message, NotUsed> in =
         Flow.<Message>create()
             .mapAsync(1, this::text)
-            .mapAsync(1, reader::handle)
+            .mapAsync(1, frame -> reader.thenCompose(r -> r.handle(frame)))
             .to(Sink.ignore());
-    hub.tell(new ChatHub.Join(connection));
-    log.debug("chat: socket opened, {}", connection.describe());
-    return Flow.fromSinkAndSourceCoupled(in, out.second())
+    return Flow.fromSinkAndSourceCoupledMat(
+            in, Source.<Message>queue(settings.outBuffer() + 1), Keep.right())
+        .mapMaterializedValue(
+            queue -> {
+              ChatConnection c =
+                  new ChatConnection(streamId, user, remote, settings.outBuffer(), queue, metrics);
+              metrics.opened();
+              if (reserve(remote)) {
+                c.admitted = true;
+                hub.tell(new ChatHub.Join(c));
+                log.debug("chat: socket opened, {}", c.describe());
+              } else {
+                // over a limit since admits() said yes (others opened meanwhile): told, closed
+                c.closeWith(
+                    "limit",
+                    ChatFrames.error(
+                        streamId, "limit", "too many chat sockets; try again later", 0));
+              }
+              reader.complete(new Reader(c));
+              return c;
+            })
         .watchTermination(
-            (nu, done) -> {
-              done.whenComplete((ok, err) -> closed(connection));
+            (c, done) -> {
+              done.whenComplete((ok, err) -> closed(c));
               return NotUsed.getInstance();
             });
   }
@@ -141,8 +136,10 @@ public final class ChatSockets {
   }
 
   private void closed(ChatConnection connection) {
-    release(connection.remote);
-    hub.tell(new ChatHub.Leave(connection));
+    if (connection.admitted) {
+      release(connection.remote);
+      hub.tell(new ChatHub.Leave(connection));
+    }
     String reason = connection.closeReason();
     metrics.closed(reason);
     if (reason.equals("client")) {
