@@ -52,11 +52,24 @@ final class JournalDb {
   private final java.util.Map<String, Long> applied =
       new java.util.concurrent.ConcurrentHashMap<>();
 
-  void applied(String projection, String tag, long offset) {
-    applied.put(projection + " " + tag, offset);
+  /**
+   * An instance of {@code projection} on {@code tag} has applied up to {@code offset}; ignored once
+   * the instance stopped ({@code running} false): a batch or a start still in flight when it
+   * stopped must not bring its row back.
+   */
+  synchronized void applied(
+      String projection,
+      String tag,
+      long offset,
+      java.util.concurrent.atomic.AtomicBoolean running) {
+    if (running.get()) {
+      applied.put(projection + " " + tag, offset);
+    }
   }
 
-  void stopped(String projection, String tag) {
+  synchronized void stopped(
+      String projection, String tag, java.util.concurrent.atomic.AtomicBoolean running) {
+    running.set(false);
     applied.remove(projection + " " + tag);
   }
 

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -92,10 +93,11 @@ final class JournalProjection {
           JdbcReadJournal journal =
               PersistenceQuery.get(system)
                   .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+          AtomicBoolean running = new AtomicBoolean(true);
           UniqueKillSwitch kill =
               RestartSource.withBackoff(
                       RestartSettings.create(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2),
-                      () -> run(system, db, journal, blocking, name, tag, handler))
+                      () -> run(system, db, journal, blocking, name, tag, handler, running))
                   .viaMat(KillSwitches.single(), Keep.right())
                   .to(Sink.ignore())
                   .run(system);
@@ -106,7 +108,7 @@ final class JournalProjection {
                   signal -> {
                     kill.shutdown();
                     db.head().cancel(name, tag);
-                    db.stopped(name, tag);
+                    db.stopped(name, tag, running);
                     return Behaviors.same();
                   })
               .build();
@@ -128,7 +130,8 @@ final class JournalProjection {
       Executor blocking,
       String name,
       String tag,
-      Handler handler) {
+      Handler handler,
+      AtomicBoolean running) {
     CompletionStage<Long> start =
         CompletableFuture.supplyAsync(() -> storedOffset(db, name, tag), blocking)
             .thenCompose(
@@ -148,7 +151,7 @@ final class JournalProjection {
     return Source.completionStageSource(
             start.thenApply(
                 offset -> {
-                  db.applied(name, tag, offset);
+                  db.applied(name, tag, offset, running);
                   return Source.unfoldAsync(
                       new Position(offset, true),
                       at ->
@@ -167,7 +170,8 @@ final class JournalProjection {
                                                       .thenApplyAsync(
                                                           done ->
                                                               applyBatch(
-                                                                  db, name, tag, handler, batch),
+                                                                  db, name, tag, handler, batch,
+                                                                  running),
                                                           blocking))
                                           .runWith(Sink.fold(at.offset, (a, b) -> b), system))
                               .thenApply(
@@ -187,14 +191,19 @@ final class JournalProjection {
   }
 
   private static long applyBatch(
-      JournalDb db, String name, String tag, Handler handler, List<EventEnvelope> batch) {
+      JournalDb db,
+      String name,
+      String tag,
+      Handler handler,
+      List<EventEnvelope> batch,
+      AtomicBoolean running) {
     long last = ((Sequence) batch.get(batch.size() - 1).offset()).value();
     db.inTransaction(
         c -> {
           handler.apply(c, batch);
           upsertOffset(c, name, tag, last);
         });
-    db.applied(name, tag, last);
+    db.applied(name, tag, last, running);
     return last;
   }
 
