@@ -52,6 +52,9 @@ class ChatClusterEndToEndTest {
             add(clients, ChatClient.connect("reader@0", cluster.httpPort(0), streamId, null));
         ChatClient r1 =
             add(clients, ChatClient.connect("reader@1", cluster.httpPort(1), streamId, null));
+        // both nodes subscribed before the writers come: join frames are not history, a node
+        // that subscribes after a join never hears it
+        awaitNodesInRoom(cluster, streamId, 2);
         ChatClient a0 =
             add(clients, ChatClient.connect("alice@0", cluster.httpPort(0), streamId, alice));
         ChatClient c0 =
@@ -173,6 +176,20 @@ class ChatClusterEndToEndTest {
       b.say("I'm back");
       b.awaitError("banned", T);
     }
+  }
+
+  private static void awaitNodesInRoom(TestCluster cluster, String streamId, int nodes)
+      throws Exception {
+    long deadline = System.nanoTime() + T.toNanos();
+    JsonNode info = null;
+    while (System.nanoTime() < deadline) {
+      info = cluster.api(0, "/api/v1/streams/" + streamId + "/chat");
+      if (info.get("nodes").asInt() == nodes) {
+        return;
+      }
+      Thread.sleep(100); // poll interval of a probe
+    }
+    throw new AssertionError("the room never had " + nodes + " nodes: " + info);
   }
 
   private static void awaitChatStats(TestCluster cluster, String streamId) throws Exception {
