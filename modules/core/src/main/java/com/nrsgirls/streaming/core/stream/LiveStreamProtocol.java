@@ -420,13 +420,13 @@ public final class LiveStreamProtocol {
       String sessionId, int current, int peak, int unique, long watchSeconds, Instant at)
       implements Event {}
 
-  /** The live session's HLS viewers as the state API shows them (see {@link ViewerStats}). */
   /**
    * The chat room's running totals since the stream was created: messages posted, messages deleted
    * by moderators, bans issued.
    */
   public record ChatStats(long messages, long deleted, long bans, Instant at) implements Event {}
 
+  /** The live session's HLS viewers as the state API shows them (see {@link ViewerStats}). */
   public record ViewerView(int current, int peak, int unique, long watchTimeSeconds)
       implements CborSerializable {}
 
