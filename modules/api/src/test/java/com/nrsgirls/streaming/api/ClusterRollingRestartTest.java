@@ -30,12 +30,22 @@ class ClusterRollingRestartTest {
   private static void awaitGrowth(
       TestCluster cluster, int viewer, String[][] streams, long[] listed) throws Exception {
     for (int i = 0; i < streams.length; i++) {
-      listed[i] =
-          lastSequence(
-              awaitSegmentFrom(
-                  cluster.playbackUrl(viewer, streams[i][0], "/source/index.m3u8"),
-                  listed[i] + 1,
-                  Duration.ofSeconds(45)));
+      try {
+        listed[i] =
+            lastSequence(
+                awaitSegmentFrom(
+                    cluster.playbackUrl(viewer, streams[i][0], "/source/index.m3u8"),
+                    listed[i] + 1,
+                    Duration.ofSeconds(45)));
+      } catch (AssertionError e) {
+        // where the stream ran and moved, for a failure seen only in CI
+        throw new AssertionError(
+            e.getMessage()
+                + "\nwhat the nodes logged about it:\n"
+                + cluster.logLines(
+                    200, streams[i][0], "shard", "Member", "playback:", "Shutting down"),
+            e);
+      }
     }
   }
 

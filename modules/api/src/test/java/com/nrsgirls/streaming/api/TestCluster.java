@@ -123,6 +123,33 @@ final class TestCluster implements AutoCloseable {
     return nodes.get(i);
   }
 
+  /**
+   * For a failure's message: the lines of every node's logs (each start's) that contain any of
+   * {@code needles}, in time order, each after its log's name; at most {@code max}, the latest.
+   */
+  String logLines(int max, String... needles) throws java.io.IOException {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < starts.length; i++) {
+      for (int start = 1; start <= starts[i]; start++) {
+        Path log = work.resolve("node" + i + "-" + start + ".log");
+        if (!java.nio.file.Files.exists(log)) {
+          continue;
+        }
+        for (String line : java.nio.file.Files.readAllLines(log)) {
+          for (String needle : needles) {
+            if (line.contains(needle)) {
+              // ISO timestamps first on every line: sorting the lines sorts them in time
+              lines.add(line + "    [" + log.getFileName() + "]");
+              break;
+            }
+          }
+        }
+      }
+    }
+    lines.sort(null);
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - max), lines.size()));
+  }
+
   int httpPort(int i) {
     return Integer.parseInt(envs.get(i).get("NRS_HTTP_PORT"));
   }
