@@ -12,7 +12,10 @@ import java.util.Locale;
  * {@code active}, client ({@code setup:active}) when it offers {@code passive} (FFmpeg).
  */
 public final class WhipAnswer {
-  /** What was agreed: the payload types, mids and the remote ICE and DTLS parameters. */
+  /**
+   * What was agreed: the payload types, mids and the remote ICE and DTLS parameters; {@code
+   * remoteFingerprint} as SDP writes it, {@code "sha-256 AB:..."}.
+   */
   public record Agreement(
       int opusPayloadType,
       String audioMid,
@@ -131,7 +134,7 @@ public final class WhipAnswer {
         videoMid,
         ufrag,
         pwd,
-        fingerprint.substring("sha-256 ".length()).strip(),
+        "sha-256 " + fingerprint.substring("sha-256 ".length()).strip(),
         dtlsClient,
         body);
   }

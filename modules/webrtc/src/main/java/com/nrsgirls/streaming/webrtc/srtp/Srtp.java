@@ -23,7 +23,8 @@ import org.jitsi.utils.logging2.LoggerImpl;
  * <p>Each direction keeps one context per SSRC, as the keys are per SSRC after derivation: SRTCP
  * too, which is keyed by its sender's SSRC (reusing one context for all made SRTCP fail in the
  * research probe). A peer may use at most {@link #MAX_SSRCS} SSRCs per direction; packets of more
- * are refused, so a peer cannot grow the maps. Not thread-safe: one session's thread uses it.
+ * are refused, so a peer cannot grow the maps. Its methods are synchronized: the port's reader
+ * thread unprotects while a session's timer protects its RTCP.
  */
 public final class Srtp implements AutoCloseable {
   /** SSRCs per direction and kind: a WHIP publisher uses 2 (4 with RTX), a viewer's RTCP 1–2. */
@@ -92,7 +93,7 @@ public final class Srtp implements AutoCloseable {
    * @return the RTP packet's length (at {@code off}), or -1 when it is too short, fails
    *     authentication, is a replay, or comes from an SSRC past the limit
    */
-  public int unprotectRtp(byte[] packet, int off, int len) {
+  public synchronized int unprotectRtp(byte[] packet, int off, int len) {
     if (len < 12 + rtpTag) {
       return -1;
     }
@@ -103,7 +104,7 @@ public final class Srtp implements AutoCloseable {
   }
 
   /** Authenticates and decrypts an SRTCP packet in place; its RTCP length, or -1 as above. */
-  public int unprotectRtcp(byte[] packet, int off, int len) {
+  public synchronized int unprotectRtcp(byte[] packet, int off, int len) {
     if (len < 8 + SRTCP_INDEX + SRTCP_TAG) {
       return -1;
     }
@@ -119,7 +120,7 @@ public final class Srtp implements AutoCloseable {
    *
    * @return the SRTP packet's length, or -1 for a packet too short or an SSRC past the limit
    */
-  public int protectRtp(byte[] packet, int off, int len) {
+  public synchronized int protectRtp(byte[] packet, int off, int len) {
     if (len < 12 || packet.length - off - len < rtpTag) {
       return -1;
     }
@@ -131,7 +132,7 @@ public final class Srtp implements AutoCloseable {
    * Encrypts and signs an RTCP compound packet in place; {@code packet} must have {@link
    * #rtcpOverhead()} bytes of room after it.
    */
-  public int protectRtcp(byte[] packet, int off, int len) {
+  public synchronized int protectRtcp(byte[] packet, int off, int len) {
     if (len < 8 || packet.length - off - len < rtcpOverhead()) {
       return -1;
     }

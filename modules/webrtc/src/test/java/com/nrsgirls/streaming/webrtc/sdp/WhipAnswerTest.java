@@ -110,7 +110,7 @@ class WhipAnswerTest {
     assertEquals("0", a.audioMid());
     assertEquals("1", a.videoMid());
     assertEquals("Ab1c", a.remoteUfrag());
-    assertEquals("11:22:33:44", a.remoteFingerprint());
+    assertEquals("sha-256 11:22:33:44", a.remoteFingerprint());
     assertFalse(a.dtlsClient());
     Sdp answer = Sdp.parse(a.sdp());
     assertTrue(answer.attribute("ice-lite") != null);
