@@ -61,6 +61,51 @@ public record AvcDecoderConfig(
         profile, compatibility, level, nalLengthSize, List.copyOf(sps), List.copyOf(pps), first);
   }
 
+  /**
+   * The record for {@code sps} and {@code pps} (NAL units with their header byte, as RTP carries
+   * them), with 4-byte NAL lengths; profile, compatibility and level are the first SPS's. High
+   * profiles' optional chroma and bit-depth fields are left out, as most muxers write it.
+   *
+   * @throws MediaFormatException when a list is empty or too long, or a unit is empty or over 64
+   *     KiB
+   */
+  public static byte[] write(List<byte[]> sps, List<byte[]> pps) throws MediaFormatException {
+    if (sps.isEmpty() || sps.size() > 31 || pps.isEmpty() || pps.size() > 255) {
+      throw new MediaFormatException(
+          "an AVCDecoderConfigurationRecord needs 1-31 SPS and 1-255 PPS, not "
+              + sps.size()
+              + " and "
+              + pps.size());
+    }
+    byte[] first = sps.get(0);
+    if (first.length < 4) {
+      throw new MediaFormatException("an SPS of " + first.length + " bytes");
+    }
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(1);
+    out.write(first[1]);
+    out.write(first[2]);
+    out.write(first[3]);
+    out.write(0xFC | 3); // 4-byte NAL lengths
+    out.write(0xE0 | sps.size());
+    writeParameterSets(out, sps);
+    out.write(pps.size());
+    writeParameterSets(out, pps);
+    return out.toByteArray();
+  }
+
+  private static void writeParameterSets(java.io.ByteArrayOutputStream out, List<byte[]> sets)
+      throws MediaFormatException {
+    for (byte[] nal : sets) {
+      if (nal.length == 0 || nal.length > 0xFFFF) {
+        throw new MediaFormatException("a parameter set of " + nal.length + " bytes");
+      }
+      out.write(nal.length >>> 8);
+      out.write(nal.length & 0xFF);
+      out.write(nal, 0, nal.length);
+    }
+  }
+
   private static int readParameterSet(byte[] data, int p, int end, List<byte[]> into)
       throws MediaFormatException {
     if (p + 2 > end) {

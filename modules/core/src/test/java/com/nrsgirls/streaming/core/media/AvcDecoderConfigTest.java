@@ -213,4 +213,29 @@ class AvcDecoderConfigTest {
         () -> AvcDecoderConfig.parse(record, 0, record.length),
         () -> what);
   }
+
+  @Test
+  void writtenRecordsParseBackWithTheirParameterSets() throws Exception {
+    byte[] record =
+        AvcDecoderConfig.write(
+            java.util.List.of(SPS_HIGH_1280X720),
+            java.util.List.of(PPS_HIGH, new byte[] {0x68, 1}));
+    AvcDecoderConfig c = AvcDecoderConfig.parse(record, 0, record.length);
+    assertEquals(4, c.nalLengthSize());
+    assertEquals(SPS_HIGH_1280X720[1] & 0xFF, c.profile());
+    assertEquals(SPS_HIGH_1280X720[3] & 0xFF, c.level());
+    assertEquals(1280, c.width());
+    assertEquals(720, c.height());
+    assertArrayEquals(SPS_HIGH_1280X720, c.sps().get(0));
+    assertEquals(2, c.pps().size());
+    assertArrayEquals(PPS_HIGH, c.pps().get(0));
+    assertThrows(
+        MediaFormatException.class,
+        () -> AvcDecoderConfig.write(java.util.List.of(), java.util.List.of(PPS_HIGH)));
+    assertThrows(
+        MediaFormatException.class,
+        () ->
+            AvcDecoderConfig.write(
+                java.util.List.of(new byte[] {0x67}), java.util.List.of(PPS_HIGH)));
+  }
 }

@@ -3,10 +3,13 @@ package com.nrsgirls.streaming.webrtc.transport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
+import com.nrsgirls.streaming.core.media.Codec;
+import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.testkit.Ffprobe;
 import com.nrsgirls.streaming.testkit.Processes;
 import com.nrsgirls.streaming.webrtc.dtls.DtlsCertificate;
-import com.nrsgirls.streaming.webrtc.rtp.H264Depacketizer;
+import com.nrsgirls.streaming.webrtc.ingest.WhipReceiver;
 import com.nrsgirls.streaming.webrtc.rtp.RtpPacket;
 import com.nrsgirls.streaming.webrtc.sdp.Sdp;
 import com.nrsgirls.streaming.webrtc.sdp.WhipAnswer;
@@ -30,9 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * FFmpeg's WHIP muxer against the node's WebRTC transport: its offer answered by {@link
  * WhipAnswer}, its checks by the {@link UdpPort}, DTLS with the node as client (FFmpeg offers
- * {@code setup:passive}), SRTP decrypted, its H.264 depacketized into access units that ffprobe
- * decodes, and its Opus packets counted. The WHIP resource here is the test's own (a JDK HTTP
- * server); the node's real endpoint is the api module's.
+ * {@code setup:passive}), SRTP decrypted, the {@link WhipReceiver} turning it into media packets
+ * (its PLIs and NACKs sent back over SRTCP from a 20 ms timer): AVCC frames after their
+ * configuration record, which ffprobe decodes frame for frame, and Opus packets. The WHIP resource
+ * here is the test's own (a JDK HTTP server); the node's real endpoint is the api module's.
  */
 class FfmpegWhipTransportTest {
   @TempDir Path work;
@@ -41,11 +45,12 @@ class FfmpegWhipTransportTest {
   void ffmpegsWhipPublishIsDecryptedIntoDecodableH264AndOpus() throws Exception {
     DtlsCertificate certificate = DtlsCertificate.generate();
     ExecutorService blocking = Executors.newCachedThreadPool();
-    H264Depacketizer depacketizer = new H264Depacketizer(4 << 20, 1024);
-    ByteArrayOutputStream annexB = new ByteArrayOutputStream();
-    AtomicInteger accessUnits = new AtomicInteger();
-    AtomicInteger keyframes = new AtomicInteger();
-    AtomicInteger opusPackets = new AtomicInteger();
+    AtomicReference<WhipReceiver> receiver = new AtomicReference<>();
+    java.util.List<MediaPacket> media =
+        java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.concurrent.ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor();
+    AtomicInteger rtcpSent = new AtomicInteger();
     AtomicReference<String> authorization = new AtomicReference<>();
     AtomicReference<WhipAnswer.Agreement> agreed = new AtomicReference<>();
     CompletableFuture<InetSocketAddress> connected = new CompletableFuture<>();
@@ -80,6 +85,14 @@ class FfmpegWhipTransportTest {
                 return;
               }
               agreed.set(agreement);
+              WhipReceiver r =
+                  new WhipReceiver(
+                      agreement.h264PayloadType(),
+                      agreement.opusPayloadType(),
+                      0x4e525321L,
+                      WhipReceiver.Settings.defaults(),
+                      System.nanoTime());
+              receiver.set(r);
               peer.set(
                   new PeerTransport(
                       port,
@@ -97,22 +110,8 @@ class FfmpegWhipTransportTest {
 
                         @Override
                         public void rtp(RtpPacket packet) {
-                          if (packet.payloadType() == agreement.opusPayloadType()) {
-                            opusPackets.incrementAndGet();
-                          } else if (packet.payloadType() == agreement.h264PayloadType()) {
-                            for (H264Depacketizer.AccessUnit au : depacketizer.push(packet)) {
-                              if (au.damaged() || (accessUnits.get() == 0 && !au.keyframe())) {
-                                continue; // nothing before an IDR with its SPS and PPS
-                              }
-                              accessUnits.incrementAndGet();
-                              if (au.keyframe()) {
-                                keyframes.incrementAndGet();
-                              }
-                              for (byte[] nal : au.nalUnits()) {
-                                annexB.writeBytes(new byte[] {0, 0, 0, 1});
-                                annexB.writeBytes(nal);
-                              }
-                            }
+                          synchronized (r) {
+                            r.rtp(packet, System.nanoTime(), media);
                           }
                         }
 
@@ -132,6 +131,27 @@ class FfmpegWhipTransportTest {
             }
           });
       http.start();
+      // the session's timer: NACKs and PLIs back to FFmpeg over SRTCP
+      timer.scheduleAtFixedRate(
+          () -> {
+            WhipReceiver r = receiver.get();
+            PeerTransport t = peer.get();
+            if (r == null || t == null) {
+              return;
+            }
+            java.util.List<byte[]> rtcp;
+            synchronized (r) {
+              rtcp = r.tick(System.nanoTime(), media);
+            }
+            for (byte[] b : rtcp) {
+              if (t.sendRtcp(b, b.length)) {
+                rtcpSent.incrementAndGet();
+              }
+            }
+          },
+          20,
+          20,
+          TimeUnit.MILLISECONDS);
       Path log = work.resolve("ffmpeg.log");
       Process ffmpeg =
           FfmpegWhip.start(
@@ -151,12 +171,54 @@ class FfmpegWhipTransportTest {
       assertEquals(0, port.sessions());
     } finally {
       http.stop(0);
+      timer.shutdownNow();
       blocking.shutdownNow();
     }
+    ByteArrayOutputStream annexB = new ByteArrayOutputStream();
+    int accessUnits = 0;
+    int keyframes = 0;
+    int opusPackets = 0;
+    AvcDecoderConfig config = null;
+    long lastDts = Long.MIN_VALUE;
+    synchronized (media) {
+      for (MediaPacket p : media) {
+        if (p.codec() == Codec.OPUS) {
+          opusPackets++;
+        } else if (p.isConfig()) {
+          config = AvcDecoderConfig.parse(p.array(), p.offset(), p.length());
+        } else {
+          assertTrue(config != null, "the config comes before the first frame");
+          assertTrue(p.dts() >= lastDts, "video times rise");
+          lastDts = p.dts();
+          accessUnits++;
+          if (p.isKeyframe()) {
+            keyframes++;
+            for (byte[] nal : config.sps()) {
+              annexB.writeBytes(new byte[] {0, 0, 0, 1});
+              annexB.writeBytes(nal);
+            }
+            for (byte[] nal : config.pps()) {
+              annexB.writeBytes(new byte[] {0, 0, 0, 1});
+              annexB.writeBytes(nal);
+            }
+          }
+          java.nio.ByteBuffer frame = p.payload();
+          while (frame.remaining() >= 4) {
+            int n = frame.getInt();
+            annexB.writeBytes(new byte[] {0, 0, 0, 1});
+            byte[] nal = new byte[n];
+            frame.get(nal);
+            annexB.writeBytes(nal);
+          }
+        }
+      }
+    }
     // 5 s at 30 fps with a keyframe every 30 frames, the first ones perhaps before DTLS was done
-    assertTrue(accessUnits.get() >= 120, accessUnits.get() + " access units");
-    assertTrue(keyframes.get() >= 4, keyframes.get() + " keyframes");
-    assertTrue(opusPackets.get() >= 200, opusPackets.get() + " Opus packets (20 ms each)");
+    assertTrue(accessUnits >= 120, accessUnits + " access units");
+    assertTrue(keyframes >= 4, keyframes + " keyframes");
+    assertTrue(opusPackets >= 200, opusPackets + " Opus packets (20 ms each)");
+    assertEquals(640, config.width());
+    assertTrue(rtcpSent.get() >= 1, "at least the first PLI went out over SRTCP");
     Path h264 = work.resolve("received.h264");
     Files.write(h264, annexB.toByteArray());
     Processes.Result probe =
@@ -172,6 +234,6 @@ class FfmpegWhipTransportTest {
     assertEquals(0, probe.exitCode(), probe.stderr());
     assertEquals("", probe.stderr().strip(), "ffprobe decodes every access unit cleanly");
     List<String> fields = List.of(probe.stdout().strip().split(","));
-    assertEquals(List.of("h264", "640", "360", String.valueOf(accessUnits.get())), fields);
+    assertEquals(List.of("h264", "640", "360", String.valueOf(accessUnits)), fields);
   }
 }
