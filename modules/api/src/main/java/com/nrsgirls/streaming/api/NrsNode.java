@@ -10,6 +10,8 @@ import com.nrsgirls.streaming.api.chat.ChatToken;
 import com.nrsgirls.streaming.core.secret.SecretSeal;
 import com.nrsgirls.streaming.ingest.IngestSettings;
 import com.nrsgirls.streaming.ingest.RtmpServer;
+import com.nrsgirls.streaming.ingest.whip.WhipIngest;
+import com.nrsgirls.streaming.ingest.whip.WhipSettings;
 import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.graph.GraphSettings;
 import com.nrsgirls.streaming.pipeline.graph.StreamGraphs;
@@ -62,12 +64,19 @@ public final class NrsNode {
 
   private final ActorSystem<Void> system;
   private final RtmpServer rtmp;
+  private final WhipIngest whip;
   private final HttpServer http;
   private final AdminToken adminToken;
 
-  private NrsNode(ActorSystem<Void> system, RtmpServer rtmp, HttpServer http, AdminToken token) {
+  private NrsNode(
+      ActorSystem<Void> system,
+      RtmpServer rtmp,
+      WhipIngest whip,
+      HttpServer http,
+      AdminToken token) {
     this.system = system;
     this.rtmp = rtmp;
+    this.whip = whip;
     this.http = http;
     this.adminToken = token;
   }
@@ -208,6 +217,20 @@ public final class NrsNode {
             })
         .thenCompose(
             rtmp -> {
+              WhipIngest whip;
+              try {
+                whip =
+                    WhipIngest.start(
+                        system,
+                        WhipSettings.create(config),
+                        new ShardedPublishGateway(
+                            sharding, directory, ingestSettings.publishTimeout()),
+                        metrics,
+                        nodeName);
+              } catch (IOException e) {
+                rtmp.stop();
+                throw new UncheckedIOException("the WebRTC UDP port: " + e.getMessage(), e);
+              }
               var routes =
                   concat(
                       new NodeRoutes(
@@ -222,6 +245,7 @@ public final class NrsNode {
                               viewerTracker)
                           .route(),
                       new RecordingRoutes(objects, json).route(),
+                      new WhipRoutes(whip, json).route(),
                       chat.socket(),
                       new StreamRoutes(
                               directory,
@@ -248,13 +272,14 @@ public final class NrsNode {
                                     + binding.localAddress().getPort()
                                 : internal.replaceAll("/+$", ""));
                         metrics.httpConnectionsOpen(binding::openConnections);
-                        NrsNode node = new NrsNode(system, rtmp, binding, token);
+                        NrsNode node = new NrsNode(system, rtmp, whip, binding, token);
                         node.registerShutdown(graphs);
                         ready.set(true);
                         log.info(
-                            "NRS node ready: rtmp={} http={} cluster={} data={}",
+                            "NRS node ready: rtmp={} http={} webrtc-udp={} cluster={} data={}",
                             urls.get().ingestUrl(),
                             urls.get().httpBase(),
+                            whip.udpAddress(),
                             nodeName,
                             api.dataDir().toAbsolutePath());
                         return node;
@@ -285,6 +310,13 @@ public final class NrsNode {
         () -> rtmp.stop().exceptionally(e -> Done.getInstance()));
     shutdown.addTask(
         CoordinatedShutdown.PhaseServiceUnbind(),
+        "whip-stop",
+        () -> {
+          whip.close();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(),
         "http-unbind",
         () -> http.unbind().exceptionally(e -> Done.getInstance()));
     shutdown.addTask(
@@ -307,6 +339,11 @@ public final class NrsNode {
 
   public InetSocketAddress rtmpAddress() {
     return rtmp.localAddress();
+  }
+
+  /** The UDP port every WebRTC session of the node shares. */
+  public InetSocketAddress webrtcAddress() {
+    return whip.udpAddress();
   }
 
   public InetSocketAddress httpAddress() {

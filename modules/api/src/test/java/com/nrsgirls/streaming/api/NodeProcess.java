@@ -48,6 +48,9 @@ final class NodeProcess implements AutoCloseable {
       env.put("NRS_RTMP_PORT", String.valueOf(rtmp.getLocalPort()));
       env.put("NRS_CLUSTER_PORT", String.valueOf(cluster.getLocalPort()));
     }
+    try (java.net.DatagramSocket webrtc = new java.net.DatagramSocket(0)) {
+      env.put("NRS_WEBRTC_UDP_PORT", String.valueOf(webrtc.getLocalPort()));
+    }
     return env;
   }
 

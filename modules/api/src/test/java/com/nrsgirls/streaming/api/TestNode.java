@@ -59,6 +59,7 @@ final class TestNode implements AutoCloseable {
             + TOKEN
             + "\"\n"
             + "nrs.streaming.ingest.port = 0\n"
+            + "nrs.streaming.webrtc.udp-port = 0\n"
             + "pekko.remote.artery.canonical.port = 0\n"
             // A dropped publisher's playlist ends quickly, so tests see EXT-X-ENDLIST soon.
             + "nrs.streaming.pipeline.reconnect-grace = 1s\n"

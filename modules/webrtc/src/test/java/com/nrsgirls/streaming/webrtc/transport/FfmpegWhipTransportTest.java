@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
 import com.nrsgirls.streaming.core.media.Codec;
 import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.testkit.FfmpegWhip;
 import com.nrsgirls.streaming.testkit.Ffprobe;
 import com.nrsgirls.streaming.testkit.Processes;
 import com.nrsgirls.streaming.webrtc.dtls.DtlsCertificate;

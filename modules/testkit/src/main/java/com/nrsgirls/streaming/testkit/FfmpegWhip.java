@@ -1,4 +1,4 @@
-package com.nrsgirls.streaming.webrtc.transport;
+package com.nrsgirls.streaming.testkit;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -11,13 +11,13 @@ import org.bytedeco.javacpp.Loader;
  * OpenSSL for DTLS; Debian's ffmpeg 5.1 has neither), publishing the test signal as H.264 (no
  * B-frames, as WHIP needs) and Opus.
  */
-final class FfmpegWhip {
+public final class FfmpegWhip {
   private static Path executable;
 
   private FfmpegWhip() {}
 
   /** bytedeco's ffmpeg, extracted from its jar on first use. */
-  static synchronized Path executable() {
+  public static synchronized Path executable() {
     if (executable == null) {
       executable = Path.of(Loader.load(org.bytedeco.ffmpeg.ffmpeg.class));
     }
@@ -25,7 +25,7 @@ final class FfmpegWhip {
   }
 
   /** Starts publishing {@code seconds} of the test signal to {@code url} with a Bearer token. */
-  static Process start(String url, String token, int seconds, Path log) throws IOException {
+  public static Process start(String url, String token, int seconds, Path log) throws IOException {
     Path ffmpeg = executable();
     List<String> command = new ArrayList<>();
     command.add(ffmpeg.toString());

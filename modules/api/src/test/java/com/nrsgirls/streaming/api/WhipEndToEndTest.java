@@ -1,0 +1,113 @@
+package com.nrsgirls.streaming.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nrsgirls.streaming.testkit.Ffmpeg;
+import com.nrsgirls.streaming.testkit.FfmpegWhip;
+import com.nrsgirls.streaming.testkit.Ffprobe;
+import com.nrsgirls.streaming.testkit.Processes;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * WHIP ingest through a node's HTTP API and UDP port: FFmpeg's WHIP muxer (bytedeco's ffmpeg)
+ * publishes H.264 and Opus with the stream key as its Bearer token; the stream goes live, its HLS
+ * lists segments that ffmpeg decodes without an error, and FFmpeg's DELETE at the end ends the
+ * publish. Refusals first: no key, a wrong key, a malformed offer, the wrong content type.
+ */
+class WhipEndToEndTest {
+  private static final String OFFER_SHAPE = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+
+  @TempDir Path dataDir;
+  @TempDir Path work;
+
+  private static HttpResponse<String> post(
+      TestNode node, String path, String bearer, String type, String body) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(node.httpUrl(path)))
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .header("Content-Type", type);
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void ffmpegPublishesOverWhipAndTheStreamPlaysOverHls() throws Exception {
+    try (TestNode node = TestNode.start(dataDir)) {
+      JsonNode created = node.createStream("whip");
+      String streamId = created.get("streamId").asText();
+      String key = created.get("streamKey").asText();
+
+      assertEquals(401, post(node, "/whip", null, "application/sdp", OFFER_SHAPE).statusCode());
+      // FFmpeg with a key that is not the stream's: refused (401), it gives up, nothing goes live
+      Process refused =
+          FfmpegWhip.start(
+              node.httpUrl("/whip"),
+              "live_" + streamId + "_notthekey",
+              3,
+              work.resolve("wrong.log"));
+      try {
+        assertTrue(refused.waitFor(30, TimeUnit.SECONDS), "ffmpeg gives up on a refused key");
+      } finally {
+        refused.destroyForcibly();
+      }
+      assertTrue(refused.exitValue() != 0, Files.readString(work.resolve("wrong.log")));
+      assertTrue(
+          Files.readString(work.resolve("wrong.log")).contains("401"),
+          Files.readString(work.resolve("wrong.log")));
+      assertEquals(
+          415, post(node, "/whip", key, "application/json", "{}").statusCode(), "not an offer");
+      HttpResponse<String> bad = post(node, "/whip", key, "application/sdp", "not sdp at all");
+      assertEquals(400, bad.statusCode(), bad.body());
+      assertTrue(bad.body().contains("bad_offer"), bad.body());
+      assertEquals(
+          "idle", node.state(streamId).get("status").asText(), "no refusal made the stream live");
+
+      Path log = work.resolve("ffmpeg-whip.log");
+      Process ffmpeg = FfmpegWhip.start(node.httpUrl("/whip"), key, 8, log);
+      try {
+        node.awaitState(
+            streamId, Duration.ofSeconds(20), s -> s.get("status").asText().equals("live"));
+        String playlist =
+            node.awaitFile(
+                node.mediaPlaylist(streamId),
+                Duration.ofSeconds(30),
+                text -> text.lines().filter(l -> l.endsWith(".ts")).count() >= 2);
+        assertTrue(playlist.contains("#EXTINF"), playlist);
+        Processes.Result decoded =
+            Ffmpeg.decode(node.httpUrl("/live/" + streamId + "/source/index.m3u8"));
+        assertEquals(0, decoded.exitCode(), decoded.stderr());
+        assertEquals("", decoded.stderr().strip(), "the WHIP stream's HLS decodes cleanly");
+        Processes.Result probe =
+            Ffprobe.run(
+                node.httpUrl("/live/" + streamId + "/source/index.m3u8"),
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=codec_name,width,height",
+                "-of",
+                "csv=p=0");
+        assertEquals("h264,640,360", probe.stdout().lines().findFirst().orElse(""), probe.stderr());
+        assertTrue(ffmpeg.waitFor(60, TimeUnit.SECONDS), "ffmpeg ends after its 8 s");
+      } finally {
+        ffmpeg.destroyForcibly();
+      }
+      assertEquals(0, ffmpeg.exitValue(), Files.readString(log));
+      // FFmpeg's DELETE ended the publish
+      node.awaitState(
+          streamId, Duration.ofSeconds(20), s -> !s.get("status").asText().equals("live"));
+    }
+  }
+}

@@ -1,0 +1,251 @@
+package com.nrsgirls.streaming.ingest.whip;
+
+import com.nrsgirls.streaming.core.media.Codec;
+import com.nrsgirls.streaming.core.media.MediaPacket;
+import com.nrsgirls.streaming.webrtc.dtls.DtlsCertificate;
+import com.nrsgirls.streaming.webrtc.ingest.WhipReceiver;
+import com.nrsgirls.streaming.webrtc.rtp.RtpPacket;
+import com.nrsgirls.streaming.webrtc.sdp.WhipAnswer;
+import com.nrsgirls.streaming.webrtc.transport.IceCredentials;
+import com.nrsgirls.streaming.webrtc.transport.PeerTransport;
+import com.nrsgirls.streaming.webrtc.transport.UdpPort;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.SinkRef;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One WHIP publisher: its {@link PeerTransport} (ICE-lite, DTLS, SRTP), its {@link WhipReceiver}
+ * (jitter buffer, access units, PLI and NACK), and the bounded queue its media waits in for the
+ * stream's graph (the {@code SinkRef} the stream answered the publish with).
+ *
+ * <p>It ends, once, for one of: the publisher's DELETE (a normal end), the stream closing its input
+ * (stopped or taken over), DTLS failing or not done within the handshake timeout, nothing heard for
+ * the media timeout, or the queue overflowing. The last three fail the stream's input, as a lost
+ * RTMP connection does, so the stream keeps its reconnect grace.
+ *
+ * <p>Opus audio is not passed on yet: the graph takes AAC, and the Opus-to-AAC step is still to
+ * come; the packets are counted.
+ */
+final class WhipSession implements PeerTransport.Listener {
+  private static final Logger log = LoggerFactory.getLogger(WhipSession.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final String resourceId;
+  private final String streamId;
+  private final String sessionId;
+  private final String remoteAddress;
+  private final WhipSettings settings;
+  private final Materializer materializer;
+  private final Consumer<WhipSession> forget;
+  private final PeerTransport transport;
+  private final WhipReceiver receiver;
+  private final long createdNanos = System.nanoTime();
+  private final List<MediaPacket> out = new ArrayList<>();
+  private BoundedSourceQueue<MediaPacket> queue;
+  private boolean ended;
+  private long opusDropped;
+
+  WhipSession(
+      String resourceId,
+      String streamId,
+      String sessionId,
+      String remoteAddress,
+      WhipAnswer.Agreement agreement,
+      IceCredentials ice,
+      DtlsCertificate certificate,
+      UdpPort port,
+      Executor handshakes,
+      WhipSettings settings,
+      Materializer materializer,
+      Consumer<WhipSession> forget) {
+    this.resourceId = resourceId;
+    this.streamId = streamId;
+    this.sessionId = sessionId;
+    this.remoteAddress = remoteAddress;
+    this.settings = settings;
+    this.materializer = materializer;
+    this.forget = forget;
+    this.receiver =
+        new WhipReceiver(
+            agreement.h264PayloadType(),
+            agreement.opusPayloadType(),
+            RANDOM.nextInt() & 0xffffffffL,
+            WhipReceiver.Settings.defaults(),
+            createdNanos);
+    this.transport =
+        new PeerTransport(
+            port,
+            ice,
+            certificate,
+            agreement.dtlsClient(),
+            agreement.remoteFingerprint(),
+            settings.handshakeTimeout(),
+            handshakes,
+            this);
+  }
+
+  String resourceId() {
+    return resourceId;
+  }
+
+  /**
+   * Streams the session's media into the stream's sink from now on; false when the session has
+   * ended already (then the sink is failed, not left waiting).
+   */
+  synchronized boolean attach(SinkRef<MediaPacket> sink) {
+    var materialized =
+        Source.<MediaPacket>queue(settings.queue())
+            .watchTermination(Keep.both())
+            .to(sink.getSink())
+            .run(materializer);
+    queue = materialized.first();
+    materialized
+        .second()
+        .whenComplete(
+            (done, error) -> end("the stream closed its input (stopped or taken over)", false));
+    if (ended) {
+      queue.fail(new IOException("the WHIP session ended before the publish started"));
+      return false;
+    }
+    log.info(
+        "WHIP publish from {} stream {} session {} accepted; waiting for ICE and DTLS",
+        remoteAddress,
+        streamId,
+        sessionId);
+    return true;
+  }
+
+  @Override
+  public void connected(InetSocketAddress remote) {
+    log.info(
+        "WHIP publish from {} stream {} session {} connected from {} (DTLS {})",
+        remoteAddress,
+        streamId,
+        sessionId,
+        remote,
+        transport.remote() == null ? "?" : "done");
+  }
+
+  @Override
+  public synchronized void rtp(RtpPacket packet) {
+    if (ended) {
+      return;
+    }
+    receiver.rtp(packet, System.nanoTime(), out);
+    deliver();
+  }
+
+  @Override
+  public void rtcp(byte[] packet, int length) {
+    // sender reports and the publisher's own feedback: not needed to receive yet
+  }
+
+  @Override
+  public void failed(String reason) {
+    end(reason, true);
+  }
+
+  /** The scheduler's tick: releases held packets, sends RTCP, checks the timeouts. */
+  void tick(long now) {
+    List<byte[]> rtcp;
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      if (!transport.connected()) {
+        if (now - createdNanos > settings.handshakeTimeout().toNanos()) {
+          endLocked("ICE and DTLS not done within " + settings.handshakeTimeout(), true);
+        }
+        return;
+      }
+      if (now - transport.lastHeardNanos() > settings.mediaTimeout().toNanos()) {
+        endLocked("nothing heard for " + settings.mediaTimeout(), true);
+        return;
+      }
+      rtcp = receiver.tick(now, out);
+      deliver();
+    }
+    for (byte[] b : rtcp) {
+      transport.sendRtcp(b, b.length);
+    }
+  }
+
+  private void deliver() {
+    if (out.isEmpty()) {
+      return;
+    }
+    if (queue == null) {
+      out.clear(); // before the stream's answer: nothing to show yet
+      return;
+    }
+    for (MediaPacket p : out) {
+      if (p.codec() == Codec.OPUS) {
+        opusDropped++;
+        continue;
+      }
+      QueueOfferResult result = queue.offer(p);
+      if (result == QueueOfferResult.dropped()) {
+        out.clear();
+        endLocked("the stream's graph fell behind by " + settings.queue() + " packets", true);
+        return;
+      }
+      if (!(result instanceof QueueOfferResult.Enqueued$)) {
+        out.clear();
+        endLocked("the stream closed its input", false);
+        return;
+      }
+    }
+    out.clear();
+  }
+
+  /** Ends the session once; {@code failed} fails the stream's input (its grace applies). */
+  void end(String reason, boolean failed) {
+    synchronized (this) {
+      endLocked(reason, failed);
+    }
+  }
+
+  private void endLocked(String reason, boolean failed) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    transport.close();
+    if (queue != null) {
+      if (failed) {
+        queue.fail(new IOException("WHIP publisher lost: " + reason));
+      } else {
+        queue.complete();
+      }
+    }
+    forget.accept(this);
+    WhipReceiver.Counts c = receiver.counts();
+    log.info(
+        "WHIP publish from {} stream {} session {} ended: {} ({} video and {} audio packets, {}"
+            + " lost, {} frames, {} dropped, {} PLIs, {} NACKs, {} Opus packets not passed on)",
+        remoteAddress,
+        streamId,
+        sessionId,
+        reason,
+        c.videoPackets(),
+        c.audioPackets(),
+        c.lostPackets(),
+        c.accessUnits(),
+        c.droppedAccessUnits(),
+        c.plis(),
+        c.nacks(),
+        opusDropped);
+  }
+}

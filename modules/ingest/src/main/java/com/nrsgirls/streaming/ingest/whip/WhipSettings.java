@@ -1,0 +1,40 @@
+package com.nrsgirls.streaming.ingest.whip;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * {@code nrs.streaming.webrtc}: the UDP port WHIP sessions share, the address the SDP answer names,
+ * and each session's timers and bounds.
+ */
+public record WhipSettings(
+    String bindAddress,
+    int udpPort,
+    String candidateAddress,
+    Duration handshakeTimeout,
+    Duration mediaTimeout,
+    int maxSessions,
+    Duration tick,
+    int queue) {
+
+  public static WhipSettings create(Config config) {
+    Config c = config.getConfig("nrs.streaming.webrtc");
+    return new WhipSettings(
+        c.getString("bind-address"),
+        c.getInt("udp-port"),
+        c.getString("candidate-address"),
+        c.getDuration("handshake-timeout"),
+        c.getDuration("media-timeout"),
+        c.getInt("max-sessions"),
+        c.getDuration("tick"),
+        c.getInt("queue"));
+  }
+
+  /** The host candidate's address: the configured one, else the bind address (or loopback). */
+  public String candidate() {
+    if (!candidateAddress.isBlank()) {
+      return candidateAddress;
+    }
+    return bindAddress.equals("0.0.0.0") || bindAddress.equals("::") ? "127.0.0.1" : bindAddress;
+  }
+}
