@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * WHIP ingest through a node's HTTP API and UDP port: FFmpeg's WHIP muxer (bytedeco's ffmpeg)
  * publishes H.264 and Opus with the stream key as its Bearer token; the stream goes live, its HLS
- * lists segments that ffmpeg decodes without an error, and FFmpeg's DELETE at the end ends the
- * publish. Refusals first: no key, a wrong key, a malformed offer, the wrong content type.
+ * lists segments with the H.264 as sent and the Opus as AAC, which ffmpeg decodes without an error,
+ * and FFmpeg's DELETE at the end ends the publish. Refusals first: no key, a wrong key, a malformed
+ * offer, the wrong content type.
  */
 class WhipEndToEndTest {
   private static final String OFFER_SHAPE = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
@@ -86,6 +87,8 @@ class WhipEndToEndTest {
                 Duration.ofSeconds(30),
                 text -> text.lines().filter(l -> l.endsWith(".ts")).count() >= 2);
         assertTrue(playlist.contains("#EXTINF"), playlist);
+        assertTrue(
+            !playlist.contains("#EXT-X-DISCONTINUITY"), "both tracks from the start: " + playlist);
         Processes.Result decoded =
             Ffmpeg.decode(node.httpUrl("/live/" + streamId + "/source/index.m3u8"));
         assertEquals(0, decoded.exitCode(), decoded.stderr());
@@ -100,6 +103,19 @@ class WhipEndToEndTest {
                 "-of",
                 "csv=p=0");
         assertEquals("h264,640,360", probe.stdout().lines().findFirst().orElse(""), probe.stderr());
+        Processes.Result audio =
+            Ffprobe.run(
+                node.httpUrl("/live/" + streamId + "/source/index.m3u8"),
+                "-select_streams",
+                "a:0",
+                "-show_entries",
+                "stream=codec_name,sample_rate,channels",
+                "-of",
+                "csv=p=0");
+        assertEquals(
+            "aac,48000,2",
+            audio.stdout().lines().findFirst().orElse(""),
+            "Opus became AAC: " + audio.stderr());
         assertTrue(ffmpeg.waitFor(60, TimeUnit.SECONDS), "ffmpeg ends after its 8 s");
       } finally {
         ffmpeg.destroyForcibly();

@@ -35,12 +35,14 @@ import org.slf4j.LoggerFactory;
  * the media timeout, or the queue overflowing. The last three fail the stream's input, as a lost
  * RTMP connection does, so the stream keeps its reconnect grace.
  *
- * <p>Opus audio is not passed on yet: the graph takes AAC, and the Opus-to-AAC step is still to
- * come; the packets are counted.
+ * <p>Opus audio becomes AAC here ({@link OpusToAac}), once per stream, as the graph (HLS, restream,
+ * recording) takes AAC. Should FFmpeg lack the codecs, or the encoder fail, the stream goes on
+ * without audio and the log says so.
  */
 final class WhipSession implements PeerTransport.Listener {
   private static final Logger log = LoggerFactory.getLogger(WhipSession.class);
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int AAC_BITRATE = 128_000;
 
   private final String resourceId;
   private final String streamId;
@@ -55,7 +57,12 @@ final class WhipSession implements PeerTransport.Listener {
   private final List<MediaPacket> out = new ArrayList<>();
   private BoundedSourceQueue<MediaPacket> queue;
   private boolean ended;
-  private long opusDropped;
+  private final boolean hasVideo;
+  private final boolean hasAudio;
+  private boolean videoStarted;
+  private OpusToAac audio;
+  private boolean audioFailed;
+  private final List<MediaPacket> aac = new ArrayList<>();
 
   WhipSession(
       String resourceId,
@@ -77,6 +84,8 @@ final class WhipSession implements PeerTransport.Listener {
     this.settings = settings;
     this.materializer = materializer;
     this.forget = forget;
+    this.hasVideo = agreement.h264PayloadType() >= 0;
+    this.hasAudio = agreement.opusPayloadType() >= 0;
     this.receiver =
         new WhipReceiver(
             agreement.h264PayloadType(),
@@ -130,12 +139,11 @@ final class WhipSession implements PeerTransport.Listener {
   @Override
   public void connected(InetSocketAddress remote) {
     log.info(
-        "WHIP publish from {} stream {} session {} connected from {} (DTLS {})",
+        "WHIP publish from {} stream {} session {} connected: media from {}",
         remoteAddress,
         streamId,
         sessionId,
-        remote,
-        transport.remote() == null ? "?" : "done");
+        remote);
   }
 
   @Override
@@ -191,23 +199,101 @@ final class WhipSession implements PeerTransport.Listener {
       return;
     }
     for (MediaPacket p : out) {
+      if (hasVideo && !videoStarted) {
+        if (p.codec() == Codec.OPUS) {
+          continue; // until the first keyframe: a stream's HLS starts with both tracks
+        }
+        if (p.isConfig() && hasAudio) {
+          // the audio config before the video's, as an encoder's sequence headers come: the
+          // segmenter then knows the stream has both tracks from its first segment on
+          MediaPacket audioConfig = audioConfig(p.dts());
+          if (audioConfig != null && !offer(audioConfig)) {
+            return;
+          }
+        } else if (p.isKeyframe()) {
+          videoStarted = true;
+        }
+      }
       if (p.codec() == Codec.OPUS) {
-        opusDropped++;
+        transcode(p);
+        for (MediaPacket a : aac) {
+          if (!offer(a)) {
+            return;
+          }
+        }
+        aac.clear();
         continue;
       }
-      QueueOfferResult result = queue.offer(p);
-      if (result == QueueOfferResult.dropped()) {
-        out.clear();
-        endLocked("the stream's graph fell behind by " + settings.queue() + " packets", true);
-        return;
-      }
-      if (!(result instanceof QueueOfferResult.Enqueued$)) {
-        out.clear();
-        endLocked("the stream closed its input", false);
+      if (!offer(p)) {
         return;
       }
     }
     out.clear();
+  }
+
+  /** The AAC config packet, opening the transcoder; null when the audio cannot be AAC. */
+  private MediaPacket audioConfig(long dts) {
+    if (!openAudio()) {
+      return null;
+    }
+    return audio.configPacket(dts);
+  }
+
+  private boolean openAudio() {
+    if (audio == null && !audioFailed) {
+      try {
+        audio = new OpusToAac(AAC_BITRATE);
+      } catch (IOException | RuntimeException e) {
+        audioFailed(e);
+      }
+    }
+    return audio != null;
+  }
+
+  private void transcode(MediaPacket opus) {
+    aac.clear();
+    if (!openAudio()) {
+      return;
+    }
+    try {
+      audio.accept(opus, aac);
+    } catch (IOException | RuntimeException e) {
+      audioFailed(e);
+    }
+  }
+
+  private void audioFailed(Exception e) {
+    audioFailed = true;
+    aac.clear();
+    if (audio != null) {
+      audio.close();
+      audio = null;
+    }
+    log.warn(
+        "WHIP publish from {} stream {} session {}: its audio cannot become AAC, the stream goes"
+            + " on without it: {}",
+        remoteAddress,
+        streamId,
+        sessionId,
+        e.getMessage());
+  }
+
+  /** Offers one packet to the stream; false when that ended the session. */
+  private boolean offer(MediaPacket p) {
+    QueueOfferResult result = queue.offer(p);
+    if (result == QueueOfferResult.dropped()) {
+      out.clear();
+      aac.clear();
+      endLocked("the stream's graph fell behind by " + settings.queue() + " packets", true);
+      return false;
+    }
+    if (!(result instanceof QueueOfferResult.Enqueued$)) {
+      out.clear();
+      aac.clear();
+      endLocked("the stream closed its input", false);
+      return false;
+    }
+    return true;
   }
 
   /** Ends the session once; {@code failed} fails the stream's input (its grace applies). */
@@ -230,11 +316,15 @@ final class WhipSession implements PeerTransport.Listener {
         queue.complete();
       }
     }
+    if (audio != null) {
+      audio.close();
+      audio = null;
+    }
     forget.accept(this);
     WhipReceiver.Counts c = receiver.counts();
     log.info(
         "WHIP publish from {} stream {} session {} ended: {} ({} video and {} audio packets, {}"
-            + " lost, {} frames, {} dropped, {} PLIs, {} NACKs, {} Opus packets not passed on)",
+            + " lost, {} frames, {} dropped, {} PLIs, {} NACKs)",
         remoteAddress,
         streamId,
         sessionId,
@@ -245,7 +335,6 @@ final class WhipSession implements PeerTransport.Listener {
         c.accessUnits(),
         c.droppedAccessUnits(),
         c.plis(),
-        c.nacks(),
-        opusDropped);
+        c.nacks());
   }
 }
