@@ -133,6 +133,26 @@ final class NodeMetrics
     Gauge.builder("nrs_http_connections_open", open::getAsInt).register(registry);
   }
 
+  /**
+   * WHIP: {@code nrs_webrtc_sessions} open now, and {@code nrs_webrtc_udp_dropped_total{reason}}
+   * for what the shared UDP port dropped (malformed, unknown-session, unknown-address, other).
+   */
+  void webrtc(com.nrsgirls.streaming.ingest.whip.WhipIngest whip) {
+    Gauge.builder("nrs_webrtc_sessions", whip::sessions).register(registry);
+    FunctionCounter.builder("nrs_webrtc_udp_dropped", whip, w -> w.drops().malformed())
+        .tag("reason", "malformed")
+        .register(registry);
+    FunctionCounter.builder("nrs_webrtc_udp_dropped", whip, w -> w.drops().unknownSession())
+        .tag("reason", "unknown-session")
+        .register(registry);
+    FunctionCounter.builder("nrs_webrtc_udp_dropped", whip, w -> w.drops().unknownAddress())
+        .tag("reason", "unknown-address")
+        .register(registry);
+    FunctionCounter.builder("nrs_webrtc_udp_dropped", whip, w -> w.drops().other())
+        .tag("reason", "other")
+        .register(registry);
+  }
+
   /** The HTTP server closed a connection: {@code reason} as {@link HttpServer.Listener} says. */
   void httpConnectionClosed(String reason) {
     registry.counter("nrs_http_connections_closed", "reason", reason).increment();

@@ -231,6 +231,7 @@ public final class NrsNode {
                 rtmp.stop();
                 throw new UncheckedIOException("the WebRTC UDP port: " + e.getMessage(), e);
               }
+              metrics.webrtc(whip);
               var routes =
                   concat(
                       new NodeRoutes(

@@ -81,6 +81,11 @@ class WhipEndToEndTest {
       try {
         node.awaitState(
             streamId, Duration.ofSeconds(20), s -> s.get("status").asText().equals("live"));
+        String metrics = node.get("/metrics", false).body();
+        assertTrue(
+            metrics.lines().anyMatch(l -> l.equals("nrs_webrtc_sessions 1.0")),
+            "the metrics count the session: "
+                + metrics.lines().filter(l -> l.contains("webrtc")).toList());
         String playlist =
             node.awaitFile(
                 node.mediaPlaylist(streamId),
@@ -124,6 +129,7 @@ class WhipEndToEndTest {
       // FFmpeg's DELETE ended the publish
       node.awaitState(
           streamId, Duration.ofSeconds(20), s -> !s.get("status").asText().equals("live"));
+      assertTrue(node.get("/metrics", false).body().contains("nrs_webrtc_sessions 0.0"));
     }
   }
 }

@@ -70,6 +70,7 @@ public final class WhipIngest implements AutoCloseable {
   private final AtomicInteger reserved = new AtomicInteger();
   private final SecureRandom random = new SecureRandom();
   private volatile boolean closed;
+  private java.util.concurrent.ScheduledFuture<?> ticking;
 
   private WhipIngest(
       ActorSystem<?> system,
@@ -86,8 +87,21 @@ public final class WhipIngest implements AutoCloseable {
     this.port = port;
     this.handshakes = Executors.newCachedThreadPool(daemons("webrtc-dtls"));
     this.ticker = Executors.newSingleThreadScheduledExecutor(daemons("webrtc-sessions"));
-    long tick = settings.tick().toNanos();
-    ticker.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.NANOSECONDS);
+  }
+
+  /** Ticks while there are sessions: a node with none (RTMP only) pays no wake-ups for WHIP. */
+  private synchronized void startTicking() {
+    if (ticking == null && !closed) {
+      long tick = settings.tick().toNanos();
+      ticking = ticker.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private synchronized void stopTickingIfIdle() {
+    if (ticking != null && sessions.isEmpty()) {
+      ticking.cancel(false);
+      ticking = null;
+    }
   }
 
   /** Binds the UDP port and starts ticking. */
@@ -185,6 +199,7 @@ public final class WhipIngest implements AutoCloseable {
       return done(new Refused(503, "unavailable", "try again"));
     }
     sessions.put(resourceId, session);
+    startTicking();
     return gateway
         .publish(key.get(), new PublishSession(sessionId, remoteAddress, ingestNode))
         .handle(
@@ -245,6 +260,7 @@ public final class WhipIngest implements AutoCloseable {
   private void forget(WhipSession session) {
     if (sessions.remove(session.resourceId(), session)) {
       reserved.decrementAndGet();
+      stopTickingIfIdle();
     }
   }
 
