@@ -223,7 +223,9 @@ final class OpusToAac implements AutoCloseable {
       try {
         byte[] aac = new byte[encoded.size()];
         encoded.data().get(aac);
-        long millis = encoded.pts() * 1000 / RATE;
+        // the encoder stamps its first frame its priming (1024 samples) early: from the config's
+        // time on instead, as the Opus it came from
+        long millis = (encoded.pts() + encoder.initial_padding()) * 1000 / RATE;
         out.add(
             new MediaPacket(Codec.AAC, millis, 0, MediaPacket.FLAG_KEYFRAME, aac, 0, aac.length));
       } finally {

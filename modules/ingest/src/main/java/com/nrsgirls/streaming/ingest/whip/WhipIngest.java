@@ -91,7 +91,7 @@ public final class WhipIngest implements AutoCloseable {
 
   /** Ticks while there are sessions: a node with none (RTMP only) pays no wake-ups for WHIP. */
   private synchronized void startTicking() {
-    if (ticking == null && !closed) {
+    if ((ticking == null || ticking.isDone()) && !closed) {
       long tick = settings.tick().toNanos();
       ticking = ticker.scheduleAtFixedRate(this::tick, tick, tick, TimeUnit.NANOSECONDS);
     }
@@ -269,9 +269,13 @@ public final class WhipIngest implements AutoCloseable {
     for (WhipSession session : List.copyOf(sessions.values())) {
       try {
         session.tick(now);
-      } catch (RuntimeException e) {
-        log.warn("WHIP session {} failed its tick", session.resourceId(), e);
+      } catch (Throwable e) {
+        // a session's failure ends that session only; the tick goes on for the others
+        log.warn("WHIP session failed its tick: {}", e.toString(), e);
         session.end("internal error: " + e, true);
+        if (e instanceof VirtualMachineError fatal) {
+          throw fatal;
+        }
       }
     }
   }

@@ -44,6 +44,12 @@ final class WhipSession implements PeerTransport.Listener {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int AAC_BITRATE = 128_000;
 
+  /**
+   * Opus packets held for the next tick at most: a second of 20 ms packets. More (a publisher
+   * sending faster than real time) are dropped, so one session's audio work per tick is bounded.
+   */
+  private static final int MAX_OPUS_WAITING = 50;
+
   private final String resourceId;
   private final String streamId;
   private final String sessionId;
@@ -61,6 +67,8 @@ final class WhipSession implements PeerTransport.Listener {
   private final boolean hasAudio;
   private boolean videoStarted;
   private OpusToAac audio;
+  private final List<MediaPacket> opusWaiting = new ArrayList<>();
+  private long opusDropped;
   private boolean audioFailed;
   private final List<MediaPacket> aac = new ArrayList<>();
 
@@ -184,6 +192,9 @@ final class WhipSession implements PeerTransport.Listener {
       }
       rtcp = receiver.tick(now, out);
       deliver();
+      if (!ended) {
+        transcodeWaiting();
+      }
     }
     for (byte[] b : rtcp) {
       transport.sendRtcp(b, b.length);
@@ -215,13 +226,12 @@ final class WhipSession implements PeerTransport.Listener {
         }
       }
       if (p.codec() == Codec.OPUS) {
-        transcode(p);
-        for (MediaPacket a : aac) {
-          if (!offer(a)) {
-            return;
-          }
+        // transcoded on the tick, not here: the port's reader thread serves every session
+        if (opusWaiting.size() < MAX_OPUS_WAITING) {
+          opusWaiting.add(p);
+        } else {
+          opusDropped++;
         }
-        aac.clear();
         continue;
       }
       if (!offer(p)) {
@@ -243,11 +253,26 @@ final class WhipSession implements PeerTransport.Listener {
     if (audio == null && !audioFailed) {
       try {
         audio = new OpusToAac(AAC_BITRATE);
-      } catch (IOException | RuntimeException e) {
-        audioFailed(e);
+      } catch (IOException | RuntimeException | LinkageError e) {
+        audioFailed(e); // LinkageError: FFmpeg's natives do not load on this machine
       }
     }
     return audio != null;
+  }
+
+  /** The Opus that came since the last tick, as AAC into the queue. */
+  private void transcodeWaiting() {
+    for (MediaPacket p : opusWaiting) {
+      transcode(p);
+      for (MediaPacket a : aac) {
+        if (!offer(a)) {
+          opusWaiting.clear();
+          return;
+        }
+      }
+      aac.clear();
+    }
+    opusWaiting.clear();
   }
 
   private void transcode(MediaPacket opus) {
@@ -257,12 +282,12 @@ final class WhipSession implements PeerTransport.Listener {
     }
     try {
       audio.accept(opus, aac);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | LinkageError e) {
       audioFailed(e);
     }
   }
 
-  private void audioFailed(Exception e) {
+  private void audioFailed(Throwable e) {
     audioFailed = true;
     aac.clear();
     if (audio != null) {
@@ -324,7 +349,7 @@ final class WhipSession implements PeerTransport.Listener {
     WhipReceiver.Counts c = receiver.counts();
     log.info(
         "WHIP publish from {} stream {} session {} ended: {} ({} video and {} audio packets, {}"
-            + " lost, {} frames, {} dropped, {} PLIs, {} NACKs)",
+            + " lost, {} frames, {} dropped, {} PLIs, {} NACKs, {} Opus packets over the rate)",
         remoteAddress,
         streamId,
         sessionId,
@@ -335,6 +360,7 @@ final class WhipSession implements PeerTransport.Listener {
         c.accessUnits(),
         c.droppedAccessUnits(),
         c.plis(),
-        c.nacks());
+        c.nacks(),
+        opusDropped);
   }
 }

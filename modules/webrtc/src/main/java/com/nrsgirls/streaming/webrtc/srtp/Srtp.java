@@ -18,7 +18,9 @@ import org.jitsi.utils.logging2.LoggerImpl;
  * One peer's SRTP and SRTCP (RFC 3711) under the keys its DTLS handshake exported: packets from the
  * peer are authenticated and decrypted ({@link #unprotectRtp}, {@link #unprotectRtcp}), packets to
  * it encrypted and signed ({@link #protectRtp}, {@link #protectRtcp}). jitsi-srtp does the
- * cryptography (through OpenSSL when it can load it, else Java's ciphers) and the replay checks.
+ * cryptography (through OpenSSL when it can load it, else Java's ciphers) and SRTCP's replay
+ * checks; SRTP from the peer is not replay-checked (see the constructor), the jitter buffer drops
+ * what it has seen.
  *
  * <p>Each direction keeps one context per SSRC, as the keys are per SSRC after derivation: SRTCP
  * too, which is keyed by its sender's SSRC (reusing one context for all made SRTCP fail in the
@@ -54,14 +56,14 @@ public final class Srtp implements AutoCloseable {
           default ->
               throw new IllegalArgumentException("unsupported SRTP profile " + keys.profile());
         };
+    // A packet NACKed and sent again comes on its own SSRC, perhaps well over jitsi-srtp's fixed
+    // replay window (64 packets) behind the newest: replay checks would refuse every repair of a
+    // keyframe. The jitter buffer drops duplicates and packets it gave up on.
+    SrtpPolicy rtpIn = policy(rtpTag);
+    rtpIn.setReceiveReplayEnabled(false);
     inbound =
         new SrtpContextFactory(
-            false,
-            keys.remoteKey(),
-            keys.remoteSalt(),
-            policy(rtpTag),
-            policy(SRTCP_TAG),
-            JITSI_LOG);
+            false, keys.remoteKey(), keys.remoteSalt(), rtpIn, policy(SRTCP_TAG), JITSI_LOG);
     // The node sends a packet again when a viewer NACKs it: the same bytes under the same index,
     // which jitsi-srtp would refuse as a replay of its own.
     SrtpPolicy rtpOut = policy(rtpTag);
@@ -97,10 +99,20 @@ public final class Srtp implements AutoCloseable {
     if (len < 12 + rtpTag) {
       return -1;
     }
-    SrtpCryptoContext context = rtpContext(rtpIn, inbound, ssrc(packet, off + 8));
-    return context == null
-        ? -1
-        : run(() -> context.reverseTransformPacket(buffer, false), packet, off, len);
+    // a new SSRC's context is kept only once a packet authenticates under it: junk from the
+    // peer's address cannot use up the slots
+    int ssrc = ssrc(packet, off + 8);
+    SrtpCryptoContext known = rtpIn.get(ssrc);
+    SrtpCryptoContext context =
+        known != null ? known : rtpIn.size() < MAX_SSRCS ? deriveRtp(inbound, ssrc) : null;
+    if (context == null) {
+      return -1;
+    }
+    int n = run(() -> context.reverseTransformPacket(buffer, false), packet, off, len);
+    if (n >= 0 && known == null) {
+      rtpIn.put(ssrc, context);
+    }
+    return n;
   }
 
   /** Authenticates and decrypts an SRTCP packet in place; its RTCP length, or -1 as above. */
@@ -108,10 +120,34 @@ public final class Srtp implements AutoCloseable {
     if (len < 8 + SRTCP_INDEX + SRTCP_TAG) {
       return -1;
     }
-    SrtcpCryptoContext context = rtcpContext(rtcpIn, inbound, ssrc(packet, off + 4));
-    return context == null
-        ? -1
-        : run(() -> context.reverseTransformPacket(buffer), packet, off, len);
+    int ssrc = ssrc(packet, off + 4);
+    SrtcpCryptoContext known = rtcpIn.get(ssrc);
+    SrtcpCryptoContext context =
+        known != null ? known : rtcpIn.size() < MAX_SSRCS ? deriveRtcp(inbound, ssrc) : null;
+    if (context == null) {
+      return -1;
+    }
+    int n = run(() -> context.reverseTransformPacket(buffer), packet, off, len);
+    if (n >= 0 && known == null) {
+      rtcpIn.put(ssrc, context);
+    }
+    return n;
+  }
+
+  private static SrtpCryptoContext deriveRtp(SrtpContextFactory factory, int ssrc) {
+    try {
+      return factory.deriveContext(ssrc, 0);
+    } catch (GeneralSecurityException e) {
+      return null;
+    }
+  }
+
+  private static SrtcpCryptoContext deriveRtcp(SrtpContextFactory factory, int ssrc) {
+    try {
+      return factory.deriveControlContext(ssrc);
+    } catch (GeneralSecurityException e) {
+      return null;
+    }
   }
 
   /**

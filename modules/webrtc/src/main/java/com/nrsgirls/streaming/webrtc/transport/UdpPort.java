@@ -30,6 +30,11 @@ public final class UdpPort implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(UdpPort.class);
   private static final int MAX_DATAGRAM = 1500;
 
+  /** Addresses one session may be checked from at once (ICE may try a few; more are evicted). */
+  static final int MAX_ADDRESSES_PER_SESSION = 4;
+
+  private static final long FAILURE_LOG_INTERVAL_NANOS = 10_000_000_000L;
+
   /** A session's side of the port. Called on the port's reader thread; must not block. */
   public interface Endpoint {
     /** The password connectivity checks for this session are keyed with. */
@@ -52,6 +57,12 @@ public final class UdpPort implements AutoCloseable {
   private final InetSocketAddress local;
   private final Map<String, Endpoint> byUfrag = new ConcurrentHashMap<>();
   private final Map<SocketAddress, Endpoint> byAddress = new ConcurrentHashMap<>();
+
+  /** Each session's addresses, oldest first (only the reader thread adds). */
+  private final Map<Endpoint, java.util.ArrayDeque<SocketAddress>> addresses =
+      new ConcurrentHashMap<>();
+
+  private long lastFailureLogNanos;
   private final Thread reader;
   private final AtomicLong malformed = new AtomicLong();
   private final AtomicLong unknownSession = new AtomicLong();
@@ -98,6 +109,7 @@ public final class UdpPort implements AutoCloseable {
   public void unregister(String ufrag) {
     Endpoint endpoint = byUfrag.remove(ufrag);
     if (endpoint != null) {
+      addresses.remove(endpoint);
       byAddress.values().removeIf(e -> e == endpoint);
     }
   }
@@ -157,10 +169,17 @@ public final class UdpPort implements AutoCloseable {
       buffer.get(datagram);
       try {
         dispatch(remote, datagram);
-      } catch (RuntimeException e) {
-        // one peer's datagram must never stop the port
+      } catch (Throwable e) {
+        // one peer's datagram must never stop the port (nor flood the log)
         malformed.incrementAndGet();
-        log.warn("webrtc: datagram from {} failed its session: {}", remote, e.toString());
+        long now = System.nanoTime();
+        if (now - lastFailureLogNanos > FAILURE_LOG_INTERVAL_NANOS) {
+          lastFailureLogNanos = now;
+          log.warn("webrtc: a datagram from {} failed its session: {}", remote, e.toString());
+        }
+        if (e instanceof VirtualMachineError fatal) {
+          throw fatal;
+        }
       }
     }
     log.info("webrtc: UDP port {} closed", local);
@@ -182,10 +201,36 @@ public final class UdpPort implements AutoCloseable {
     } else if (first >= 20 && first <= 63) {
       endpoint.dtls(d);
     } else if (first >= 128 && first <= 191) {
+      if (d.length < 12) {
+        malformed.incrementAndGet(); // shorter than any RTP or RTCP header
+        return;
+      }
       endpoint.media(d);
     } else {
       other.incrementAndGet();
     }
+  }
+
+  /**
+   * Notes a new address of the session, evicting its oldest past {@link
+   * #MAX_ADDRESSES_PER_SESSION}; false (and the address forgotten) when the session was
+   * unregistered meanwhile.
+   */
+  private boolean remember(Endpoint endpoint, SocketAddress address) {
+    java.util.ArrayDeque<SocketAddress> known =
+        addresses.computeIfAbsent(endpoint, e -> new java.util.ArrayDeque<>());
+    synchronized (known) {
+      known.addLast(address);
+      if (known.size() > MAX_ADDRESSES_PER_SESSION) {
+        byAddress.remove(known.removeFirst(), endpoint);
+      }
+    }
+    if (!byUfrag.containsValue(endpoint)) {
+      byAddress.remove(address, endpoint);
+      addresses.remove(endpoint);
+      return false;
+    }
+    return true;
   }
 
   private void stun(InetSocketAddress from, byte[] d) {
@@ -212,9 +257,14 @@ public final class UdpPort implements AutoCloseable {
       malformed.incrementAndGet(); // wrong integrity: not the session's peer
       return;
     }
-    Endpoint previous = byAddress.put(from, endpoint);
-    if (previous != null && previous != endpoint) {
-      log.info("webrtc: address {} moved from one session to another", from);
+    Endpoint holder = byAddress.putIfAbsent(from, endpoint);
+    if (holder != null && holder != endpoint) {
+      // another session's address: it keeps it until it ends, whoever else checks from there
+      unknownSession.incrementAndGet();
+      return;
+    }
+    if (holder == null && !remember(endpoint, from)) {
+      return;
     }
     send(from, answer, 0, answer.length);
     endpoint.checked(from, request.has(StunMessage.USE_CANDIDATE));

@@ -107,9 +107,12 @@ class UdpPortTest {
 
       // now that address's DTLS and media reach the session
       peer.send(new DatagramPacket(new byte[] {22, (byte) 0xfe, (byte) 0xfd, 0}, 4, to));
-      peer.send(new DatagramPacket(new byte[] {(byte) 0x80, 96, 0, 2, 0}, 5, to));
+      peer.send(new DatagramPacket(new byte[] {(byte) 0x80, 96, 0, 2, 0}, 5, to)); // too short
+      byte[] rtp = new byte[16];
+      rtp[0] = (byte) 0x80;
+      peer.send(new DatagramPacket(rtp, rtp.length, to));
       assertEquals("dtls 4", session.events.poll(5, TimeUnit.SECONDS));
-      assertEquals("media 5", session.events.poll(5, TimeUnit.SECONDS));
+      assertEquals("media 16", session.events.poll(5, TimeUnit.SECONDS));
 
       // random datagrams: dropped or handed on, never the end of the port
       Random random = new Random(5);
@@ -140,6 +143,45 @@ class UdpPortTest {
       peer.send(new DatagramPacket(good, good.length, to));
       assertNull(receive(peer), "an unregistered session's checks go unanswered");
       assertNull(session.events.poll(300, TimeUnit.MILLISECONDS));
+    }
+  }
+
+  @Test
+  void anAddressStaysWithItsSessionAndASessionHoldsFewAddresses() throws Exception {
+    IceCredentials other = new IceCredentials("wxyz5678", "an0ther-passw0rd-an0ther");
+    try (UdpPort port = UdpPort.bind(new InetSocketAddress("127.0.0.1", 0))) {
+      Recorder first = new Recorder();
+      port.register(ICE.ufrag(), first);
+      port.register(other.ufrag(), new Recorder());
+      InetSocketAddress to = port.localAddress();
+      java.util.List<DatagramSocket> sockets = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i <= UdpPort.MAX_ADDRESSES_PER_SESSION; i++) {
+          DatagramSocket s = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
+          s.setSoTimeout(2000);
+          sockets.add(s);
+          byte[] good = check(ICE.ufrag() + ":remote", ICE.password());
+          s.send(new DatagramPacket(good, good.length, to));
+          assertNotNull(receive(s));
+        }
+        // the other session's valid check from the first session's newest address: unanswered
+        DatagramSocket taken = sockets.get(sockets.size() - 1);
+        taken.setSoTimeout(300);
+        byte[] steal = check(other.ufrag() + ":remote", other.password());
+        taken.send(new DatagramPacket(steal, steal.length, to));
+        assertNull(receive(taken), "an address in use by a session is not handed to another");
+        // the oldest of the first session's addresses was evicted: its media goes nowhere
+        first.events.clear();
+        sockets.get(0).send(new DatagramPacket(new byte[20], 20, to));
+        byte[] rtp = new byte[20];
+        rtp[0] = (byte) 0x80;
+        sockets.get(0).send(new DatagramPacket(rtp, rtp.length, to));
+        taken.send(new DatagramPacket(rtp, rtp.length, to));
+        assertEquals("media 20", first.events.poll(5, TimeUnit.SECONDS));
+        assertNull(first.events.poll(300, TimeUnit.MILLISECONDS), "the evicted address is dropped");
+      } finally {
+        sockets.forEach(DatagramSocket::close);
+      }
     }
   }
 }
