@@ -49,6 +49,33 @@ class ClusterRollingRestartTest {
     }
   }
 
+  /**
+   * Publishes {@code stream} through node {@code ingest} as an encoder behind a balancer reconnects
+   * (OBS's auto-reconnect): while the stream is still moving off the leaving node its publish may
+   * not be answered in time and is refused; the encoder then tries again. Returns the publisher
+   * once the stream is live from that node, or the last one tried after 90 s.
+   */
+  private static Process reconnect(
+      TestCluster cluster, String[] stream, int ingest, Path clip, List<Process> all)
+      throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (true) {
+      Process p = Publisher.start(clip, cluster.rtmpUrl(ingest, stream[1]), 30);
+      all.add(p);
+      while (p.isAlive() && System.nanoTime() < deadline) {
+        com.fasterxml.jackson.databind.JsonNode state = cluster.state(ingest, stream[0]);
+        if (state.get("status").asText().equals("live")
+            && state.path("session").path("ingestNode").asText().equals(cluster.address(ingest))) {
+          return p;
+        }
+        Thread.sleep(200); // poll interval of a probe
+      }
+      if (System.nanoTime() >= deadline) {
+        return p;
+      }
+    }
+  }
+
   @Test
   void noPublisherOnASurvivingNodeIsDisconnected() throws Exception {
     assumeTrue(PostgresServer.available(), "PostgreSQL server binaries are not installed");
@@ -86,8 +113,7 @@ class ClusterRollingRestartTest {
             // its connection ended with the node: the encoder reconnects to another one
             Publisher.kill(publisher[i]);
             ingest[i] = viewer;
-            publisher[i] = Publisher.start(clip, cluster.rtmpUrl(ingest[i], streams[i][1]), 30);
-            publishers.add(publisher[i]);
+            publisher[i] = reconnect(cluster, streams[i], ingest[i], clip, publishers);
           } else {
             assertTrue(
                 publisher[i].isAlive(),
