@@ -127,6 +127,8 @@ final class WhipRoutes {
         json.error(StatusCodes.get(refused.status()), refused.error(), refused.message());
     if (refused.status() == 401) {
       response = response.addHeader(RawHeader.create("WWW-Authenticate", "Bearer"));
+    } else if (refused.status() == 503) {
+      response = response.addHeader(RawHeader.create("Retry-After", "2"));
     }
     return complete(response);
   }

@@ -8,6 +8,7 @@ import com.nrsgirls.streaming.testkit.Ffmpeg;
 import com.nrsgirls.streaming.testkit.FfmpegWhip;
 import com.nrsgirls.streaming.testkit.Ffprobe;
 import com.nrsgirls.streaming.testkit.Processes;
+import com.nrsgirls.streaming.testkit.TestClips;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -131,5 +132,74 @@ class WhipEndToEndTest {
           streamId, Duration.ofSeconds(20), s -> !s.get("status").asText().equals("live"));
       assertTrue(node.get("/metrics", false).body().contains("nrs_webrtc_sessions 0.0"));
     }
+  }
+
+  /**
+   * Takeover both ways, as between two RTMP publishers: an RTMP publish takes a WHIP-published
+   * stream over (the WHIP session ends, its UDP packets go nowhere), and a WHIP publish takes it
+   * back (the node closes the RTMP connection).
+   */
+  @Test
+  void rtmpAndWhipTakeEachOtherOver() throws Exception {
+    try (TestNode node = TestNode.start(dataDir)) {
+      JsonNode created = node.createStream("takeover");
+      String streamId = created.get("streamId").asText();
+      String key = created.get("streamKey").asText();
+      Process whip = FfmpegWhip.start(node.httpUrl("/whip"), key, 30, work.resolve("whip1.log"));
+      Process rtmp = null;
+      Process again = null;
+      try {
+        String whipSession =
+            node.awaitState(
+                    streamId, Duration.ofSeconds(20), s -> s.get("status").asText().equals("live"))
+                .get("session")
+                .get("sessionId")
+                .asText();
+        rtmp = Publisher.start(TestClips.flv(10, 640, 360), node.rtmpUrl(key), 30);
+        String rtmpSession =
+            node.awaitState(
+                    streamId,
+                    Duration.ofSeconds(20),
+                    s ->
+                        s.get("status").asText().equals("live")
+                            && !s.get("session").get("sessionId").asText().equals(whipSession))
+                .get("session")
+                .get("sessionId")
+                .asText();
+        awaitMetric(node, "nrs_webrtc_sessions 0.0");
+        assertTrue(whip.isAlive(), "FFmpeg does not notice: its packets are dropped");
+
+        again = FfmpegWhip.start(node.httpUrl("/whip"), key, 30, work.resolve("whip2.log"));
+        node.awaitState(
+            streamId,
+            Duration.ofSeconds(20),
+            s ->
+                s.get("status").asText().equals("live")
+                    && !s.get("session").get("sessionId").asText().equals(rtmpSession));
+        assertTrue(
+            rtmp.waitFor(20, TimeUnit.SECONDS), "the node closed the RTMP publisher's connection");
+        awaitMetric(node, "nrs_webrtc_sessions 1.0");
+      } finally {
+        whip.destroyForcibly();
+        Publisher.kill(rtmp);
+        if (again != null) {
+          again.destroyForcibly();
+        }
+      }
+    }
+  }
+
+  private static void awaitMetric(TestNode node, String line) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    String metrics = "";
+    while (System.nanoTime() < deadline) {
+      metrics = node.get("/metrics", false).body();
+      if (metrics.lines().anyMatch(line::equals)) {
+        return;
+      }
+      Thread.sleep(100); // poll interval of a probe
+    }
+    throw new AssertionError(
+        "never " + line + ": " + metrics.lines().filter(l -> l.contains("webrtc")).toList());
   }
 }

@@ -68,6 +68,11 @@ public final class WhipIngest implements AutoCloseable {
   private final ScheduledExecutorService ticker;
   private final Map<String, WhipSession> sessions = new ConcurrentHashMap<>();
   private final AtomicInteger reserved = new AtomicInteger();
+  private final AtomicInteger unanswered = new AtomicInteger();
+
+  /** Publishes waiting for their stream's key check at once. */
+  private static final int MAX_UNANSWERED = 32;
+
   private final SecureRandom random = new SecureRandom();
   private volatile boolean closed;
   private java.util.concurrent.ScheduledFuture<?> ticking;
@@ -174,6 +179,7 @@ public final class WhipIngest implements AutoCloseable {
                   port.localAddress().getPort()));
     } catch (SdpException e) {
       reserved.decrementAndGet();
+      unanswered.decrementAndGet();
       return done(new Refused(400, "bad_offer", e.getMessage()));
     }
     String resourceId = HexFormat.of().formatHex(bytes(12));
@@ -196,6 +202,7 @@ public final class WhipIngest implements AutoCloseable {
               this::forget);
     } catch (IllegalArgumentException ufragTaken) {
       reserved.decrementAndGet();
+      unanswered.decrementAndGet();
       return done(new Refused(503, "unavailable", "try again"));
     }
     sessions.put(resourceId, session);
@@ -204,6 +211,7 @@ public final class WhipIngest implements AutoCloseable {
         .publish(key.get(), new PublishSession(sessionId, remoteAddress, ingestNode))
         .handle(
             (reply, error) -> {
+              unanswered.decrementAndGet();
               if (reply instanceof PublishAccepted accepted) {
                 if (session.attach(accepted.sink())) {
                   metrics.publishAccepted();

@@ -121,21 +121,24 @@ final class WhipSession implements PeerTransport.Listener {
    * Streams the session's media into the stream's sink from now on; false when the session has
    * ended already (then the sink is failed, not left waiting).
    */
-  synchronized boolean attach(SinkRef<MediaPacket> sink) {
+  boolean attach(SinkRef<MediaPacket> sink) {
+    // materialized outside the lock: the port's reader may be waiting on it with a packet
     var materialized =
         Source.<MediaPacket>queue(settings.queue())
             .watchTermination(Keep.both())
             .to(sink.getSink())
             .run(materializer);
-    queue = materialized.first();
+    synchronized (this) {
+      queue = materialized.first();
+      if (ended) {
+        queue.fail(new IOException("the WHIP session ended before the publish started"));
+        return false;
+      }
+    }
     materialized
         .second()
         .whenComplete(
             (done, error) -> end("the stream closed its input (stopped or taken over)", false));
-    if (ended) {
-      queue.fail(new IOException("the WHIP session ended before the publish started"));
-      return false;
-    }
     log.info(
         "WHIP publish from {} stream {} session {} accepted; waiting for ICE and DTLS",
         remoteAddress,
@@ -333,19 +336,26 @@ final class WhipSession implements PeerTransport.Listener {
       return;
     }
     ended = true;
-    transport.close();
-    if (queue != null) {
-      if (failed) {
-        queue.fail(new IOException("WHIP publisher lost: " + reason));
-      } else {
-        queue.complete();
+    try {
+      transport.close();
+      if (queue != null) {
+        try {
+          if (failed) {
+            queue.fail(new IOException("WHIP publisher lost: " + reason));
+          } else {
+            queue.complete();
+          }
+        } catch (IllegalStateException closedAlready) {
+          // the stream closed its input first (stopped or taken over): nothing to end there
+        }
       }
+      if (audio != null) {
+        audio.close();
+        audio = null;
+      }
+    } finally {
+      forget.accept(this); // whatever failed above, the session leaves the node's count
     }
-    if (audio != null) {
-      audio.close();
-      audio = null;
-    }
-    forget.accept(this);
     WhipReceiver.Counts c = receiver.counts();
     log.info(
         "WHIP publish from {} stream {} session {} ended: {} ({} video and {} audio packets, {}"

@@ -26,7 +26,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +50,6 @@ class FfmpegWhipTransportTest {
         java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     java.util.concurrent.ScheduledExecutorService timer =
         Executors.newSingleThreadScheduledExecutor();
-    AtomicInteger rtcpSent = new AtomicInteger();
     AtomicReference<String> authorization = new AtomicReference<>();
     AtomicReference<WhipAnswer.Agreement> agreed = new AtomicReference<>();
     CompletableFuture<InetSocketAddress> connected = new CompletableFuture<>();
@@ -145,9 +143,7 @@ class FfmpegWhipTransportTest {
               rtcp = r.tick(System.nanoTime(), media);
             }
             for (byte[] b : rtcp) {
-              if (t.sendRtcp(b, b.length)) {
-                rtcpSent.incrementAndGet();
-              }
+              t.sendRtcp(b, b.length);
             }
           },
           20,
@@ -219,7 +215,6 @@ class FfmpegWhipTransportTest {
     assertTrue(keyframes >= 4, keyframes + " keyframes");
     assertTrue(opusPackets >= 200, opusPackets + " Opus packets (20 ms each)");
     assertEquals(640, config.width());
-    assertTrue(rtcpSent.get() >= 1, "at least the first PLI went out over SRTCP");
     Path h264 = work.resolve("received.h264");
     Files.write(h264, annexB.toByteArray());
     Processes.Result probe =
