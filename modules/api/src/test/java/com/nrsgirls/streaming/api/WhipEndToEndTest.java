@@ -95,10 +95,6 @@ class WhipEndToEndTest {
         assertTrue(playlist.contains("#EXTINF"), playlist);
         assertTrue(
             !playlist.contains("#EXT-X-DISCONTINUITY"), "both tracks from the start: " + playlist);
-        Processes.Result decoded =
-            Ffmpeg.decode(node.httpUrl("/live/" + streamId + "/source/index.m3u8"));
-        assertEquals(0, decoded.exitCode(), decoded.stderr());
-        assertEquals("", decoded.stderr().strip(), "the WHIP stream's HLS decodes cleanly");
         Processes.Result probe =
             Ffprobe.run(
                 node.httpUrl("/live/" + streamId + "/source/index.m3u8"),
@@ -130,6 +126,26 @@ class WhipEndToEndTest {
       // FFmpeg's DELETE ended the publish
       node.awaitState(
           streamId, Duration.ofSeconds(20), s -> !s.get("status").asText().equals("live"));
+      // the whole recording of the live stream, once its playlist has ended
+      node.awaitFile(
+          node.mediaPlaylist(streamId), Duration.ofSeconds(30), t -> t.contains("#EXT-X-ENDLIST"));
+      String url = node.httpUrl("/live/" + streamId + "/source/index.m3u8");
+      Processes.Result packets =
+          Ffprobe.run(url, "-show_entries", "packet=stream_index,dts", "-of", "csv=p=0");
+      java.util.Map<String, Long> last = new java.util.HashMap<>();
+      for (String line : packets.stdout().strip().split("\n")) {
+        String[] f = line.split(",");
+        if (f.length == 2 && !f[1].equals("N/A")) {
+          long dts = Long.parseLong(f[1]);
+          Long before = last.put(f[0], dts);
+          assertTrue(
+              before == null || dts > before,
+              "stream " + f[0] + "'s DTS rises: " + before + " then " + dts);
+        }
+      }
+      Processes.Result decoded = Ffmpeg.decode(url);
+      assertEquals(0, decoded.exitCode(), decoded.stderr());
+      assertEquals("", decoded.stderr().strip(), "the WHIP stream's HLS decodes cleanly");
       assertTrue(node.get("/metrics", false).body().contains("nrs_webrtc_sessions 0.0"));
     }
   }
