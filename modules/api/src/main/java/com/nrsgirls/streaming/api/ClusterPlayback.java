@@ -33,13 +33,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Playback in a cluster: a stream's HLS is written on the node its entity (and so its graph) runs
- * on, and any node answers for it. A request for a stream owned elsewhere is forwarded to the
- * owner's HTTP server and its answer streamed back as it arrives; the owner is asked of the entity
- * (its state names its node) and remembered for {@code ownerTtl}, so a node asks each stream's
- * entity at most once per TTL however many viewers it serves (an ask that failed is not remembered:
- * the next request asks again, one ask in flight per stream). A forwarded request carries {@link
- * #FORWARDED} and is always answered from the receiving node's own files: never forwarded twice,
- * even while the owner moves. A single-node cluster asks nothing.
+ * on, and its WebRTC viewers (WHEP) are served from there too; any node answers for it. A request
+ * for a stream owned elsewhere is forwarded to the owner's HTTP server and its answer streamed back
+ * as it arrives; the owner is asked of the entity (its state names its node) and remembered for
+ * {@code ownerTtl}, so a node asks each stream's entity at most once per TTL however many viewers
+ * it serves (an ask that failed is not remembered: the next request asks again, one ask in flight
+ * per stream). A forwarded request carries {@link #FORWARDED} and is always answered from the
+ * receiving node's own files: never forwarded twice, even while the owner moves. A single-node
+ * cluster asks nothing.
  *
  * <p>The cost: a forwarded request crosses the cluster's network twice (owner to this node, this
  * node to the viewer), and waits for one entity ask when its stream's owner is not remembered. The
@@ -52,8 +53,21 @@ final class ClusterPlayback {
   private static final Set<String> REQUEST_HEADERS =
       Set.of("range", "if-none-match", "if-modified-since", "if-range", "user-agent");
   private static final Set<String> RESPONSE_HEADERS =
-      Set.of("etag", "last-modified", "cache-control", "content-range", "accept-ranges");
+      Set.of(
+          "etag",
+          "last-modified",
+          "cache-control",
+          "content-range",
+          "accept-ranges",
+          "location", // a WHEP viewer's resource
+          "retry-after");
   private static final int MAX_REMEMBERED = 10_000;
+
+  /**
+   * The longest a low-latency playlist's blocking request may be held by its owner: three target
+   * durations of the longest a playlist can have (12 s), after which the owner answers 503.
+   */
+  private static final long BLOCKING_RELOAD_MILLIS = 36_000;
 
   /** Where a stream's playback is: here (empty URL), or another node's HTTP server. */
   private record Owner(Optional<String> httpUrl, long expiresAtNanos) {}
@@ -169,13 +183,25 @@ final class ClusterPlayback {
       }
     }
     headers.add(RawHeader.create(FORWARDED, selfNode));
-    String target = ownerUrl + request.getUri().getPathString();
-    HttpRequest upstream = HttpRequest.GET(target).addHeaders(headers);
+    // the query too: a low-latency playlist's blocking request (_HLS_msn, _HLS_part) is in it
+    String target =
+        ownerUrl
+            + request.getUri().getPathString()
+            + request.getUri().rawQueryString().map(q -> "?" + q).orElse("");
+    // GET for HLS; POST (an SDP offer, its entity and content type as they came) and DELETE for
+    // WHEP viewers
+    HttpRequest upstream =
+        HttpRequest.create(target)
+            .withMethod(request.method())
+            .withEntity(request.entity())
+            .addHeaders(headers);
     return Http.get(system.classicSystem())
         .singleRequest(
             upstream, Http.get(system.classicSystem()).defaultClientHttpsContext(), pool, poolLog)
         .toCompletableFuture()
-        .orTimeout(forwardTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .orTimeout(
+            forwardTimeout.toMillis() + (target.contains("_HLS_msn=") ? BLOCKING_RELOAD_MILLIS : 0),
+            TimeUnit.MILLISECONDS)
         .handle(
             (response, error) -> {
               if (error != null) {

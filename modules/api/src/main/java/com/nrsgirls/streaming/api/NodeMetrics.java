@@ -134,11 +134,21 @@ final class NodeMetrics
   }
 
   /**
-   * WHIP: {@code nrs_webrtc_sessions} open now, and {@code nrs_webrtc_udp_dropped_total{reason}}
-   * for what the shared UDP port dropped (malformed, unknown-session, unknown-address, other).
+   * WebRTC: {@code nrs_webrtc_sessions} (WHIP publishers) and {@code nrs_webrtc_viewers} (WHEP)
+   * open now, {@code nrs_webrtc_outputs} (streams with a WebRTC output here), and {@code
+   * nrs_webrtc_udp_dropped_total{reason}} for what the shared UDP port dropped (malformed,
+   * unknown-session, unknown-address, other).
    */
-  void webrtc(com.nrsgirls.streaming.ingest.whip.WhipIngest whip) {
+  void webrtc(
+      com.nrsgirls.streaming.ingest.whip.WhipIngest whip,
+      com.nrsgirls.streaming.pipeline.webrtc.WhepHub whep) {
     Gauge.builder("nrs_webrtc_sessions", whip::sessions).register(registry);
+    Gauge.builder("nrs_webrtc_viewers", whep::viewers)
+        .description("WHEP viewers connected or connecting")
+        .register(registry);
+    Gauge.builder("nrs_webrtc_outputs", whep::feeds)
+        .description("streams with a WebRTC output on this node")
+        .register(registry);
     FunctionCounter.builder("nrs_webrtc_udp_dropped", whip, w -> w.drops().malformed())
         .tag("reason", "malformed")
         .register(registry);

@@ -16,6 +16,8 @@ import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.graph.GraphSettings;
 import com.nrsgirls.streaming.pipeline.graph.StreamGraphs;
 import com.nrsgirls.streaming.pipeline.hls.LocalSegmentStore;
+import com.nrsgirls.streaming.pipeline.hls.LowLatencyPlaylists;
+import com.nrsgirls.streaming.pipeline.hls.LowLatencySettings;
 import com.nrsgirls.streaming.pipeline.hls.MirroringSegmentStore;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
 import com.nrsgirls.streaming.pipeline.hls.SegmentStore;
@@ -27,6 +29,8 @@ import com.nrsgirls.streaming.pipeline.store.ObjectStore;
 import com.nrsgirls.streaming.pipeline.store.ObjectStores;
 import com.nrsgirls.streaming.pipeline.stream.LiveStream;
 import com.nrsgirls.streaming.pipeline.stream.LiveStreamSettings;
+import com.nrsgirls.streaming.pipeline.webrtc.WhepHub;
+import com.nrsgirls.streaming.pipeline.webrtc.WhepSettings;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -65,6 +69,7 @@ public final class NrsNode {
   private final ActorSystem<Void> system;
   private final RtmpServer rtmp;
   private final WhipIngest whip;
+  private final WhepHub whep;
   private final HttpServer http;
   private final AdminToken adminToken;
 
@@ -72,11 +77,13 @@ public final class NrsNode {
       ActorSystem<Void> system,
       RtmpServer rtmp,
       WhipIngest whip,
+      WhepHub whep,
       HttpServer http,
       AdminToken token) {
     this.system = system;
     this.rtmp = rtmp;
     this.whip = whip;
+    this.whep = whep;
     this.http = http;
     this.adminToken = token;
   }
@@ -147,6 +154,8 @@ public final class NrsNode {
             seal,
             recorder);
     metrics.abrFramesEncoded(graphs::abrFramesEncoded);
+    LowLatencyPlaylists lowLatency = new LowLatencyPlaylists();
+    graphs.serveLowLatency(LowLatencySettings.create(config), lowLatency);
     ClusterSharding sharding = ClusterSharding.get(system);
     ApiJson json = new ApiJson(system);
     IngestSettings ingestSettings = IngestSettings.create(config);
@@ -217,12 +226,13 @@ public final class NrsNode {
             })
         .thenCompose(
             rtmp -> {
+              WhipSettings webrtc = WhipSettings.create(config);
               WhipIngest whip;
               try {
                 whip =
                     WhipIngest.start(
                         system,
-                        WhipSettings.create(config),
+                        webrtc,
                         new ShardedPublishGateway(
                             sharding, directory, ingestSettings.publishTimeout()),
                         metrics,
@@ -231,7 +241,12 @@ public final class NrsNode {
                 rtmp.stop();
                 throw new UncheckedIOException("the WebRTC UDP port: " + e.getMessage(), e);
               }
-              metrics.webrtc(whip);
+              WhepHub whep =
+                  new WhepHub(
+                      WhepSettings.create(config, webrtc.candidate(), webrtc.candidatePort(0)),
+                      whip.port());
+              graphs.serveWebrtc(whep);
+              metrics.webrtc(whip, whep);
               var routes =
                   concat(
                       new NodeRoutes(
@@ -243,10 +258,12 @@ public final class NrsNode {
                               system.dispatchers().lookup(DispatcherSelector.blocking()),
                               json,
                               clusterPlayback,
-                              viewerTracker)
+                              viewerTracker,
+                              lowLatency)
                           .route(),
                       new RecordingRoutes(objects, json).route(),
                       new WhipRoutes(whip, json).route(),
+                      new WhepRoutes(whep, json, clusterPlayback).route(),
                       chat.socket(),
                       new StreamRoutes(
                               directory,
@@ -273,7 +290,7 @@ public final class NrsNode {
                                     + binding.localAddress().getPort()
                                 : internal.replaceAll("/+$", ""));
                         metrics.httpConnectionsOpen(binding::openConnections);
-                        NrsNode node = new NrsNode(system, rtmp, whip, binding, token);
+                        NrsNode node = new NrsNode(system, rtmp, whip, whep, binding, token);
                         node.registerShutdown(graphs);
                         ready.set(true);
                         log.info(
@@ -311,8 +328,9 @@ public final class NrsNode {
         () -> rtmp.stop().exceptionally(e -> Done.getInstance()));
     shutdown.addTask(
         CoordinatedShutdown.PhaseServiceUnbind(),
-        "whip-stop",
+        "webrtc-stop",
         () -> {
+          whep.close(); // its viewers first: WHIP owns the port they share
           whip.close();
           return CompletableFuture.completedFuture(Done.getInstance());
         });

@@ -3,6 +3,9 @@ package com.nrsgirls.streaming.api;
 import static org.apache.pekko.http.javadsl.server.Directives.*;
 
 import com.nrsgirls.streaming.core.stream.StreamId;
+import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
+import com.nrsgirls.streaming.pipeline.hls.LowLatencyPlaylist;
+import com.nrsgirls.streaming.pipeline.hls.LowLatencyPlaylists;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -53,11 +57,17 @@ import org.slf4j.LoggerFactory;
 final class PlaybackRoutes {
   private static final Logger log = LoggerFactory.getLogger(PlaybackRoutes.class);
   private static final Pattern RENDITION = Pattern.compile("[a-z0-9]{1,16}");
-  private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_-]{1,64}\\.ts");
+  private static final Pattern SEGMENT =
+      Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}\\.(ts|m4s|mp4)");
+  private static final Pattern NUMBER = Pattern.compile("[0-9]{1,18}");
   private static final ContentType.Binary PLAYLIST =
       ContentTypes.create(MediaTypes.customBinary("application", "vnd.apple.mpegurl", true));
   private static final ContentType.Binary SEGMENT_TYPE =
       ContentTypes.create(MediaTypes.customBinary("video", "mp2t", false));
+  private static final ContentType.Binary PART_TYPE =
+      ContentTypes.create(MediaTypes.customBinary("video", "iso.segment", false));
+  private static final ContentType.Binary INIT_TYPE =
+      ContentTypes.create(MediaTypes.customBinary("video", "mp4", false));
   private static final HttpHeader MASTER_CACHE =
       CacheControl.create(CacheDirectives.NO_STORE, CacheDirectives.PRIVATE());
   private static final HttpHeader PLAYLIST_CACHE =
@@ -83,6 +93,7 @@ final class PlaybackRoutes {
   private final ApiJson json;
   private final ClusterPlayback cluster;
   private final ViewerTracker viewers;
+  private final LowLatencyPlaylists lowLatency;
 
   /**
    * Serves files under {@code segmentDir}; playlists come from {@code playlists} when it has them,
@@ -95,8 +106,10 @@ final class PlaybackRoutes {
       Executor blocking,
       ApiJson json,
       ClusterPlayback cluster,
-      ViewerTracker viewers) {
+      ViewerTracker viewers,
+      LowLatencyPlaylists lowLatency) {
     this.viewers = viewers;
+    this.lowLatency = lowLatency;
     this.segmentDir = segmentDir;
     this.playlists = playlists;
     this.blocking = blocking;
@@ -125,6 +138,12 @@ final class PlaybackRoutes {
                                                     cluster.serve(
                                                         streamId, () -> master(streamId))),
                                             path(
+                                                "ll.m3u8",
+                                                () ->
+                                                    cluster.serve(
+                                                        streamId,
+                                                        () -> lowLatencyMaster(streamId))),
+                                            path(
                                                 PathMatchers.segment()
                                                     .slash(PathMatchers.segment()),
                                                 (rendition, name) ->
@@ -135,9 +154,12 @@ final class PlaybackRoutes {
                                                             cluster.serve(
                                                                 streamId,
                                                                 () ->
-                                                                    file(
-                                                                        streamId, rendition,
-                                                                        name))))))))));
+                                                                    name.equals("ll.m3u8")
+                                                                        ? lowLatencyPlaylist(
+                                                                            streamId, rendition)
+                                                                        : file(
+                                                                            streamId, rendition,
+                                                                            name))))))))));
   }
 
   /**
@@ -145,7 +167,7 @@ final class PlaybackRoutes {
    * it) is a sighting of its viewer, reported to the stream's entity.
    */
   private Route counted(String streamId, String name, Supplier<Route> inner) {
-    if (!name.equals("index.m3u8")) {
+    if (!name.equals("index.m3u8") && !name.equals("ll.m3u8")) {
       return inner.get();
     }
     return optionalHeaderValueByName(
@@ -189,17 +211,43 @@ final class PlaybackRoutes {
     if (!StreamId.isValid(streamId)) {
       return complete(json.notFound("no such playlist or segment"));
     }
+    return masterWith(streamId, classic -> classic);
+  }
+
+  /**
+   * The low-latency master playlist: the classic one with each rendition's {@code ll.m3u8} in place
+   * of its {@code index.m3u8}, for a stream whose renditions write low-latency output on this node.
+   */
+  private Route lowLatencyMaster(String streamId) {
+    if (!StreamId.isValid(streamId) || lowLatency.latest(streamId, HlsPackager.SOURCE).isEmpty()) {
+      return complete(json.notFound("no such playlist or segment"));
+    }
+    return masterWith(
+        streamId,
+        classic ->
+            new String(classic, StandardCharsets.UTF_8)
+                .replace("/index.m3u8", "/ll.m3u8")
+                .getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The stream's master playlist (from memory when this node wrote it, else read on the blocking
+   * dispatcher), changed by {@code transform}, with a new viewer session id on its URLs.
+   */
+  private Route masterWith(String streamId, java.util.function.UnaryOperator<byte[]> transform) {
     String session = viewers.newSession(streamId);
     Optional<PlaylistCachingStore.CachedPlaylist> cached = playlists.cachedPlaylist(streamId, null);
     if (cached.isPresent()) {
-      return complete(ok(PLAYLIST, MASTER_CACHE, withSession(cached.get().bytes(), session)));
+      return complete(
+          ok(PLAYLIST, MASTER_CACHE, withSession(transform.apply(cached.get().bytes()), session)));
     }
     Path file = segmentDir.resolve(streamId).resolve("index.m3u8");
     return onSuccess(
         CompletableFuture.supplyAsync(
             () -> {
               try {
-                return ok(PLAYLIST, MASTER_CACHE, withSession(Files.readAllBytes(file), session));
+                byte[] classic = Files.readAllBytes(file);
+                return ok(PLAYLIST, MASTER_CACHE, withSession(transform.apply(classic), session));
               } catch (NoSuchFileException | AccessDeniedException e) {
                 return json.notFound("no such playlist or segment");
               } catch (IOException e) {
@@ -211,6 +259,82 @@ final class PlaybackRoutes {
             },
             blocking),
         response -> complete(response));
+  }
+
+  /**
+   * A rendition's low-latency media playlist, from memory, with the siblings' rendition reports. A
+   * blocking request ({@code _HLS_msn}, optionally {@code _HLS_part}) is parked until the playlist
+   * lists that segment or part, at most three target durations (then 503); one for a segment more
+   * than two ahead of the newest, or a part past what a segment can have, is refused with 400, as
+   * is {@code _HLS_part} alone (draft-pantos-hls-rfc8216bis §6.2.5.2).
+   */
+  private Route lowLatencyPlaylist(String streamId, String rendition) {
+    if (!StreamId.isValid(streamId) || !RENDITION.matcher(rendition).matches()) {
+      return complete(json.notFound("no such playlist or segment"));
+    }
+    return parameterOptional(
+        "_HLS_msn",
+        msnText ->
+            parameterOptional(
+                "_HLS_part",
+                partText -> {
+                  Optional<LowLatencyPlaylist> latest = lowLatency.latest(streamId, rendition);
+                  if (latest.isEmpty()) {
+                    return complete(json.notFound("no such playlist or segment"));
+                  }
+                  LowLatencyPlaylist now = latest.get();
+                  if (msnText.isEmpty()) {
+                    return partText.isPresent()
+                        ? complete(blockingRefused("_HLS_part needs _HLS_msn"))
+                        : complete(lowLatencyResponse(streamId, rendition, now));
+                  }
+                  if (!NUMBER.matcher(msnText.get()).matches()
+                      || (partText.isPresent() && !NUMBER.matcher(partText.get()).matches())) {
+                    return complete(blockingRefused("_HLS_msn and _HLS_part are numbers"));
+                  }
+                  long msn = Long.parseLong(msnText.get());
+                  long part = partText.map(Long::parseLong).orElse(-1L);
+                  long partsPerSegment =
+                      (now.targetDurationSeconds() * 1000L + now.partTargetMillis() - 1)
+                          / now.partTargetMillis();
+                  if (msn > now.lastSequence() + 2) {
+                    return complete(
+                        blockingRefused(
+                            "segment " + msn + " is more than two past " + now.lastSequence()));
+                  }
+                  if (part > 3 * partsPerSegment) {
+                    return complete(blockingRefused("part " + part + " is past any segment's"));
+                  }
+                  CompletableFuture<LowLatencyPlaylist> reached =
+                      lowLatency
+                          .await(streamId, rendition, msn, (int) part)
+                          .orElse(CompletableFuture.completedFuture(now))
+                          .toCompletableFuture();
+                  long limit = 3L * now.targetDurationSeconds() * 1000;
+                  return onComplete(
+                      reached.orTimeout(limit, TimeUnit.MILLISECONDS),
+                      result ->
+                          complete(
+                              result.isSuccess()
+                                  ? lowLatencyResponse(streamId, rendition, result.get())
+                                  : json.error(
+                                      StatusCodes.SERVICE_UNAVAILABLE,
+                                      "not_yet",
+                                      "segment "
+                                          + msn
+                                          + (part >= 0 ? " part " + part : "")
+                                          + " was not listed within three target durations")));
+                }));
+  }
+
+  private HttpResponse blockingRefused(String why) {
+    return json.error(StatusCodes.BAD_REQUEST, "bad_blocking_request", why);
+  }
+
+  private HttpResponse lowLatencyResponse(
+      String streamId, String rendition, LowLatencyPlaylist playlist) {
+    String text = playlist.render() + lowLatency.renditionReports(streamId, rendition);
+    return ok(PLAYLIST, PLAYLIST_CACHE, text.getBytes(StandardCharsets.UTF_8));
   }
 
   /** The playlist with {@code ?vs=session} on each URI line and {@code URI="..."} attribute. */
@@ -258,7 +382,10 @@ final class PlaybackRoutes {
     }
     Path dir = segmentDir.resolve(streamId);
     Path file = rendition == null ? dir.resolve(name) : dir.resolve(rendition).resolve(name);
-    ContentType type = playlist ? PLAYLIST : SEGMENT_TYPE;
+    ContentType type =
+        playlist
+            ? PLAYLIST
+            : name.endsWith(".ts") ? SEGMENT_TYPE : name.endsWith(".m4s") ? PART_TYPE : INIT_TYPE;
     HttpHeader cache = playlist ? PLAYLIST_CACHE : SEGMENT_CACHE;
     // On the blocking dispatcher: a small file is read whole into a strict entity; a segment is
     // streamed in large chunks (a streamed file entity defaults to 8 KiB chunks; a whole segment in

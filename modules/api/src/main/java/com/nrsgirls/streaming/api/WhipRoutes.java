@@ -3,20 +3,12 @@ package com.nrsgirls.streaming.api;
 import static org.apache.pekko.http.javadsl.server.Directives.*;
 
 import com.nrsgirls.streaming.ingest.whip.WhipIngest;
-import com.nrsgirls.streaming.webrtc.sdp.Sdp;
-import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 import java.util.Optional;
-import org.apache.pekko.http.javadsl.model.ContentType;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
-import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
 /**
  * WHIP (RFC 9725) on the node's HTTP port: {@code POST /whip} with the stream key as the Bearer
@@ -26,8 +18,6 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
  * is ICE-lite with one host candidate, all of it in the answer, so {@code PATCH} is {@code 405}.
  */
 final class WhipRoutes {
-  private static final ContentType SDP = ContentTypes.parse("application/sdp"); // RFC 9725 §4.2
-
   private final WhipIngest whip;
   private final ApiJson json;
 
@@ -76,35 +66,10 @@ final class WhipRoutes {
     return optionalHeaderValueByName(
         "Authorization",
         authorization ->
-            extractRequestEntity(
-                entity -> {
-                  String type =
-                      entity.getContentType().mediaType().toString().toLowerCase(Locale.ROOT);
-                  if (!type.equals("application/sdp")) {
-                    return complete(
-                        json.error(
-                            StatusCodes.UNSUPPORTED_MEDIA_TYPE,
-                            "unsupported_media_type",
-                            "the offer must be application/sdp"));
-                  }
-                  return withSizeLimit(
-                      Sdp.MAX_LENGTH,
-                      () ->
-                          entity(
-                              Unmarshaller.entityToString(),
-                              offer ->
-                                  extractClientIP(
-                                      client ->
-                                          onSuccess(
-                                              whip.publish(
-                                                  bearer(authorization),
-                                                  offer,
-                                                  client
-                                                      .getAddress()
-                                                      .map(a -> a.getHostAddress())
-                                                      .orElse("unknown")),
-                                              this::answer))));
-                }));
+            SdpOffers.offer(
+                json,
+                (offer, client) ->
+                    onSuccess(whip.publish(bearer(authorization), offer, client), this::answer)));
   }
 
   private static Optional<String> bearer(Optional<String> authorization) {
@@ -115,20 +80,13 @@ final class WhipRoutes {
 
   private Route answer(WhipIngest.Outcome outcome) {
     if (outcome instanceof WhipIngest.Created created) {
-      return complete(
-          HttpResponse.create()
-              .withStatus(StatusCodes.CREATED)
-              .addHeader(Location.create("/whip/" + created.resourceId()))
-              .withEntity(
-                  HttpEntities.create(SDP, created.sdp().getBytes(StandardCharsets.UTF_8))));
+      return SdpOffers.created("/whip/" + created.resourceId(), created.sdp());
     }
     WhipIngest.Refused refused = (WhipIngest.Refused) outcome;
     HttpResponse response =
-        json.error(StatusCodes.get(refused.status()), refused.error(), refused.message());
+        SdpOffers.refused(json, refused.status(), refused.error(), refused.message());
     if (refused.status() == 401) {
       response = response.addHeader(RawHeader.create("WWW-Authenticate", "Bearer"));
-    } else if (refused.status() == 503) {
-      response = response.addHeader(RawHeader.create("Retry-After", "2"));
     }
     return complete(response);
   }

@@ -38,12 +38,36 @@ class ClusterRollingRestartTest {
                     listed[i] + 1,
                     Duration.ofSeconds(45)));
       } catch (AssertionError e) {
-        // where the stream ran and moved, for a failure seen only in CI
+        // where the stream ran and moved, for a failure seen only in CI: what each node answers
+        // for it now, then the last lines the nodes logged about it (not the sharding's chatter)
+        StringBuilder states = new StringBuilder();
+        for (int node = 0; node < cluster.size(); node++) {
+          String state;
+          try {
+            com.fasterxml.jackson.databind.JsonNode s = cluster.state(node, streams[i][0]);
+            state =
+                s.path("status").asText()
+                    + " owner="
+                    + s.path("ownerNode").asText()
+                    + " session="
+                    + s.path("session");
+          } catch (Exception | AssertionError failed) {
+            state = failed.toString();
+          }
+          states.append("node ").append(node).append(": ").append(state).append('\n');
+        }
+        cluster.keepLogs("rolling-restart");
         throw new AssertionError(
-            e.getMessage()
-                + "\nwhat the nodes logged about it:\n"
-                + cluster.logLines(
-                    200, streams[i][0], "shard", "Member", "playback:", "Shutting down"),
+            "stream "
+                + i
+                + " read through node "
+                + viewer
+                + ": "
+                + e.getMessage()
+                + "\n"
+                + states
+                + "what the nodes logged about it:\n"
+                + cluster.logLines(60, streams[i][0], "playback:", "Member", "Shutting down"),
             e);
       }
     }

@@ -80,6 +80,10 @@ class RecordingEndToEndTest {
   }
 
   static void assertPlays(Path file, double seconds) throws Exception {
+    assertPlays(file, seconds, 0.5);
+  }
+
+  static void assertPlays(Path file, double seconds, double tolerance) throws Exception {
     Processes.Result streams =
         Ffprobe.run(
             file.toString(),
@@ -100,7 +104,7 @@ class RecordingEndToEndTest {
                 .findFirst()
                 .orElseThrow()
                 .substring(9));
-    assertEquals(seconds, duration, 0.5, "duration of " + file);
+    assertEquals(seconds, duration, tolerance, "duration of " + file);
     Processes.Result decoded = Ffmpeg.decode(file.toString());
     assertEquals("", decoded.stderr().strip(), "decodes without errors");
   }

@@ -118,7 +118,12 @@ class RestreamEndToEndTest {
     }
   }
 
-  private static void assertNginxGotTheWholeStream(Path recorded, int seconds) throws Exception {
+  static void assertNginxGotTheWholeStream(Path recorded, int seconds) throws Exception {
+    assertNginxGotTheWholeStream(recorded, seconds, 1.0);
+  }
+
+  static void assertNginxGotTheWholeStream(Path recorded, double seconds, double tolerance)
+      throws Exception {
     assertTrue(Files.size(recorded) > 100_000, "nginx-rtmp recorded the push");
     Processes.Result probe =
         Ffprobe.run(
@@ -134,7 +139,7 @@ class RestreamEndToEndTest {
     Processes.Result decoded = Ffmpeg.decode(recorded.toString());
     assertEquals("", decoded.stderr().strip(), "nginx's recording decodes without errors");
     double duration = mediaSeconds(recorded);
-    assertEquals(seconds, duration, 1.0, "nginx-rtmp got the whole stream");
+    assertEquals(seconds, duration, tolerance, "nginx-rtmp got the whole stream");
   }
 
   @Test
@@ -326,7 +331,7 @@ class RestreamEndToEndTest {
     return out;
   }
 
-  private static HttpResponse<String> putTarget(
+  static HttpResponse<String> putTarget(
       TestNode node, String streamId, String targetId, String platform, String url, String key)
       throws Exception {
     return node.send(

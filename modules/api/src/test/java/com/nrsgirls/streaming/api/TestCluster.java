@@ -136,6 +136,9 @@ final class TestCluster implements AutoCloseable {
           continue;
         }
         for (String line : java.nio.file.Files.readAllLines(log)) {
+          if (line.contains("was not delivered")) {
+            continue; // dead letters of a stopping node: many, and they name only the recipient
+          }
           for (String needle : needles) {
             if (line.contains(needle)) {
               // ISO timestamps first on every line: sorting the lines sorts them in time
@@ -148,6 +151,20 @@ final class TestCluster implements AutoCloseable {
     }
     lines.sort(null);
     return String.join("\n", lines.subList(Math.max(0, lines.size() - max), lines.size()));
+  }
+
+  /**
+   * Copies every node's logs to {@code target/cluster-logs/{name}} (the test's own directory is
+   * deleted after it), for a failure that has to be read whole.
+   */
+  void keepLogs(String name) throws java.io.IOException {
+    Path kept = Path.of("target", "cluster-logs", name + "-" + System.currentTimeMillis());
+    java.nio.file.Files.createDirectories(kept);
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(work)) {
+      for (Path log : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+        java.nio.file.Files.copy(log, kept.resolve(log.getFileName()));
+      }
+    }
   }
 
   int httpPort(int i) {

@@ -71,6 +71,11 @@ final class TestNode implements AutoCloseable {
     return new TestNode(node, dataDir);
   }
 
+  /** The node's WebRTC UDP port (WHIP and WHEP). */
+  java.net.InetSocketAddress webrtcAddress() {
+    return node.webrtcAddress();
+  }
+
   String rtmpUrl(String streamKey) {
     return "rtmp://127.0.0.1:" + node.rtmpAddress().getPort() + "/live/" + streamKey;
   }
@@ -166,6 +171,22 @@ final class TestNode implements AutoCloseable {
       Thread.sleep(100); // poll interval of a probe, not a synchronisation guess
     }
     throw new AssertionError("stream " + streamId + " never reached the expected state: " + last);
+  }
+
+  /** Polls {@code /metrics} until it has the line {@code line} (e.g. {@code "nrs_x 1.0"}). */
+  void awaitMetric(String line, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String metrics = "";
+    while (System.nanoTime() < deadline) {
+      metrics = get("/metrics", false).body();
+      if (metrics.lines().anyMatch(line::equals)) {
+        return;
+      }
+      Thread.sleep(100); // poll interval of a probe
+    }
+    String name = line.contains(" ") ? line.substring(0, line.indexOf(' ')) : line;
+    throw new AssertionError(
+        "never " + line + ": " + metrics.lines().filter(l -> l.startsWith(name)).toList());
   }
 
   /** Polls a file the node writes until its text satisfies the condition. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.nrsgirls.streaming.testkit.Ffmpeg;
 import com.nrsgirls.streaming.testkit.FfmpegWhip;
 import com.nrsgirls.streaming.testkit.Ffprobe;
+import com.nrsgirls.streaming.testkit.NginxRtmp;
 import com.nrsgirls.streaming.testkit.Processes;
 import com.nrsgirls.streaming.testkit.TestClips;
 import java.net.URI;
@@ -182,7 +183,7 @@ class WhipEndToEndTest {
                 .get("session")
                 .get("sessionId")
                 .asText();
-        awaitMetric(node, "nrs_webrtc_sessions 0.0");
+        node.awaitMetric("nrs_webrtc_sessions 0.0", Duration.ofSeconds(20));
         assertTrue(whip.isAlive(), "FFmpeg does not notice: its packets are dropped");
 
         again = FfmpegWhip.start(node.httpUrl("/whip"), key, 30, work.resolve("whip2.log"));
@@ -194,7 +195,7 @@ class WhipEndToEndTest {
                     && !s.get("session").get("sessionId").asText().equals(rtmpSession));
         assertTrue(
             rtmp.waitFor(20, TimeUnit.SECONDS), "the node closed the RTMP publisher's connection");
-        awaitMetric(node, "nrs_webrtc_sessions 1.0");
+        node.awaitMetric("nrs_webrtc_sessions 1.0", Duration.ofSeconds(20));
       } finally {
         whip.destroyForcibly();
         Publisher.kill(rtmp);
@@ -205,17 +206,71 @@ class WhipEndToEndTest {
     }
   }
 
-  private static void awaitMetric(TestNode node, String line) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    String metrics = "";
-    while (System.nanoTime() < deadline) {
-      metrics = node.get("/metrics", false).body();
-      if (metrics.lines().anyMatch(line::equals)) {
-        return;
+  /**
+   * What a WHIP publisher sends reaches every output of the stream's graph, not only HLS: a
+   * restream target (nginx-rtmp, recording what it is pushed) gets H.264 and AAC for the whole
+   * publish, and the session's recording completes and plays with both tracks.
+   */
+  @Test
+  void restreamAndRecordingGetTheWhipPublishersMedia() throws Exception {
+    assertTrue(NginxRtmp.available(), "nginx and libnginx-mod-rtmp are needed (bin/test)");
+    int seconds = 8;
+    try (TestNode node = TestNode.start(dataDir);
+        NginxRtmp nginx = NginxRtmp.start(work.resolve("nginx"))) {
+      JsonNode created = node.createStream("whip-outputs");
+      String streamId = created.get("streamId").asText();
+      HttpResponse<String> target =
+          RestreamEndToEndTest.putTarget(
+              node, streamId, "nginx", "custom", nginx.serverUrl(), "whip-pushed");
+      assertEquals(200, target.statusCode(), target.body());
+
+      Path log = work.resolve("ffmpeg-whip-outputs.log");
+      Process ffmpeg =
+          FfmpegWhip.start(node.httpUrl("/whip"), created.get("streamKey").asText(), seconds, log);
+      try {
+        node.awaitState(
+            streamId,
+            Duration.ofSeconds(20),
+            s ->
+                s.get("status").asText().equals("live")
+                    && s.get("restreamTargets").get(0).get("state").asText().equals("live"));
+        assertTrue(ffmpeg.waitFor(60, TimeUnit.SECONDS), "ffmpeg ends after its " + seconds + " s");
+      } finally {
+        ffmpeg.destroyForcibly();
       }
-      Thread.sleep(100); // poll interval of a probe
+      assertEquals(0, ffmpeg.exitValue(), Files.readString(log));
+
+      JsonNode recording =
+          RecordingEndToEndTest.awaitRecording(
+              node,
+              streamId,
+              Duration.ofSeconds(30),
+              r -> r.get("status").asText().equals("completed"));
+      Path recorded =
+          RecordingEndToEndTest.download(
+              recording.get("url").asText().replace("index.m3u8", "recording.mp4"),
+              work.resolve("whip-recording.mp4"));
+      // What the stream got: FFmpeg's first second goes out while ICE and DTLS are still being
+      // set up, so a little less than it sent. Each output got all of that.
+      String playlist =
+          node.awaitFile(
+              node.mediaPlaylist(streamId), Duration.ofSeconds(30), t -> t.contains("ENDLIST"));
+      double got = RestreamEndToEndTest.mediaSeconds(recorded);
+      assertTrue(got > seconds - 2, "the stream got most of what FFmpeg sent: " + playlist);
+      double listed = 0;
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("#EXTINF:([0-9.]+),").matcher(playlist);
+      while (m.find()) {
+        listed += Double.parseDouble(m.group(1));
+      }
+      assertEquals(listed, got, 0.2, "the recording has what HLS lists: " + playlist);
+      RecordingEndToEndTest.assertPlays(recorded, got, 0.3);
+      // the push ends with the session; nginx-rtmp has then written all it got
+      node.awaitState(
+          streamId,
+          Duration.ofSeconds(20),
+          s -> !s.get("restreamTargets").get(0).get("state").asText().equals("live"));
+      RestreamEndToEndTest.assertNginxGotTheWholeStream(nginx.recording("whip-pushed"), got, 0.2);
     }
-    throw new AssertionError(
-        "never " + line + ": " + metrics.lines().filter(l -> l.contains("webrtc")).toList());
   }
 }

@@ -38,7 +38,14 @@ public final class TestClips {
      * x264's own keyframe interval, which OBS's default "0 = auto" keeps: 250 frames, 8.3 s at 30
      * fps; yuv420p, AAC at 128 kbit/s.
      */
-    OBS_AUTO_KEYFRAMES(List.of("-g", "250", "-pix_fmt", "yuv420p"), List.of("-b:a", "128k"));
+    OBS_AUTO_KEYFRAMES(List.of("-g", "250", "-pix_fmt", "yuv420p"), List.of("-b:a", "128k")),
+    /**
+     * As {@link #STANDARD} but without B-frames, as encoders set up for low latency (x264's
+     * zerolatency tune, OBS's WHIP output) send: what WebRTC players can decode.
+     */
+    NO_B_FRAMES(
+        List.of("-bf", "0", "-keyint_min", "60", "-sc_threshold", "0", "-pix_fmt", "yuv420p"),
+        List.of("-b:a", "128k", "-ac", "2"));
 
     private final List<String> videoOptions;
     private final List<String> audioOptions;

@@ -130,6 +130,11 @@ public final class WhipIngest implements AutoCloseable {
     };
   }
 
+  /** The node's one WebRTC UDP port, which WHEP viewers share; closed by {@link #close}. */
+  public UdpPort port() {
+    return port;
+  }
+
   public InetSocketAddress udpAddress() {
     return port.localAddress();
   }
@@ -176,7 +181,7 @@ public final class WhipIngest implements AutoCloseable {
                   ice.password(),
                   certificate.fingerprintSha256(),
                   settings.candidate(),
-                  port.localAddress().getPort()));
+                  settings.candidatePort(port.localAddress().getPort())));
     } catch (SdpException e) {
       reserved.decrementAndGet();
       unanswered.decrementAndGet();

@@ -4,13 +4,14 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /**
- * {@code nrs.streaming.webrtc}: the UDP port WHIP sessions share, the address the SDP answer names,
- * and each session's timers and bounds.
+ * {@code nrs.streaming.webrtc}: the UDP port WHIP sessions share, the address and port the SDP
+ * answer names, and each session's timers and bounds.
  */
 public record WhipSettings(
     String bindAddress,
     int udpPort,
     String candidateAddress,
+    int candidatePort,
     Duration handshakeTimeout,
     Duration mediaTimeout,
     int maxSessions,
@@ -23,11 +24,17 @@ public record WhipSettings(
         c.getString("bind-address"),
         c.getInt("udp-port"),
         c.getString("candidate-address"),
+        c.getInt("candidate-port"),
         c.getDuration("handshake-timeout"),
         c.getDuration("media-timeout"),
         c.getInt("max-sessions"),
         c.getDuration("tick"),
         c.getInt("queue"));
+  }
+
+  /** The host candidate's port: the configured one, else {@code boundPort}. */
+  public int candidatePort(int boundPort) {
+    return candidatePort > 0 ? candidatePort : boundPort;
   }
 
   /** The host candidate's address: the configured one, else the bind address (or loopback). */

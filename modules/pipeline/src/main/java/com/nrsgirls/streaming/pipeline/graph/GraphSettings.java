@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param branchRestartBackoff wait before a failed branch is attached again
  * @param flushTimeout how long a branch may take to finish once the session is over
  * @param keyframeIntervalWarning a keyframe interval longer than this is warned about in the health
+ * @param ingestAttachTimeout how long the graph waits for ingest to attach to its sink; past it the
+ *     graph ends with {@link SessionGraph#INGEST_NEVER_ATTACHED} and ingest may attach again
  */
 public record GraphSettings(
     int hubBuffer,
@@ -21,7 +23,8 @@ public record GraphSettings(
     Duration healthInterval,
     Duration branchRestartBackoff,
     Duration flushTimeout,
-    Duration keyframeIntervalWarning) {
+    Duration keyframeIntervalWarning,
+    Duration ingestAttachTimeout) {
 
   public static GraphSettings create(Config config) {
     Config c = config.getConfig("nrs.streaming.pipeline.graph");
@@ -36,6 +39,7 @@ public record GraphSettings(
         c.getDuration("health-interval"),
         c.getDuration("branch-restart-backoff"),
         c.getDuration("flush-timeout"),
-        c.getDuration("keyframe-interval-warning"));
+        c.getDuration("keyframe-interval-warning"),
+        c.getDuration("ingest-attach-timeout"));
   }
 }

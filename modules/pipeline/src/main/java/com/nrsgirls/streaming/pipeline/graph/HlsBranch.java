@@ -6,6 +6,9 @@ import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
+import com.nrsgirls.streaming.pipeline.hls.LowLatencyPlaylists;
+import com.nrsgirls.streaming.pipeline.hls.LowLatencyRendition;
+import com.nrsgirls.streaming.pipeline.hls.LowLatencySettings;
 import com.nrsgirls.streaming.pipeline.hls.MasterPlaylist;
 import com.nrsgirls.streaming.pipeline.hls.PublishedSegment;
 import com.nrsgirls.streaming.pipeline.hls.QueuedSegmentStore;
@@ -101,6 +104,8 @@ public final class HlsBranch
   private final Clock clock;
   private final SegmentListener segmentListener;
   private final HlsPackager packager;
+  private final LowLatencySettings lowLatency;
+  private final LowLatencyPlaylists lowLatencyPlaylists;
 
   private HlsBranch(
       SegmentStore store,
@@ -111,8 +116,12 @@ public final class HlsBranch
       HlsSettings settings,
       Clock clock,
       SegmentListener segmentListener,
-      HlsPackager packager) {
+      HlsPackager packager,
+      LowLatencySettings lowLatency,
+      LowLatencyPlaylists lowLatencyPlaylists) {
     this.store = store;
+    this.lowLatency = lowLatency;
+    this.lowLatencyPlaylists = lowLatencyPlaylists;
     this.packager = packager;
     this.blocking = blocking;
     this.streamId = streamId;
@@ -149,6 +158,8 @@ public final class HlsBranch
                     settings,
                     clock,
                     segmentListener,
+                    null,
+                    LowLatencySettings.OFF,
                     null)));
   }
 
@@ -169,6 +180,37 @@ public final class HlsBranch
       HlsSettings settings,
       Clock clock,
       SegmentListener segmentListener) {
+    return rendition(
+        rendition,
+        packager,
+        store,
+        blocking,
+        streamId,
+        sessionId,
+        settings,
+        clock,
+        segmentListener,
+        LowLatencySettings.OFF,
+        null);
+  }
+
+  /**
+   * As {@link #rendition(String, HlsPackager, SegmentStore, Executor, String, String, HlsSettings,
+   * Clock, SegmentListener)}, also writing the rendition's low-latency (CMAF) output into {@code
+   * lowLatencyPlaylists} when {@code lowLatency} is enabled.
+   */
+  public static Sink<MediaPacket, CompletionStage<Done>> rendition(
+      String rendition,
+      HlsPackager packager,
+      SegmentStore store,
+      Executor blocking,
+      String streamId,
+      String sessionId,
+      HlsSettings settings,
+      Clock clock,
+      SegmentListener segmentListener,
+      LowLatencySettings lowLatency,
+      LowLatencyPlaylists lowLatencyPlaylists) {
     return Sink.fromGraph(
         new HlsBranch(
             store,
@@ -179,7 +221,9 @@ public final class HlsBranch
             settings,
             clock,
             segmentListener,
-            Objects.requireNonNull(packager, "packager")));
+            Objects.requireNonNull(packager, "packager"),
+            lowLatency,
+            lowLatencyPlaylists));
   }
 
   @Override
@@ -293,6 +337,19 @@ public final class HlsBranch
 
     private void opened(HlsSegmenter s) {
       segmenter = s;
+      if (lowLatency.enabled() && lowLatencyPlaylists != null) {
+        QueuedSegmentStore q = queued;
+        s.tap(
+            new LowLatencyRendition(
+                q,
+                streamId,
+                rendition,
+                settings,
+                lowLatency,
+                lowLatencyPlaylists,
+                clock,
+                published -> q.drained().thenRun(published)));
+      }
       if (ingestEnded) {
         finishSegmenter();
       } else {

@@ -193,6 +193,9 @@ public final class MediaGraph implements SessionGraph {
             ingestEnd::complete);
     Pair<Pair<SinkRef<MediaPacket>, UniqueKillSwitch>, BranchFanOut.Control> m =
         StreamRefs.<MediaPacket>sinkRef()
+            .addAttributes(
+                org.apache.pekko.stream.StreamRefAttributes.subscriptionTimeout(
+                    settings.ingestAttachTimeout()))
             .viaMat(KillSwitches.single(), Keep.both())
             .via(inspector)
             .toMat(
@@ -229,6 +232,11 @@ public final class MediaGraph implements SessionGraph {
     }
     if (nodeStopping.getAsBoolean()) {
       return NODE_SHUT_DOWN; // ingest closed its publishers on the way down
+    }
+    for (Throwable t = ingestFailure; t != null; t = t.getCause()) {
+      if (t instanceof org.apache.pekko.stream.StreamRefSubscriptionTimeoutException) {
+        return INGEST_NEVER_ATTACHED;
+      }
     }
     // The failure's message names StreamRef actors; the journal and the API get the gist.
     return ingestFailure == null ? "publisher disconnected" : "publisher connection lost";

@@ -13,6 +13,13 @@ public interface SessionGraph {
   /** The end reason of sessions that ended because their node was shutting down. */
   String NODE_SHUT_DOWN = "node shut down";
 
+  /**
+   * The end reason of a graph that ingest never attached to within {@link
+   * GraphSettings#ingestAttachTimeout()} (its attach was lost on the way): not the session's end,
+   * ingest attaches it to a new graph.
+   */
+  String INGEST_NEVER_ATTACHED = "ingest never attached";
+
   String sessionId();
 
   /** Where ingest streams the session's packets. */

@@ -9,6 +9,8 @@ import com.nrsgirls.streaming.pipeline.abr.AbrSettings;
 import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.HlsSegmenter;
 import com.nrsgirls.streaming.pipeline.hls.HlsSettings;
+import com.nrsgirls.streaming.pipeline.hls.LowLatencyPlaylists;
+import com.nrsgirls.streaming.pipeline.hls.LowLatencySettings;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistFormatException;
 import com.nrsgirls.streaming.pipeline.hls.SegmentStore;
 import com.nrsgirls.streaming.pipeline.recording.Recorder;
@@ -16,6 +18,7 @@ import com.nrsgirls.streaming.pipeline.restream.RestreamBranch;
 import com.nrsgirls.streaming.pipeline.restream.RestreamHub;
 import com.nrsgirls.streaming.pipeline.restream.RestreamSettings;
 import com.nrsgirls.streaming.pipeline.restream.platform.PlatformClient;
+import com.nrsgirls.streaming.pipeline.webrtc.WhepHub;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -34,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -92,6 +96,22 @@ public final class StreamGraphs implements MediaGraphFactory {
   private final SecretSeal seal;
   private final Recorder recorder;
 
+  /** Each stream's running session on this node. */
+  private final Map<String, MediaGraph> live = new ConcurrentHashMap<>();
+
+  private volatile WhepHub whep;
+  private volatile LowLatencySettings lowLatency = LowLatencySettings.OFF;
+  private volatile LowLatencyPlaylists lowLatencyPlaylists;
+
+  /**
+   * Every rendition of the sessions started from now on also writes its low-latency (CMAF) output,
+   * its playlists kept in {@code playlists} (when {@code settings} is enabled).
+   */
+  public void serveLowLatency(LowLatencySettings settings, LowLatencyPlaylists playlists) {
+    this.lowLatencyPlaylists = playlists;
+    this.lowLatency = settings;
+  }
+
   public StreamGraphs(
       ActorSystem<?> system,
       GraphSettings graphSettings,
@@ -126,6 +146,38 @@ public final class StreamGraphs implements MediaGraphFactory {
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
 
+  /**
+   * Serves WebRTC viewers from this node's sessions: {@code hub} attaches its branch to a running
+   * session when a stream's first viewer comes, and each later session of a watched stream starts
+   * with it.
+   */
+  public void serveWebrtc(WhepHub hub) {
+    hub.bind(
+        new WhepHub.LiveGraphs() {
+          @Override
+          public boolean attach(String streamId, Function<String, Branch> branch) {
+            MediaGraph graph = live.get(streamId);
+            if (graph == null) {
+              return false;
+            }
+            Branch b = branch.apply(graph.sessionId());
+            if (b != null) {
+              graph.attach(b);
+            }
+            return true;
+          }
+
+          @Override
+          public CompletionStage<Done> detach(String streamId, String name) {
+            MediaGraph graph = live.get(streamId);
+            return graph == null
+                ? CompletableFuture.completedFuture(Done.getInstance())
+                : graph.detach(name);
+          }
+        });
+    this.whep = hub;
+  }
+
   /** Pictures the ABR ladders of this node have encoded, all rungs together. */
   public long abrFramesEncoded() {
     return framesEncoded.get();
@@ -142,7 +194,9 @@ public final class StreamGraphs implements MediaGraphFactory {
         sessionId,
         hlsSettings,
         clock,
-        segmentListener);
+        segmentListener,
+        lowLatency,
+        lowLatencyPlaylists);
   }
 
   /**
@@ -268,6 +322,11 @@ public final class StreamGraphs implements MediaGraphFactory {
     if (recorder != null && recordingId != null) {
       branches.add(recorder.branch(streamId, sessionId, recordingId, entity));
     }
+    WhepHub viewers = whep;
+    Branch webrtc = viewers == null ? null : viewers.branchFor(streamId, sessionId);
+    if (webrtc != null) {
+      branches.add(webrtc);
+    }
     String logContext = "stream=" + streamId + " session=" + sessionId;
     AtomicReference<SessionOutputs> outputsRef = new AtomicReference<>();
     SessionOutputs outputs =
@@ -318,10 +377,20 @@ public final class StreamGraphs implements MediaGraphFactory {
     }
     CompletableFuture<Done> settled = new CompletableFuture<>();
     unsettled.add(settled);
+    live.put(streamId, graph);
+    if (viewers != null) {
+      // a stream's first viewer may have come while this session started, and attached to the
+      // last session's graph
+      Branch late = viewers.branchFor(streamId, sessionId);
+      if (late != null) {
+        graph.attach(late);
+      }
+    }
     graph
         .completion()
         .whenComplete(
             (done, error) -> {
+              live.remove(streamId, graph);
               if (!stopping.get()) {
                 unsettled.remove(settled);
                 settled.complete(Done.getInstance());
@@ -379,6 +448,14 @@ public final class StreamGraphs implements MediaGraphFactory {
   @Override
   public CompletionStage<Done> endOutputs(String streamId, OutputSettings outputs) {
     restreamHub.endAll(streamId); // the platforms see the broadcast end
+    WhepHub viewers = whep;
+    if (viewers != null) {
+      viewers.endAll(streamId);
+    }
+    LowLatencyPlaylists ll = lowLatencyPlaylists;
+    if (ll != null) {
+      ll.end(streamId);
+    }
     return CompletableFuture.supplyAsync(
         () -> {
           try {

@@ -75,6 +75,37 @@ public final class HlsSegmenter {
   }
 
   /**
+   * Sees what the segmenter writes, on the segmenter's thread, so that another output (the
+   * low-latency CMAF writer) cuts the same segments under the same media sequence numbers, on the
+   * same timeline and with the same discontinuities.
+   */
+  public interface FrameTap {
+    /**
+     * A track's config changed ({@code null} when it is left out); each record is the packet's
+     * payload as the publisher sent it (the AVC decoder configuration record, the AAC
+     * AudioSpecificConfig).
+     */
+    void configured(
+        AvcDecoderConfig video, byte[] videoRecord, AacConfig audio, byte[] audioRecord);
+
+    /** A segment opened, starting at {@code startMillis} on the output timeline. */
+    void segmentOpened(
+        long sequence, boolean discontinuity, Instant programDateTime, long startMillis);
+
+    /** A frame went into the open segment, at these output times. */
+    void frame(MediaPacket frame, boolean video, long dtsMillis, long ptsMillis);
+
+    /** The open segment was listed, ending at {@code endMillis}, under this target duration. */
+    void segmentClosed(long sequence, long endMillis, int targetDurationSeconds);
+
+    /** The open segment was thrown away (a failed write, or nothing to list). */
+    void segmentDropped();
+
+    /** The segmenter is done; {@code endList} when the stream is over. */
+    void ended(boolean endList);
+  }
+
+  /**
    * The output timeline the renditions of one session share, so that the same picture has the same
    * timestamp in every rendition (RFC 8216 §6.2.4) and a player can switch between them.
    */
@@ -143,6 +174,9 @@ public final class HlsSegmenter {
   private final SharedTimeline sharedTimeline;
 
   private final TsMuxer muxer = new TsMuxer();
+  private FrameTap tap;
+  private byte[] videoRecord;
+  private byte[] audioRecord;
   private final long[] lastDts = {UNSET, UNSET};
   private final ArrayDeque<String> slidOut = new ArrayDeque<>();
   private final EnumMap<Codec, String> ignored = new EnumMap<>(Codec.class);
@@ -319,6 +353,11 @@ public final class HlsSegmenter {
     }
   }
 
+  /** Lets {@code tap} see everything written from the next packet on. */
+  public void tap(FrameTap tap) {
+    this.tap = tap;
+  }
+
   /**
    * Takes the next packet in decode order. Config packets configure their track; frames are muxed.
    * Packets of codecs other than H.264 and AAC are dropped (see {@link #ignoredTracks()}), as are
@@ -432,6 +471,10 @@ public final class HlsSegmenter {
       segment.abort();
       segment = null;
     }
+    if (tap != null && !done) {
+      tap.segmentDropped();
+      tap.ended(false);
+    }
     done = true;
     while (!slidOut.isEmpty()) {
       try {
@@ -453,6 +496,9 @@ public final class HlsSegmenter {
     if (endList && !playlist.segments().isEmpty()) {
       playlist = playlist.withEnded(true);
       store.writeMediaPlaylist(streamId, rendition, playlist.render());
+    }
+    if (tap != null) {
+      tap.ended(endList);
     }
     // the session is over: nothing would delete these later
     while (!slidOut.isEmpty()) {
@@ -544,6 +590,11 @@ public final class HlsSegmenter {
     byte[] data = packet.array();
     if (packet.codec() == Codec.H264) {
       muxer.setVideoConfig(AvcDecoderConfig.parse(data, packet.offset(), packet.length()));
+      if (tap != null) {
+        videoRecord =
+            java.util.Arrays.copyOfRange(data, packet.offset(), packet.offset() + packet.length());
+        tapConfigs();
+      }
       return;
     }
     AacConfig config = AacConfig.parse(data, packet.offset(), packet.length());
@@ -555,6 +606,22 @@ public final class HlsSegmenter {
       ignored.remove(Codec.AAC);
       muxer.setAudioConfig(config);
     }
+    if (tap != null) {
+      audioRecord =
+          muxer.audioConfig() == null
+              ? null
+              : java.util.Arrays.copyOfRange(
+                  data, packet.offset(), packet.offset() + packet.length());
+      tapConfigs();
+    }
+  }
+
+  private void tapConfigs() {
+    tap.configured(
+        muxer.videoConfig(),
+        muxer.videoConfig() == null ? null : videoRecord,
+        muxer.audioConfig(),
+        muxer.audioConfig() == null ? null : audioRecord);
   }
 
   private void ignore(Codec codec, String reason) {
@@ -663,15 +730,21 @@ public final class HlsSegmenter {
     segmentDiscontinuity = pendingDiscontinuity;
     pendingDiscontinuity = false;
     segmentVideoFrames = 0;
+    if (tap != null) {
+      tap.segmentOpened(
+          segmentSequence, segmentDiscontinuity, segmentProgramDateTime, segmentStart);
+    }
   }
 
   private void write(MediaPacket packet, boolean video, long sourceDts, long sourcePts)
       throws IOException, MediaFormatException {
     long dts = sourceDts + offsetMillis;
     boolean listed = video ? muxer.segmentHasVideo() : muxer.segmentHasAudio();
-    if (!listed || (!video && dts < lastAudioOut)) {
+    if (!listed || (!video && dts <= lastAudioOut)) {
       // its track is not in this segment's PMT (it gets in at the next keyframe), or it is audio
-      // from a new timeline that would overlap the old one's last frames
+      // from a new timeline that would overlap the old one's last frames: one at the same time
+      // as the last one written overlaps too (a second AAC frame with the same DTS, which CI saw
+      // in a WHIP stream's HLS three times)
       droppedPackets++;
       return;
     }
@@ -686,6 +759,9 @@ public final class HlsSegmenter {
     } catch (IOException e) {
       discardSegment();
       throw e;
+    }
+    if (tap != null) {
+      tap.frame(packet, video, dts, sourcePts + offsetMillis);
     }
     if (isMainTrack(video) && dts > segmentLastDts) {
       segmentLastDts = dts;
@@ -744,6 +820,9 @@ public final class HlsSegmenter {
     segment.abort();
     segment = null;
     pendingDiscontinuity = true;
+    if (tap != null) {
+      tap.segmentDropped();
+    }
   }
 
   /**
@@ -765,12 +844,18 @@ public final class HlsSegmenter {
     if (duration <= 0) {
       output.abort(); // a single frame of unknown length: nothing to list
       pendingDiscontinuity |= segmentDiscontinuity;
+      if (tap != null) {
+        tap.segmentDropped();
+      }
       return;
     }
     try {
       output.commit();
     } catch (IOException e) {
       pendingDiscontinuity = true;
+      if (tap != null) {
+        tap.segmentDropped();
+      }
       throw e;
     }
     if (listedBudgetMillis == 0) {
@@ -786,6 +871,9 @@ public final class HlsSegmenter {
     playlist = before.append(listed, settings.playlistSize()).withTimelineEnd(endMillis);
     wallEndMillis = programDateTime.toEpochMilli() + duration;
     store.writeMediaPlaylist(streamId, rendition, playlist.render());
+    if (tap != null) {
+      tap.segmentClosed(segmentSequence, endMillis, playlist.targetDuration());
+    }
     Instant listedAt = clock.instant();
     int removed = before.segments().size() + 1 - playlist.segments().size();
     for (int i = 0; i < removed; i++) {

@@ -34,6 +34,15 @@ public final class MirroringSegmentStore implements SegmentStore {
     this.objects = objects;
   }
 
+  /**
+   * Whether a file goes to the object store too: the classic HLS does; the low-latency output's
+   * parts, segments and init segments ({@code .m4s}, {@code .mp4}) stay local, as their playlists
+   * live in the node's memory (a part every 200 ms per rendition would be as many PUTs).
+   */
+  static boolean mirrored(String name) {
+    return !name.endsWith(".m4s") && !name.endsWith(".mp4");
+  }
+
   /** Copies to the object store that failed so far. */
   public long failures() {
     return failures.get();
@@ -80,6 +89,9 @@ public final class MirroringSegmentStore implements SegmentStore {
   public SegmentOutput createSegment(String streamId, String rendition, String name)
       throws IOException {
     SegmentOutput out = local.createSegment(streamId, rendition, name);
+    if (!mirrored(name)) {
+      return out;
+    }
     ByteArrayOutputStream copy = new ByteArrayOutputStream(1 << 20);
     return new SegmentOutput() {
       @Override
@@ -128,6 +140,9 @@ public final class MirroringSegmentStore implements SegmentStore {
   @Override
   public void deleteSegment(String streamId, String rendition, String name) throws IOException {
     local.deleteSegment(streamId, rendition, name);
+    if (!mirrored(name)) {
+      return;
+    }
     String key = key(streamId, rendition, name);
     enqueue(streamId, rendition, "deletion of " + name, () -> objects.delete(key));
   }

@@ -557,7 +557,12 @@ final class RecordingRun {
       int initNumber = Integer.parseInt(m.group(2));
       long duration = Long.parseLong(m.group(3));
       if (index <= known) {
-        step = step.thenRun(() -> sizeAndDelete(file)); // stored before the node stopped
+        // stored before the node stopped; one stored (the entity counted it) whose playlist
+        // update the node did not live to write is listed now
+        if (index <= partsStored && stored.stream().noneMatch(e -> e.part() == index)) {
+          stored.add(new VodPlaylist.Entry(index, initNumber, duration));
+        }
+        step = step.thenRun(() -> sizeAndDelete(file));
         continue;
       }
       Path initFile = spool.resolve(VodPlaylist.initName(initNumber));

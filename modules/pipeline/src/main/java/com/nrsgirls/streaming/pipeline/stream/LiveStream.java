@@ -839,6 +839,24 @@ public final class LiveStream
       health = null;
       healthAlerts = null;
     }
+    if (SessionGraph.INGEST_NEVER_ATTACHED.equals(cmd.reason())
+        && state.live()
+        && state.current().sessionId().equals(cmd.sessionId())) {
+      // Ingest's attach to the graph was lost on the way; it sees the graph end and asks to resume
+      // the session, which starts a new graph as after a lost node.
+      Duration grace = deps.settings().movedSessionGrace();
+      context
+          .getLog()
+          .warn(
+              "stream={} session={} its publisher's media never reached the graph: waiting {} for"
+                  + " ingest to attach again",
+              streamId,
+              cmd.sessionId(),
+              grace);
+      timers.startSingleTimer(
+          CloseOrphanedSession.class, new CloseOrphanedSession(cmd.sessionId()), grace);
+      return Effect().none().thenNoReply();
+    }
     if (state.live() && state.current().sessionId().equals(cmd.sessionId())) {
       context
           .getLog()

@@ -7,13 +7,13 @@ import java.util.Arrays;
  * The NAL units of one H.264 access unit in AVCC form (each NAL unit behind a 1, 2 or 4 byte
  * big-endian length, ISO/IEC 14496-15 §5.3.4.2), located in place. Reused from frame to frame.
  */
-final class AvccFrame {
+public final class AvccFrame {
   /** nal_unit_type values (ITU-T H.264 Table 7-1). */
-  static final int NAL_IDR = 5;
+  public static final int NAL_IDR = 5;
 
-  static final int NAL_SPS = 7;
-  static final int NAL_PPS = 8;
-  static final int NAL_AUD = 9;
+  public static final int NAL_SPS = 7;
+  public static final int NAL_PPS = 8;
+  public static final int NAL_AUD = 9;
 
   private int[] offsets = new int[16];
   private int[] lengths = new int[16];
@@ -22,7 +22,8 @@ final class AvccFrame {
   private boolean hasSps;
 
   /** Locates the NAL units of {@code [offset, offset + length)}. */
-  void parse(byte[] data, int offset, int length, int nalLengthSize) throws MediaFormatException {
+  public void parse(byte[] data, int offset, int length, int nalLengthSize)
+      throws MediaFormatException {
     count = 0;
     hasIdr = false;
     hasSps = false;
@@ -61,23 +62,23 @@ final class AvccFrame {
     }
   }
 
-  int count() {
+  public int count() {
     return count;
   }
 
-  int offset(int index) {
+  public int offset(int index) {
     return offsets[index];
   }
 
-  int length(int index) {
+  public int length(int index) {
     return lengths[index];
   }
 
-  boolean hasIdr() {
+  public boolean hasIdr() {
     return hasIdr;
   }
 
-  boolean hasSps() {
+  public boolean hasSps() {
     return hasSps;
   }
 }

@@ -43,7 +43,8 @@ class MediaGraphTest {
           Duration.ofMillis(200),
           Duration.ofMillis(100),
           Duration.ofSeconds(1),
-          Duration.ofSeconds(4));
+          Duration.ofSeconds(4),
+          Duration.ofSeconds(10));
 
   @AfterAll
   static void shutdown() {
@@ -108,6 +109,45 @@ class MediaGraphTest {
     }
     assertEquals("publisher disconnected", ended.reason());
     assertTrue(stalledDrops > packets.size() / 2, "stalled branch drops: " + stalledDrops);
+  }
+
+  /**
+   * Ingest's attach (the StreamRef handshake) is sent once; lost on the way, the graph would wait
+   * StreamRefs' 30 s for it. It ends after the attach timeout instead, with the reason that lets
+   * the entity keep the session for ingest to resume.
+   */
+  @Test
+  void aGraphIngestNeverAttachedToEndsAfterTheAttachTimeout() throws Exception {
+    TestProbe<LiveStreamProtocol.Command> entity = testKit.createTestProbe();
+    GraphSettings quick =
+        new GraphSettings(
+            SETTINGS.hubBuffer(),
+            SETTINGS.branchBufferPackets(),
+            SETTINGS.branchBufferBytes(),
+            SETTINGS.healthInterval(),
+            SETTINGS.branchRestartBackoff(),
+            SETTINGS.flushTimeout(),
+            SETTINGS.keyframeIntervalWarning(),
+            Duration.ofMillis(500));
+    MediaGraph graph =
+        MediaGraph.start(
+            "noattach01",
+            "s1",
+            entity.getRef(),
+            List.of(collecting("hls-source", new CopyOnWriteArrayList<>())),
+            quick,
+            mat,
+            Clock.systemUTC(),
+            () -> false);
+    graph.completion().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    LiveStreamProtocol.SessionEnded ended = null;
+    while (ended == null) {
+      if (entity.receiveMessage(Duration.ofSeconds(10))
+          instanceof LiveStreamProtocol.SessionEnded e) {
+        ended = e;
+      }
+    }
+    assertEquals(SessionGraph.INGEST_NEVER_ATTACHED, ended.reason());
   }
 
   @Test

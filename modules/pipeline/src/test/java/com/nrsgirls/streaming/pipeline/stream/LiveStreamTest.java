@@ -629,6 +629,43 @@ class LiveStreamTest {
   }
 
   /**
+   * Ingest's attach to the session's graph was lost (the graph ends, never attached to): the
+   * session is not ended but kept for ingest, which resumes it on a new graph; when ingest does not
+   * come back it is ended after the moved-session grace.
+   */
+  @Test
+  void aGraphIngestNeverAttachedToIsResumedOnANewOne() throws Exception {
+    deps =
+        new LiveStream.Dependencies(
+            graphs,
+            new LiveStreamSettings(
+                Duration.ofDays(90),
+                Duration.ofSeconds(3),
+                Duration.ofSeconds(3),
+                100,
+                Duration.ofMinutes(10),
+                false,
+                Duration.ZERO,
+                Duration.ofMillis(500)),
+            clock,
+            () -> "127.0.0.1:25520");
+    ActorRef<Command> entity = spawn();
+    StreamKey key = create(entity).streamKey().value();
+    publish(entity, key, "s1");
+    graphs.last().finish(SessionGraph.INGEST_NEVER_ATTACHED);
+    assertInstanceOf(PublishAccepted.class, publish(entity, key, "s1"), "ingest attaches again");
+    expectEvents(StreamCreated.class, PublishStarted.class, SessionMoved.class);
+    assertEquals(2, graphs.started.size(), "a new graph");
+    assertEquals("live", state(entity).status());
+    assertEquals("s1", state(entity).session().sessionId());
+
+    graphs.last().finish(SessionGraph.INGEST_NEVER_ATTACHED);
+    PublishEnded ended =
+        journal.expectNextPersistedClass("LiveStream|" + streamId, PublishEnded.class);
+    assertEquals("node restarted or stream moved", ended.reason(), "nobody came back");
+  }
+
+  /**
    * Its publisher's node stopped while the cluster goes on: the publisher reconnects elsewhere, so
    * the outputs wait for the reconnect grace instead of ending at once as a lone node's do.
    */

@@ -18,9 +18,10 @@ import java.util.List;
 /**
  * A WHIP publisher's media, from decrypted RTP to the {@link MediaPacket}s a stream's graph takes:
  * H.264 put back in order by a {@link JitterBuffer}, joined into access units, nothing passed on
- * before an IDR with its SPS and PPS (asked for with PLIs, at the start and after every loss the
- * NACKs did not repair), written as AVCC frames after an AVCDecoderConfigurationRecord whenever the
- * parameter sets change; Opus packets passed on as they come (the graph turns them into AAC).
+ * before an IDR with its SPS and PPS (asked for with PLIs, at the start, after every loss the NACKs
+ * did not repair, and when none came for {@code keyframeInterval}: browsers send keyframes only
+ * when asked), written as AVCC frames after an AVCDecoderConfigurationRecord whenever the parameter
+ * sets change; Opus packets passed on as they come (the graph turns them into AAC).
  *
  * <p>The timeline is milliseconds since the receiver was made: each track's RTP clock (90 kHz
  * video, 48 kHz Opus) counted from its first packet, placed at that packet's arrival. Close enough
@@ -40,13 +41,21 @@ public final class WhipReceiver {
       Duration nackInterval,
       int maxNacks,
       Duration pliInterval,
-      int maxAccessUnitBytes) {
+      int maxAccessUnitBytes,
+      Duration keyframeInterval) {
     /**
-     * 200 ms of patience for a lost packet (three NACKs 40 ms apart), a PLI at most twice a second.
+     * 200 ms of patience for a lost packet (three NACKs 40 ms apart), a PLI at most twice a second
+     * while waiting for a keyframe, and a keyframe asked for when none came for 2 s.
      */
     public static Settings defaults() {
       return new Settings(
-          1024, Duration.ofMillis(200), Duration.ofMillis(40), 3, Duration.ofMillis(500), 4 << 20);
+          1024,
+          Duration.ofMillis(200),
+          Duration.ofMillis(40),
+          3,
+          Duration.ofMillis(500),
+          4 << 20,
+          Duration.ofSeconds(2));
     }
   }
 
@@ -91,6 +100,9 @@ public final class WhipReceiver {
   private long ignoredPackets;
   private long plis;
   private long nacks;
+  private long keyframes;
+  private long keyframesSeen;
+  private long lastKeyframeNanos;
 
   /**
    * @param localSsrc the SSRC the node's RTCP (NACK, PLI) is sent from
@@ -103,6 +115,7 @@ public final class WhipReceiver {
     this.localSsrc = localSsrc;
     this.settings = settings;
     this.startNanos = nowNanos;
+    this.lastKeyframeNanos = nowNanos;
     this.jitter =
         new JitterBuffer(
             settings.jitterCapacity(),
@@ -170,6 +183,19 @@ public final class WhipReceiver {
     if (!missing.isEmpty()) {
       nacks += missing.size();
       rtcp.add(Rtcp.nack(localSsrc, videoSsrc, missing));
+    }
+    if (keyframes != keyframesSeen) {
+      keyframesSeen = keyframes;
+      lastKeyframeNanos = nowNanos;
+    }
+    // A browser's encoder sends a keyframe only when asked: without one every keyframe interval,
+    // HLS segments would grow without end and new viewers would wait for one.
+    long every = settings.keyframeInterval().toNanos();
+    if (!waitingForKeyframe
+        && every > 0
+        && nowNanos - lastKeyframeNanos >= every
+        && nowNanos - lastPliNanos >= every) {
+      pliWanted = true;
     }
     if (pliWanted && (!pliSent || nowNanos - lastPliNanos >= settings.pliInterval().toNanos())) {
       rtcp.add(Rtcp.pli(localSsrc, videoSsrc));
@@ -271,6 +297,9 @@ public final class WhipReceiver {
     }
     byte[] frame = avcc.toByteArray();
     accessUnits++;
+    if (keyframe) {
+      keyframes++;
+    }
     out.add(
         new MediaPacket(
             Codec.H264,

@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The RTCP a receiver needs (RFC 3550, RFC 4585): reading compound packets into their parts (sender
- * reports for the RTP-to-wall-clock mapping, the rest by type), and writing receiver reports,
- * generic NACKs for lost sequence numbers and PLIs asking for a keyframe.
+ * The RTCP a receiver and a sender need (RFC 3550, RFC 4585): reading compound packets into their
+ * parts (sender reports for the RTP-to-wall-clock mapping, report blocks for a sender, the rest by
+ * type), and writing sender and receiver reports, generic NACKs for lost sequence numbers and PLIs
+ * asking for a keyframe.
  */
 public final class Rtcp {
   public static final int SR = 200;
@@ -30,7 +31,75 @@ public final class Rtcp {
   public record SenderReport(
       long ssrc, long ntpTime, long rtpTimestamp, long packets, long octets) {}
 
+  /**
+   * What a receiver reports about one of our sources: {@code fractionLost} out of 256 since its
+   * last report, {@code cumulativeLost} in all, {@code jitter} in RTP clock units.
+   */
+  public record ReportBlock(long ssrc, int fractionLost, int cumulativeLost, long jitter) {}
+
+  /** Seconds from the NTP epoch (1900) to the Unix epoch (1970). */
+  private static final long NTP_UNIX_OFFSET = 2_208_988_800L;
+
   private Rtcp() {}
+
+  /** A Unix time in milliseconds as a 64-bit NTP timestamp (32.32 fixed point). */
+  public static long ntpTime(long unixMillis) {
+    long seconds = Math.floorDiv(unixMillis, 1000) + NTP_UNIX_OFFSET;
+    long fraction = (Math.floorMod(unixMillis, 1000L) << 32) / 1000;
+    return (seconds << 32) | fraction;
+  }
+
+  /**
+   * A sender report: at {@code ntpTime} our RTP clock of {@code ssrc} read {@code rtpTimestamp},
+   * after {@code packets} packets of {@code octets} payload bytes; no report blocks (we receive
+   * nothing on this SSRC).
+   */
+  public static byte[] senderReport(
+      long ssrc, long ntpTime, long rtpTimestamp, long packets, long octets) {
+    byte[] p = new byte[28];
+    p[0] = (byte) 0x80;
+    p[1] = (byte) SR;
+    p[3] = 6;
+    RtpPacket.writeUint32(p, 4, ssrc);
+    RtpPacket.writeUint32(p, 8, ntpTime >>> 32);
+    RtpPacket.writeUint32(p, 12, ntpTime & 0xffffffffL);
+    RtpPacket.writeUint32(p, 16, rtpTimestamp);
+    RtpPacket.writeUint32(p, 20, packets);
+    RtpPacket.writeUint32(p, 24, octets);
+    return p;
+  }
+
+  /** The report blocks of a receiver report (or of a sender report's tail). */
+  public static List<ReportBlock> reportBlocks(byte[] b, Part p) throws RtpException {
+    int first;
+    if (p.type() == RR) {
+      first = p.offset() + 8;
+    } else if (p.type() == SR) {
+      first = p.offset() + 28;
+    } else {
+      throw new RtpException("not a sender or receiver report");
+    }
+    List<ReportBlock> out = new ArrayList<>();
+    for (int i = 0; i < p.count(); i++) {
+      int at = first + 24 * i;
+      if (at + 24 > p.offset() + p.length()) {
+        throw new RtpException("a report block runs past its packet");
+      }
+      int lost = ((b[at + 5] & 0xff) << 16) | ((b[at + 6] & 0xff) << 8) | (b[at + 7] & 0xff);
+      out.add(
+          new ReportBlock(
+              RtpPacket.readUint32(b, at),
+              b[at + 4] & 0xff,
+              (lost << 8) >> 8, // 24-bit signed
+              RtpPacket.readUint32(b, at + 12)));
+    }
+    return out;
+  }
+
+  /** Whether {@code p} is a PLI (or a FIR, which a sender answers the same way). */
+  public static boolean asksForKeyframe(Part p) {
+    return p.type() == PSFB && (p.count() == 1 || p.count() == 4);
+  }
 
   /** The packets of a compound RTCP datagram (decrypted), each length checked. */
   public static List<Part> parts(byte[] b, int off, int len) throws RtpException {

@@ -194,6 +194,26 @@ public final class PeerTransport implements UdpPort.Endpoint, AutoCloseable {
     return n > 0;
   }
 
+  /** Room an RTP packet needs after it for {@link #sendRtpInPlace}: the longest SRTP tag. */
+  public static final int RTP_SPARE = 10;
+
+  /**
+   * Protects an RTP packet of {@code length} bytes in place (the buffer has {@link #RTP_SPARE}
+   * bytes of room after it, and is not used again) and sends it; false when not connected yet.
+   */
+  public boolean sendRtpInPlace(byte[] buffer, int length) {
+    Srtp keys = srtp;
+    InetSocketAddress to = remote;
+    if (keys == null || to == null || closed) {
+      return false;
+    }
+    int n = keys.protectRtp(buffer, 0, length);
+    if (n > 0) {
+      port.send(to, buffer, 0, n);
+    }
+    return n > 0;
+  }
+
   /** Protects and sends an RTP packet; false when not connected yet. */
   public boolean sendRtp(byte[] plain, int length) {
     Srtp keys = srtp;

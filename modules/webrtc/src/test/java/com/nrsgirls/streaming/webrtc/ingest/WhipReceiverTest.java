@@ -161,6 +161,32 @@ class WhipReceiverTest {
     assertEquals(10, r.counts().droppedAccessUnits());
   }
 
+  /** A browser's encoder sends keyframes only when asked: one is asked for every 2 s without. */
+  @Test
+  void aKeyframeIsAskedForWhenNoneCameForTwoSeconds() throws Exception {
+    List<List<byte[]>> frames = new ArrayList<>();
+    List<byte[]> packets = packets(0, 30, frames); // one IDR, then P frames only
+    WhipReceiver r = new WhipReceiver(H264, OPUS, 1, WhipReceiver.Settings.defaults(), 0);
+    List<MediaPacket> out = new ArrayList<>();
+    List<Long> pliMillis = new ArrayList<>();
+    long step = 4500 * MS / packets.size();
+    long now = 0;
+    for (byte[] packet : packets) {
+      now += step;
+      r.rtp(parse(packet), now, out);
+      for (long t = now - step + 20 * MS; t <= now; t += 20 * MS) {
+        if (hasPli(r.tick(t, out))) {
+          pliMillis.add(t / MS);
+        }
+      }
+    }
+    assertEquals(1, out.stream().filter(MediaPacket::isKeyframe).count());
+    List<Long> asked = pliMillis.stream().filter(t -> t > 500).toList(); // not the start's PLI
+    assertTrue(asked.size() >= 2, "asked at 2 s and again 2 s later: " + pliMillis);
+    assertTrue(asked.get(0) >= 2000 && asked.get(0) <= 2400, "first: " + pliMillis);
+    assertTrue(asked.get(1) - asked.get(0) >= 2000, "not more often: " + pliMillis);
+  }
+
   @Test
   void aLostPacketIsNackedAndRepairedWhenItIsSentAgain() throws Exception {
     List<List<byte[]>> frames = new ArrayList<>();

@@ -1,0 +1,160 @@
+package com.nrsgirls.streaming.pipeline.hls;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The low-latency playlists of this node's renditions, in memory: each rendition's writer publishes
+ * every new state here once the files it lists are written, and blocking playlist requests park
+ * here until their part or segment is listed. A parked request is a future in a list, woken by the
+ * publish that reaches it: no thread and no polling per waiting viewer.
+ *
+ * <p>A rendition's state outlives its session (a reconnecting publisher's next session continues
+ * its window) until the stream's outputs end, which lists {@code EXT-X-ENDLIST} and wakes everyone.
+ * Thread-safe.
+ */
+public final class LowLatencyPlaylists {
+  /** Waiters of one rendition past which timed-out ones are dropped before another is added. */
+  private static final int PRUNE_AT = 1024;
+
+  private final Map<String, Map<String, Rendition>> streams = new ConcurrentHashMap<>();
+
+  /** One rendition: its latest state and the requests waiting for a newer one. */
+  private static final class Rendition {
+    private volatile LowLatencyPlaylist latest;
+    private final List<Waiter> waiters = new ArrayList<>();
+  }
+
+  private record Waiter(long msn, int part, CompletableFuture<LowLatencyPlaylist> reply) {}
+
+  private Rendition rendition(String streamId, String rendition) {
+    return streams
+        .computeIfAbsent(streamId, id -> new ConcurrentHashMap<>())
+        .computeIfAbsent(rendition, r -> new Rendition());
+  }
+
+  /** Makes {@code playlist} the rendition's latest state and answers the requests it reaches. */
+  public void publish(String streamId, String rendition, LowLatencyPlaylist playlist) {
+    Rendition r = rendition(streamId, rendition);
+    List<CompletableFuture<LowLatencyPlaylist>> woken = new ArrayList<>();
+    synchronized (r.waiters) {
+      r.latest = playlist;
+      for (Iterator<Waiter> it = r.waiters.iterator(); it.hasNext(); ) {
+        Waiter w = it.next();
+        if (w.reply().isDone()) {
+          it.remove(); // timed out or cancelled
+        } else if (playlist.reached(w.msn(), w.part())) {
+          it.remove();
+          woken.add(w.reply());
+        }
+      }
+    }
+    // completed outside the lock: a reply's continuation may take its time
+    for (CompletableFuture<LowLatencyPlaylist> reply : woken) {
+      reply.complete(playlist);
+    }
+  }
+
+  /** The rendition's latest state, if it has one on this node. */
+  public Optional<LowLatencyPlaylist> latest(String streamId, String rendition) {
+    Map<String, Rendition> renditions = streams.get(streamId);
+    Rendition r = renditions == null ? null : renditions.get(rendition);
+    return r == null ? Optional.empty() : Optional.ofNullable(r.latest);
+  }
+
+  /**
+   * The first state that lists part {@code part} of segment {@code msn} ({@code part} &lt; 0: the
+   * whole segment): at once if the latest does, else when a publish reaches it. The caller bounds
+   * the wait ({@link CompletableFuture#orTimeout}); a timed-out waiter is dropped at the next
+   * publish. Empty if the rendition has no state here.
+   */
+  public Optional<CompletionStage<LowLatencyPlaylist>> await(
+      String streamId, String rendition, long msn, int part) {
+    Map<String, Rendition> renditions = streams.get(streamId);
+    Rendition r = renditions == null ? null : renditions.get(rendition);
+    if (r == null || r.latest == null) {
+      return Optional.empty();
+    }
+    synchronized (r.waiters) {
+      LowLatencyPlaylist now = r.latest;
+      if (now.reached(msn, part)) {
+        return Optional.of(CompletableFuture.completedFuture(now));
+      }
+      if (r.waiters.size() >= PRUNE_AT) {
+        r.waiters.removeIf(w -> w.reply().isDone()); // a stalled rendition's timed-out waiters
+      }
+      CompletableFuture<LowLatencyPlaylist> reply = new CompletableFuture<>();
+      r.waiters.add(new Waiter(msn, part, reply));
+      return Optional.of(reply);
+    }
+  }
+
+  /**
+   * {@code EXT-X-RENDITION-REPORT} lines for every sibling of {@code rendition} with a state here:
+   * where its playlist is, relative to this one's, and its newest segment and part.
+   */
+  public String renditionReports(String streamId, String rendition) {
+    Map<String, Rendition> renditions = streams.get(streamId);
+    if (renditions == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder();
+    renditions.entrySet().stream()
+        .filter(e -> !e.getKey().equals(rendition) && e.getValue().latest != null)
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(
+            e -> {
+              LowLatencyPlaylist p = e.getValue().latest;
+              if (p.lastSequence() < 0) {
+                return;
+              }
+              b.append("#EXT-X-RENDITION-REPORT:URI=\"../")
+                  .append(e.getKey())
+                  .append("/ll.m3u8\",LAST-MSN=")
+                  .append(p.lastSequence());
+              if (p.lastPart() >= 0) {
+                b.append(",LAST-PART=").append(p.lastPart());
+              }
+              b.append('\n');
+            });
+    return b.toString();
+  }
+
+  /**
+   * The stream's outputs ended: every rendition lists its end, and every waiter is answered. The
+   * ended states stay (players that poll read the end); a later session continues them.
+   */
+  public void end(String streamId) {
+    Map<String, Rendition> renditions = streams.get(streamId);
+    if (renditions == null) {
+      return;
+    }
+    for (Rendition r : renditions.values()) {
+      LowLatencyPlaylist latest = r.latest;
+      if (latest != null) {
+        LowLatencyPlaylist ended =
+            new LowLatencyPlaylist(
+                latest.targetDurationSeconds(),
+                latest.partTargetMillis(),
+                latest.partSegments(),
+                latest.discontinuitySequence(),
+                latest.segments().stream().filter(LowLatencyPlaylist.Segment::complete).toList(),
+                null,
+                true);
+        List<Waiter> waiting;
+        synchronized (r.waiters) {
+          r.latest = ended;
+          waiting = new ArrayList<>(r.waiters);
+          r.waiters.clear();
+        }
+        waiting.forEach(w -> w.reply().complete(ended));
+      }
+    }
+  }
+}
