@@ -740,11 +740,14 @@ public final class HlsSegmenter {
       throws IOException, MediaFormatException {
     long dts = sourceDts + offsetMillis;
     boolean listed = video ? muxer.segmentHasVideo() : muxer.segmentHasAudio();
-    if (!listed || (!video && dts <= lastAudioOut)) {
+    if (!listed
+        || (!video
+            && (dts <= lastAudioOut || muxer.audioOverlaps(packet, sourcePts + offsetMillis)))) {
       // its track is not in this segment's PMT (it gets in at the next keyframe), or it is audio
-      // from a new timeline that would overlap the old one's last frames: one at the same time
-      // as the last one written overlaps too (a second AAC frame with the same DTS, which CI saw
-      // in a WHIP stream's HLS three times)
+      // from a new timeline that would overlap the old one's last frames, or audio a player would
+      // read at or before the last frame written (the muxer gathers frames into one PES, which a
+      // demuxer stamps a frame apart: a frame a few ms early after a timestamp step, which CI saw
+      // in a WHIP stream's HLS as one AAC DTS twice)
       droppedPackets++;
       return;
     }

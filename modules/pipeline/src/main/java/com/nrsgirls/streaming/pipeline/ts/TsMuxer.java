@@ -93,6 +93,12 @@ public final class TsMuxer implements SegmentMuxer {
   private long audioPts90k;
 
   /**
+   * The time a demuxer gives the last AAC frame written: its PES's PTS plus a frame per one before
+   * it.
+   */
+  private long audioReadPts90k = Long.MIN_VALUE;
+
+  /**
    * Why the muxer cannot carry {@code codec}, or empty if it can (H.264 and AAC). The muxer has no
    * stream types for the others here; a caller leaves such a track out.
    */
@@ -280,6 +286,29 @@ public final class TsMuxer implements SegmentMuxer {
     audio.add(adtsHeaders, adts, AdtsHeader.LENGTH);
     audio.add(frame.array(), frame.offset(), length);
     audioFrames++;
+    audioReadPts90k = audioPts90k + (audioFrames - 1) * audioFrame90k();
+  }
+
+  /**
+   * Whether an AAC frame at {@code ptsMillis} would be read at or before the last one written. A
+   * demuxer (ffmpeg, hls.js) stamps the frames of one PES a frame apart from its PTS, whatever
+   * their own times: a frame a few milliseconds early that still joined the last PES is read later
+   * than it was, and a frame just after it that starts a new PES is then read at or before it. Such
+   * a frame would make the audio a player reads go back; the caller leaves it out.
+   */
+  public boolean audioOverlaps(MediaPacket frame, long ptsMillis) {
+    if (audioConfig == null || audioReadPts90k == Long.MIN_VALUE) {
+      return false;
+    }
+    long pts90k = ptsMillis * 90;
+    if (audioFrames > 0 && audioFrames < AUDIO_FRAMES_PER_PES && follows(pts90k, frame.length())) {
+      return false; // it joins the pending PES, read a frame after the last one
+    }
+    return pts90k <= audioReadPts90k;
+  }
+
+  private long audioFrame90k() {
+    return AUDIO_SAMPLES_PER_FRAME * 90_000L / audioConfig.sampleRate();
   }
 
   /** Whether a frame at {@code pts90k} continues the pending ones within half a frame. */
@@ -288,7 +317,7 @@ public final class TsMuxer implements SegmentMuxer {
     if (AdtsHeader.LENGTH + length > room) {
       return false;
     }
-    long frame90k = AUDIO_SAMPLES_PER_FRAME * 90_000L / audioConfig.sampleRate();
+    long frame90k = audioFrame90k();
     long expected = audioPts90k + audioFrames * frame90k;
     return Math.abs(pts90k - expected) <= frame90k / 2;
   }

@@ -281,6 +281,67 @@ class HlsSegmenterTest {
     for (int i = 1; i < audio.size(); i++) {
       assertTrue(audio.get(i).pts() > audio.get(i - 1).pts(), "audio PTS rises at PES " + i);
     }
+    assertAudioAsReadRises(segments);
+  }
+
+  @Test
+  void audioThatAPlayerWouldReadBeforeTheFrameBeforeItIsLeftOut() throws Exception {
+    List<MediaPacket> packets = new ArrayList<>(av(0, 6000, 60, true));
+    // an AAC frame 9 ms early (it still joins the PES before it, so a player reads it on time)
+    // and the next one 2 ms after it (a new PES, read before the early one), at four places
+    for (int n : new int[] {100, 141, 182, 223}) {
+      long early = audioTime(packets, n) - 9;
+      setAudioTime(packets, n, early);
+      setAudioTime(packets, n + 1, early + 2);
+    }
+    HlsSegmenter segmenter = open(HlsSettings.DEFAULT, START);
+    configs(segmenter);
+    feed(segmenter, packets);
+    segmenter.finish();
+
+    assertEquals(0, segmenter.timestampDiscontinuities());
+    assertAudioAsReadRises(segmenter.playlist().segments());
+    assertTrue(segmenter.droppedPackets() > 1, "frames a player would read back in time left out");
+  }
+
+  /** The AAC frames of these segments, at the times a demuxer gives them, rise strictly. */
+  private void assertAudioAsReadRises(List<MediaPlaylist.Segment> segments) throws IOException {
+    List<TsReader.Pes> audio = new ArrayList<>();
+    for (MediaPlaylist.Segment s : segments) {
+      audio.addAll(TsReader.read(Files.readAllBytes(dir.resolve(s.uri()))).pes(TsMuxer.AUDIO_PID));
+    }
+    List<Long> read = TsReader.aacReadTimes(audio, 48_000);
+    assertTrue(read.size() > 200, "the audio is in the output");
+    for (int i = 1; i < read.size(); i++) {
+      assertTrue(
+          read.get(i) > read.get(i - 1),
+          "audio frame "
+              + i
+              + " as a player reads it: "
+              + read.get(i - 1)
+              + " then "
+              + read.get(i));
+    }
+  }
+
+  private static long audioTime(List<MediaPacket> packets, int n) {
+    return packets.stream()
+        .filter(p -> p.codec() == Codec.AAC)
+        .skip(n)
+        .findFirst()
+        .orElseThrow()
+        .dts();
+  }
+
+  private static void setAudioTime(List<MediaPacket> packets, int n, long millis) {
+    int seen = 0;
+    for (int i = 0; i < packets.size(); i++) {
+      if (packets.get(i).codec() == Codec.AAC && seen++ == n) {
+        packets.set(i, TestMedia.audioFrame(millis, 300));
+        return;
+      }
+    }
+    throw new IllegalArgumentException("no audio frame " + n);
   }
 
   @Test

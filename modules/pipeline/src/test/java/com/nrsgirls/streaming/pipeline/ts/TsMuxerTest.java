@@ -189,6 +189,34 @@ class TsMuxerTest {
   }
 
   @Test
+  void audioThatAPlayerWouldReadAtOrBeforeTheLastFrameOverlaps() throws Exception {
+    muxer.setAudioConfig(aac);
+    muxer.startSegment(out::write);
+    MediaPacket frame = TestMedia.audioFrame(0, 10);
+    assertFalse(muxer.audioOverlaps(frame, 1000), "nothing written yet");
+    muxer.writeAudio(frame, 1000);
+    muxer.writeAudio(frame, 1021);
+    // 9 ms before a frame's length after the one before: it still joins the PES, and a player
+    // reads it at 1042.67 ms, not 1033
+    assertFalse(muxer.audioOverlaps(frame, 1033));
+    muxer.writeAudio(frame, 1033);
+    assertTrue(muxer.audioOverlaps(frame, 1035), "a new PES at 1035 is read before 1042.67");
+    assertTrue(muxer.audioOverlaps(frame, 1042), "and at 1042");
+    assertFalse(muxer.audioOverlaps(frame, 1064), "the next frame joins the PES");
+    assertFalse(muxer.audioOverlaps(frame, 1100), "after a gap, a new PES later than the last");
+    muxer.endSegment();
+    assertTrue(muxer.audioOverlaps(frame, 1040), "across segments too");
+    assertFalse(muxer.audioOverlaps(frame, 1043));
+
+    out.reset();
+    muxer.startSegment(out::write);
+    muxer.writeAudio(frame, 1064);
+    muxer.endSegment();
+    List<TsReader.Pes> pes = TsReader.read(out.toByteArray()).pes(TsMuxer.AUDIO_PID);
+    assertEquals(List.of(1064L * 90), TsReader.aacReadTimes(pes, 48_000));
+  }
+
+  @Test
   void timestampsAndPcrWrapAt33Bits() throws Exception {
     muxer.setVideoConfig(avc);
     muxer.startSegment(out::write);

@@ -38,6 +38,27 @@ public final class TsReader {
 
   private TsReader() {}
 
+  /**
+   * The times a demuxer (ffmpeg, hls.js) gives the ADTS frames of these audio PES packets: each
+   * PES's PTS, then a frame (1024 samples) later for every frame after the first in it.
+   */
+  public static List<Long> aacReadTimes(List<Pes> pes, int sampleRate) {
+    long frame90k = 1024L * 90_000 / sampleRate;
+    List<Long> times = new ArrayList<>();
+    for (Pes p : pes) {
+      byte[] b = p.payload();
+      int k = 0;
+      for (int o = 0; o + 7 <= b.length; k++) {
+        assertEquals(0xFFF, ((b[o] & 0xFF) << 4) | ((b[o + 1] & 0xF0) >> 4), "ADTS sync word");
+        int length =
+            ((b[o + 3] & 0x03) << 11) | ((b[o + 4] & 0xFF) << 3) | ((b[o + 5] & 0xE0) >> 5);
+        times.add(p.pts() + k * frame90k);
+        o += length;
+      }
+    }
+    return times;
+  }
+
   public static Stream read(byte[] ts) {
     return read(ts, new HashMap<>());
   }
