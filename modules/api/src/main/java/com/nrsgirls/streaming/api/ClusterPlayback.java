@@ -64,8 +64,9 @@ final class ClusterPlayback {
   private static final int MAX_REMEMBERED = 10_000;
 
   /**
-   * The longest a low-latency playlist's blocking request may be held by its owner: three target
-   * durations of the longest a playlist can have (12 s), after which the owner answers 503.
+   * The longest a low-latency playlist's blocking request (or a request for the hinted part) may be
+   * held by its owner: three target durations of the longest a playlist can have (12 s), after
+   * which the owner answers 503.
    */
   private static final long BLOCKING_RELOAD_MILLIS = 36_000;
 
@@ -200,7 +201,10 @@ final class ClusterPlayback {
             upstream, Http.get(system.classicSystem()).defaultClientHttpsContext(), pool, poolLog)
         .toCompletableFuture()
         .orTimeout(
-            forwardTimeout.toMillis() + (target.contains("_HLS_msn=") ? BLOCKING_RELOAD_MILLIS : 0),
+            forwardTimeout.toMillis()
+                + (target.contains("_HLS_msn=") || request.getUri().path().endsWith(".m4s")
+                    ? BLOCKING_RELOAD_MILLIS
+                    : 0),
             TimeUnit.MILLISECONDS)
         .handle(
             (response, error) -> {

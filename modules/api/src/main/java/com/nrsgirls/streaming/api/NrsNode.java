@@ -155,7 +155,8 @@ public final class NrsNode {
             recorder);
     metrics.abrFramesEncoded(graphs::abrFramesEncoded);
     LowLatencyPlaylists lowLatency = new LowLatencyPlaylists();
-    graphs.serveLowLatency(LowLatencySettings.create(config), lowLatency);
+    LowLatencySettings lowLatencySettings = LowLatencySettings.create(config);
+    graphs.serveLowLatency(lowLatencySettings, lowLatency);
     ClusterSharding sharding = ClusterSharding.get(system);
     ApiJson json = new ApiJson(system);
     IngestSettings ingestSettings = IngestSettings.create(config);
@@ -259,7 +260,8 @@ public final class NrsNode {
                               json,
                               clusterPlayback,
                               viewerTracker,
-                              lowLatency)
+                              lowLatency,
+                              lowLatencySettings.enabled())
                           .route(),
                       new RecordingRoutes(objects, json).route(),
                       new WhipRoutes(whip, json).route(),

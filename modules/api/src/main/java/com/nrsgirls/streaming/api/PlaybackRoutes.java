@@ -72,6 +72,18 @@ final class PlaybackRoutes {
       CacheControl.create(CacheDirectives.NO_STORE, CacheDirectives.PRIVATE());
   private static final HttpHeader PLAYLIST_CACHE =
       CacheControl.create(CacheDirectives.MAX_AGE(1), CacheDirectives.PUBLIC);
+
+  /**
+   * A low-latency playlist without a blocking request: revalidated every time. A second's caching
+   * would put a joining viewer up to a second behind for good (hls.js does not catch up at its
+   * defaults).
+   */
+  private static final HttpHeader LOW_LATENCY_CACHE =
+      CacheControl.create(CacheDirectives.NO_CACHE, CacheDirectives.PUBLIC);
+
+  /** Errors (404 before a stream starts, 400, 503) are never cached: the next try may succeed. */
+  private static final HttpHeader ERROR_CACHE = CacheControl.create(CacheDirectives.NO_STORE);
+
   private static final HttpHeader SEGMENT_CACHE =
       CacheControl.create(
           CacheDirectives.PUBLIC, CacheDirectives.MAX_AGE(31_536_000), CacheDirectives.IMMUTABLE);
@@ -94,11 +106,14 @@ final class PlaybackRoutes {
   private final ClusterPlayback cluster;
   private final ViewerTracker viewers;
   private final LowLatencyPlaylists lowLatency;
+  private final boolean lowLatencyDefault;
 
   /**
    * Serves files under {@code segmentDir}; playlists come from {@code playlists} when it has them,
    * files are read on {@code blocking}; streams whose graph runs on another node are forwarded
-   * there by {@code cluster}.
+   * there by {@code cluster}. With {@code lowLatencyDefault} (low-latency HLS on), {@code
+   * index.m3u8} is the low-latency master and {@code classic.m3u8} the TS one; without, both are
+   * the TS one.
    */
   PlaybackRoutes(
       Path segmentDir,
@@ -107,9 +122,11 @@ final class PlaybackRoutes {
       ApiJson json,
       ClusterPlayback cluster,
       ViewerTracker viewers,
-      LowLatencyPlaylists lowLatency) {
+      LowLatencyPlaylists lowLatency,
+      boolean lowLatencyDefault) {
     this.viewers = viewers;
     this.lowLatency = lowLatency;
+    this.lowLatencyDefault = lowLatencyDefault;
     this.segmentDir = segmentDir;
     this.playlists = playlists;
     this.blocking = blocking;
@@ -121,45 +138,84 @@ final class PlaybackRoutes {
     return pathPrefix(
         "live",
         () ->
-            respondWithHeaders(
-                CORS,
+            mapResponse(
+                PlaybackRoutes::errorsNotCached,
                 () ->
-                    concat(
-                        options(() -> complete(StatusCodes.NO_CONTENT)),
-                        get(
-                            () ->
-                                pathPrefix(
-                                    PathMatchers.segment(),
-                                    streamId ->
-                                        concat(
-                                            path(
-                                                "index.m3u8",
-                                                () ->
-                                                    cluster.serve(
-                                                        streamId, () -> master(streamId))),
-                                            path(
-                                                "ll.m3u8",
-                                                () ->
-                                                    cluster.serve(
-                                                        streamId,
-                                                        () -> lowLatencyMaster(streamId))),
-                                            path(
-                                                PathMatchers.segment()
-                                                    .slash(PathMatchers.segment()),
-                                                (rendition, name) ->
-                                                    counted(
-                                                        streamId,
-                                                        name,
+                    respondWithHeaders(
+                        CORS,
+                        () ->
+                            concat(
+                                options(() -> complete(StatusCodes.NO_CONTENT)),
+                                get(
+                                    () ->
+                                        pathPrefix(
+                                            PathMatchers.segment(),
+                                            streamId ->
+                                                concat(
+                                                    path(
+                                                        "index.m3u8",
                                                         () ->
                                                             cluster.serve(
                                                                 streamId,
                                                                 () ->
-                                                                    name.equals("ll.m3u8")
-                                                                        ? lowLatencyPlaylist(
-                                                                            streamId, rendition)
-                                                                        : file(
-                                                                            streamId, rendition,
-                                                                            name))))))))));
+                                                                    lowLatencyDefault
+                                                                        ? lowLatencyMaster(streamId)
+                                                                        : master(streamId))),
+                                                    path(
+                                                        "classic.m3u8",
+                                                        () ->
+                                                            cluster.serve(
+                                                                streamId, () -> master(streamId))),
+                                                    path(
+                                                        "ll.m3u8",
+                                                        () ->
+                                                            cluster.serve(
+                                                                streamId,
+                                                                () -> lowLatencyMaster(streamId))),
+                                                    path(
+                                                        PathMatchers.segment()
+                                                            .slash(PathMatchers.segment()),
+                                                        (rendition, name) ->
+                                                            counted(
+                                                                streamId,
+                                                                name,
+                                                                () ->
+                                                                    cluster.serve(
+                                                                        streamId,
+                                                                        () ->
+                                                                            name.equals("ll.m3u8")
+                                                                                ? lowLatencyPlaylist(
+                                                                                    streamId,
+                                                                                    rendition)
+                                                                                : name.endsWith(
+                                                                                            ".m4s")
+                                                                                        && RENDITION
+                                                                                            .matcher(
+                                                                                                rendition)
+                                                                                            .matches()
+                                                                                        && SEGMENT
+                                                                                            .matcher(
+                                                                                                name)
+                                                                                            .matches()
+                                                                                    ? hintedPart(
+                                                                                        streamId,
+                                                                                        rendition,
+                                                                                        name,
+                                                                                        () ->
+                                                                                            file(
+                                                                                                streamId,
+                                                                                                rendition,
+                                                                                                name))
+                                                                                    : file(
+                                                                                        streamId,
+                                                                                        rendition,
+                                                                                        name)))))))))));
+  }
+
+  private static HttpResponse errorsNotCached(HttpResponse response) {
+    return response.status().intValue() >= 400 && response.getHeader(CacheControl.class).isEmpty()
+        ? response.addHeader(ERROR_CACHE)
+        : response;
   }
 
   /**
@@ -273,68 +329,130 @@ final class PlaybackRoutes {
       return complete(json.notFound("no such playlist or segment"));
     }
     return parameterOptional(
-        "_HLS_msn",
-        msnText ->
+        "_HLS_skip",
+        skipText ->
             parameterOptional(
-                "_HLS_part",
-                partText -> {
-                  Optional<LowLatencyPlaylist> latest = lowLatency.latest(streamId, rendition);
-                  if (latest.isEmpty()) {
-                    return complete(json.notFound("no such playlist or segment"));
-                  }
-                  LowLatencyPlaylist now = latest.get();
-                  if (msnText.isEmpty()) {
-                    return partText.isPresent()
-                        ? complete(blockingRefused("_HLS_part needs _HLS_msn"))
-                        : complete(lowLatencyResponse(streamId, rendition, now));
-                  }
-                  if (!NUMBER.matcher(msnText.get()).matches()
-                      || (partText.isPresent() && !NUMBER.matcher(partText.get()).matches())) {
-                    return complete(blockingRefused("_HLS_msn and _HLS_part are numbers"));
-                  }
-                  long msn = Long.parseLong(msnText.get());
-                  long part = partText.map(Long::parseLong).orElse(-1L);
-                  long partsPerSegment =
-                      (now.targetDurationSeconds() * 1000L + now.partTargetMillis() - 1)
-                          / now.partTargetMillis();
-                  if (msn > now.lastSequence() + 2) {
-                    return complete(
-                        blockingRefused(
-                            "segment " + msn + " is more than two past " + now.lastSequence()));
-                  }
-                  if (part > 3 * partsPerSegment) {
-                    return complete(blockingRefused("part " + part + " is past any segment's"));
-                  }
-                  CompletableFuture<LowLatencyPlaylist> reached =
-                      lowLatency
-                          .await(streamId, rendition, msn, (int) part)
-                          .orElse(CompletableFuture.completedFuture(now))
-                          .toCompletableFuture();
-                  long limit = 3L * now.targetDurationSeconds() * 1000;
-                  return onComplete(
-                      reached.orTimeout(limit, TimeUnit.MILLISECONDS),
-                      result ->
-                          complete(
-                              result.isSuccess()
-                                  ? lowLatencyResponse(streamId, rendition, result.get())
-                                  : json.error(
-                                      StatusCodes.SERVICE_UNAVAILABLE,
-                                      "not_yet",
-                                      "segment "
-                                          + msn
-                                          + (part >= 0 ? " part " + part : "")
-                                          + " was not listed within three target durations")));
-                }));
+                "_HLS_msn",
+                msnText ->
+                    parameterOptional(
+                        "_HLS_part",
+                        partText -> {
+                          Optional<LowLatencyPlaylist> latest =
+                              lowLatency.latest(streamId, rendition);
+                          if (latest.isEmpty()) {
+                            return complete(json.notFound("no such playlist or segment"));
+                          }
+                          LowLatencyPlaylist now = latest.get();
+                          if (skipText.isPresent()
+                              && !skipText.get().equals("YES")
+                              && !skipText.get().equals("v2")) {
+                            return complete(blockingRefused("_HLS_skip is YES or v2"));
+                          }
+                          // v2 would skip date ranges too: there are none
+                          boolean delta = skipText.isPresent();
+                          if (msnText.isEmpty()) {
+                            return partText.isPresent()
+                                ? complete(blockingRefused("_HLS_part needs _HLS_msn"))
+                                : complete(
+                                    lowLatencyResponse(streamId, rendition, now, delta, false));
+                          }
+                          if (!NUMBER.matcher(msnText.get()).matches()
+                              || (partText.isPresent()
+                                  && !NUMBER.matcher(partText.get()).matches())) {
+                            return complete(blockingRefused("_HLS_msn and _HLS_part are numbers"));
+                          }
+                          long msn = Long.parseLong(msnText.get());
+                          long part = partText.map(Long::parseLong).orElse(-1L);
+                          long partsPerSegment =
+                              (now.targetDurationSeconds() * 1000L + now.partTargetMillis() - 1)
+                                  / now.partTargetMillis();
+                          if (msn > now.lastSequence() + 2) {
+                            return complete(
+                                blockingRefused(
+                                    "segment "
+                                        + msn
+                                        + " is more than two past "
+                                        + now.lastSequence()));
+                          }
+                          if (part > 3 * partsPerSegment) {
+                            return complete(
+                                blockingRefused("part " + part + " is past any segment's"));
+                          }
+                          CompletableFuture<LowLatencyPlaylist> reached =
+                              lowLatency
+                                  .await(streamId, rendition, msn, (int) part)
+                                  .orElse(CompletableFuture.completedFuture(now))
+                                  .toCompletableFuture();
+                          long limit = 3L * now.targetDurationSeconds() * 1000;
+                          return onComplete(
+                              reached.orTimeout(limit, TimeUnit.MILLISECONDS),
+                              result ->
+                                  complete(
+                                      result.isSuccess()
+                                          ? lowLatencyResponse(
+                                              streamId, rendition, result.get(), delta, true)
+                                          : json.error(
+                                              StatusCodes.SERVICE_UNAVAILABLE,
+                                              "not_yet",
+                                              "segment "
+                                                  + msn
+                                                  + (part >= 0 ? " part " + part : "")
+                                                  + " was not listed within three target durations")));
+                        })));
   }
 
   private HttpResponse blockingRefused(String why) {
     return json.error(StatusCodes.BAD_REQUEST, "bad_blocking_request", why);
   }
 
+  /**
+   * A low-latency playlist. One answering a blocking request may be cached by a CDN for six target
+   * durations, keyed on its query: it lists at least what was asked for, and a later state is asked
+   * for with a later query.
+   */
   private HttpResponse lowLatencyResponse(
-      String streamId, String rendition, LowLatencyPlaylist playlist) {
-    String text = playlist.render() + lowLatency.renditionReports(streamId, rendition);
-    return ok(PLAYLIST, PLAYLIST_CACHE, text.getBytes(StandardCharsets.UTF_8));
+      String streamId,
+      String rendition,
+      LowLatencyPlaylist playlist,
+      boolean deltaUpdate,
+      boolean blocking) {
+    HttpHeader cache =
+        blocking
+            ? CacheControl.create(
+                CacheDirectives.PUBLIC,
+                CacheDirectives.MAX_AGE(6L * playlist.targetDurationSeconds()))
+            : LOW_LATENCY_CACHE;
+    return ok(PLAYLIST, cache, lowLatency.text(streamId, rendition, playlist, deltaUpdate));
+  }
+
+  /**
+   * A request for the part a rendition's playlist hints at ({@code EXT-X-PRELOAD-HINT}) is held
+   * until that part is listed, when its file is whole (Safari asks for it at once; hls.js 1.4 does
+   * not), at most three target durations; then the file is served as any other. Part names are
+   * {@code {msn}-{tag}.{part}.m4s}.
+   */
+  private Route hintedPart(String streamId, String rendition, String name, Supplier<Route> file) {
+    Optional<LowLatencyPlaylist> latest = lowLatency.latest(streamId, rendition);
+    if (latest.isEmpty() || !name.equals(latest.get().preloadHint())) {
+      return file.get();
+    }
+    int dash = name.indexOf('-');
+    int lastDot = name.lastIndexOf('.');
+    int partDot = name.lastIndexOf('.', lastDot - 1);
+    if (dash <= 0 || partDot <= dash) {
+      return file.get();
+    }
+    long msn = Long.parseLong(name.substring(0, dash));
+    int part = Integer.parseInt(name.substring(partDot + 1, lastDot));
+    CompletableFuture<LowLatencyPlaylist> listed =
+        lowLatency
+            .await(streamId, rendition, msn, part)
+            .orElse(CompletableFuture.completedFuture(latest.get()))
+            .toCompletableFuture();
+    long limit = 3L * latest.get().targetDurationSeconds() * 1000;
+    return onComplete(
+        listed.orTimeout(limit, TimeUnit.MILLISECONDS).exceptionally(e -> null),
+        ignored -> file.get());
   }
 
   /** The playlist with {@code ?vs=session} on each URI line and {@code URI="..."} attribute. */

@@ -28,8 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * and every rendition's {@code ll.m3u8} keeps the spec's rules, names every sibling in its
  * rendition reports, and answers blocking requests: one for the next part is answered by the
  * playlist that lists it, one too far ahead or malformed gets 400; a takeover keeps the media
- * sequence rising after a discontinuity. The low-latency master lists the renditions' {@code
- * ll.m3u8}, and what was listed decodes with ffmpeg once the stream ended. Then hls.js plays it.
+ * sequence rising after a discontinuity. The default master lists the renditions' {@code ll.m3u8}
+ * ({@code classic.m3u8} the TS ones), playlists carry cache headers for a CDN, a delta update keeps
+ * the rules, the hinted part is answered once written, and what was listed decodes with ffmpeg once
+ * the stream ended. Then hls.js plays it.
  */
 class LowLatencyHlsEndToEndTest {
   private static final Pattern MEDIA = Pattern.compile("(?m)^([a-z0-9]+)/ll\\.m3u8");
@@ -69,7 +71,9 @@ class LowLatencyHlsEndToEndTest {
       Process takeover = null;
       try {
         String base = "/live/" + streamId;
-        HttpResponse<String> master = awaitOk(node, base + "/ll.m3u8", Duration.ofSeconds(30));
+        // with LL-HLS on, the default master lists the low-latency playlists
+        HttpResponse<String> master = awaitOk(node, base + "/index.m3u8", Duration.ofSeconds(30));
+        assertEquals("no-store, private", cacheControl(master), "each viewer its own master");
         List<String> renditions = new ArrayList<>();
         Matcher m = MEDIA.matcher(master.body());
         while (m.find()) {
@@ -77,6 +81,11 @@ class LowLatencyHlsEndToEndTest {
         }
         assertTrue(renditions.contains("source"), master.body());
         assertFalse(master.body().contains("index.m3u8"), master.body());
+        // the TS playlists stay listed for older players by a second master; ll.m3u8 an alias
+        String classic = node.get(base + "/classic.m3u8", false).body();
+        assertTrue(classic.contains("source/index.m3u8"), classic);
+        assertFalse(classic.contains("ll.m3u8"), classic);
+        assertTrue(node.get(base + "/ll.m3u8", false).body().contains("source/ll.m3u8"));
         // the ladder's rungs come up a segment or two after the source
         awaitOk(
             node,
@@ -94,7 +103,9 @@ class LowLatencyHlsEndToEndTest {
         }
 
         String source = base + "/source/ll.m3u8";
-        long[] newest = newestPart(node.get(source, false).body());
+        HttpResponse<String> plain = node.get(source, false);
+        assertEquals("no-cache, public", cacheControl(plain), "revalidated on every request");
+        long[] newest = newestPart(plain.body());
         // the next part: of the open segment, or the next segment's first
         long msn = newest[1] == Long.MAX_VALUE ? newest[0] + 1 : newest[0];
         long part = newest[1] == Long.MAX_VALUE ? 0 : newest[1] + 1;
@@ -117,12 +128,42 @@ class LowLatencyHlsEndToEndTest {
         sourceSiblings.remove("source");
         assertEquals(
             List.of(), LowLatencyPlaylistRules.violations(answered.body(), sourceSiblings));
+        // a blocking request's answer lists at least what its query asked for: a CDN may keep it
+        assertEquals(
+            "public, max-age=" + 6 * targetDuration(answered.body()), cacheControl(answered));
+
+        // a delta update keeps the rules (the default window is shorter than CAN-SKIP-UNTIL, so
+        // it comes back whole; LowLatencyPlaylistTest checks a skip)
+        HttpResponse<String> delta = node.get(source + "?_HLS_skip=YES", false);
+        assertEquals(200, delta.statusCode(), delta.body());
+        assertEquals(List.of(), LowLatencyPlaylistRules.violations(delta.body(), sourceSiblings));
+        assertEquals(400, node.get(source + "?_HLS_skip=NO", false).statusCode());
+
+        // the hinted part can be asked for before it exists: answered once it is written (a hint
+        // given just before its segment ended at a keyframe names a part that never comes: 404,
+        // as the spec allows; the next hint is then asked for)
+        String hinted = hint(node.get(source, false).body());
+        HttpResponse<String> hintedPart = node.get(base + "/source/" + hinted, false);
+        for (int retry = 0; retry < 2 && hintedPart.statusCode() == 404; retry++) {
+          hinted = hint(node.get(source, false).body());
+          hintedPart = node.get(base + "/source/" + hinted, false);
+        }
+        assertEquals(200, hintedPart.statusCode(), hinted + ": " + hintedPart.body());
+        assertEquals(
+            "video/iso.segment", hintedPart.headers().firstValue("content-type").orElse(""));
+        assertTrue(hintedPart.body().length() > 0, "the part has media");
+        assertTrue(
+            node.get(source, false).body().contains("URI=\"" + hinted + "\""),
+            "by then the playlist lists it");
 
         HttpResponse<String> tooFar = node.get(source + "?_HLS_msn=" + (reached[0] + 3), false);
         assertEquals(400, tooFar.statusCode(), tooFar.body());
+        assertEquals("no-store", cacheControl(tooFar), "errors are never cached");
         assertEquals(400, node.get(source + "?_HLS_part=1", false).statusCode());
         assertEquals(400, node.get(source + "?_HLS_msn=x", false).statusCode());
-        assertEquals(404, node.get("/live/" + streamId + "/nosuch/ll.m3u8", false).statusCode());
+        HttpResponse<String> missing = node.get("/live/" + streamId + "/nosuch/ll.m3u8", false);
+        assertEquals(404, missing.statusCode());
+        assertEquals("no-store", cacheControl(missing));
 
         // a takeover (the encoder restarted): the media sequence keeps rising after a
         // discontinuity, in a playlist that still keeps the rules
@@ -154,10 +195,11 @@ class LowLatencyHlsEndToEndTest {
   }
 
   /**
-   * hls.js (in headless Chromium, low-latency mode at its defaults) plays the low-latency master
-   * for 60 s: it loads parts, never stalls, and stays under 3 s behind the live edge by its own
-   * measure ({@code hls.latency}). The ladder is off: two cores run the encoder, the node and the
-   * browser here; every rendition's playlist is checked by the test above.
+   * hls.js (in headless Chromium, low-latency mode at its defaults) plays the default master (the
+   * low-latency one, with LL-HLS on) for 60 s: it loads parts, never stalls, and stays under 3 s
+   * behind the live edge by its own measure ({@code hls.latency}). The ladder is off: two cores run
+   * the encoder, the node and the browser here; every rendition's playlist is checked by the test
+   * above.
    */
   @Test
   void hlsJsPlaysTheLowLatencyMasterForAMinuteWithoutAStall() throws Exception {
@@ -175,11 +217,11 @@ class LowLatencyHlsEndToEndTest {
               TestClips.flv(10, 640, 360), node.rtmpUrl(created.get("streamKey").asText()), 9);
       try {
         // the viewer joins as soon as the stream is listed: in its first segment
-        awaitOk(node, "/live/" + streamId + "/ll.m3u8", Duration.ofSeconds(30));
+        awaitOk(node, "/live/" + streamId + "/index.m3u8", Duration.ofSeconds(30));
         browser.open(node.httpUrl("/health/alive"), Duration.ofSeconds(20));
         browser.loadHlsPlayer();
         browser.evaluate(
-            "nrsHls.play('" + node.httpUrl("/live/" + streamId + "/ll.m3u8") + "', {log: true})",
+            "nrsHls.play('" + node.httpUrl("/live/" + streamId + "/index.m3u8") + "', {log: true})",
             Duration.ofSeconds(10));
         JsonNode stats = browser.evaluate("nrsHls.stats()", Duration.ofSeconds(5));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -224,6 +266,24 @@ class LowLatencyHlsEndToEndTest {
         Publisher.kill(publisher);
       }
     }
+  }
+
+  private static String cacheControl(HttpResponse<String> response) {
+    return response.headers().firstValue("cache-control").orElse("");
+  }
+
+  private static int targetDuration(String playlist) {
+    Matcher m = Pattern.compile("(?m)^#EXT-X-TARGETDURATION:(\\d+)$").matcher(playlist);
+    assertTrue(m.find(), playlist);
+    return Integer.parseInt(m.group(1));
+  }
+
+  /** The URI of the playlist's {@code EXT-X-PRELOAD-HINT}. */
+  private static String hint(String playlist) {
+    Matcher m =
+        Pattern.compile("(?m)^#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"([^\"]+)\"").matcher(playlist);
+    assertTrue(m.find(), playlist);
+    return m.group(1);
   }
 
   private static HttpResponse<String> awaitOk(TestNode node, String path, Duration timeout)

@@ -19,9 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
  * Date.now()} as blocks) and publishes it over WHIP (H.264 by OpenH264, a keyframe every 2 s as the
  * node asks for one), to hls.js 1.4.12 at its defaults (low-latency mode on) in another Chromium,
  * which reads the clock back from every frame it shows at the time it is to be displayed. Same
- * machine, same clock. First the low-latency master ({@code ll.m3u8}, 200 ms parts), then the
- * classic one ({@code index.m3u8}, 2 s TS segments): startup, p50, p95, min and max over 60 s after
- * a 10 s warm-up, stalls, and hls.js's own latency estimate. ABR off: the source rendition.
+ * machine, same clock. First the default master (low-latency with LL-HLS on: {@code index.m3u8},
+ * 200 ms parts), then the classic one ({@code classic.m3u8}, 2 s TS segments): startup, p50, p95,
+ * min and max over 60 s after a 10 s warm-up, stalls, and hls.js's own latency estimate. ABR off:
+ * the source rendition.
  *
  * <p>Two browsers and the node share the 2 cores: the figures include that. Written to {@code
  * target/ll-hls-latency.txt}.
@@ -48,7 +49,7 @@ class LowLatencyHlsLatencyBench {
         assertEquals(201, published.get("status").asInt(), published.toString());
         node.awaitState(
             streamId, Duration.ofSeconds(20), s -> s.get("status").asText().equals("live"));
-        for (String master : List.of("ll.m3u8", "index.m3u8")) {
+        for (String master : List.of("index.m3u8", "classic.m3u8")) {
           try (Chromium viewer = Chromium.start()) {
             report.add(measure(node, viewer, "/live/" + streamId + "/" + master));
           }

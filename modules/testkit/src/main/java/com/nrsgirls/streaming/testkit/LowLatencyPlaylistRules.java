@@ -27,7 +27,10 @@ import java.util.regex.Pattern;
  *   <li>a live playlist ends with one {@code EXT-X-PRELOAD-HINT:TYPE=PART} after its last part
  *       (§4.4.5.3);
  *   <li>every sibling rendition named gets one {@code EXT-X-RENDITION-REPORT} with {@code LAST-MSN}
- *       (§4.4.5.4).
+ *       (§4.4.5.4);
+ *   <li>a {@code CAN-SKIP-UNTIL} is at least six target durations (§4.4.3.8), and an {@code
+ *       EXT-X-SKIP} (a delta update) comes only with it, once, before any segment, part or map
+ *       (§4.4.5.2).
  * </ul>
  */
 public final class LowLatencyPlaylistRules {
@@ -53,6 +56,37 @@ public final class LowLatencyPlaylistRules {
     double holdBack = parse(control.get("PART-HOLD-BACK"), "PART-HOLD-BACK", broken);
     if (holdBack < 3 * partTarget - 0.0005) {
       broken.add("PART-HOLD-BACK " + holdBack + " is below three part targets of " + partTarget);
+    }
+    if (control.containsKey("CAN-SKIP-UNTIL")) {
+      double skipUntil = parse(control.get("CAN-SKIP-UNTIL"), "CAN-SKIP-UNTIL", broken);
+      if (skipUntil < 6 * target - 0.0005) {
+        broken.add("CAN-SKIP-UNTIL " + skipUntil + " is below six target durations of " + target);
+      }
+    }
+    int skips = 0;
+    int firstMedia = -1;
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
+      if (line.startsWith("#EXT-X-SKIP:")) {
+        skips++;
+        if (!control.containsKey("CAN-SKIP-UNTIL")) {
+          broken.add("EXT-X-SKIP without CAN-SKIP-UNTIL: " + line);
+        }
+        if (!attributes(line.substring(12)).containsKey("SKIPPED-SEGMENTS")) {
+          broken.add("EXT-X-SKIP without SKIPPED-SEGMENTS: " + line);
+        }
+        if (firstMedia >= 0) {
+          broken.add("EXT-X-SKIP after the first segment, part or map: " + lines.get(firstMedia));
+        }
+      } else if (firstMedia < 0
+          && (line.startsWith("#EXTINF:")
+              || line.startsWith("#EXT-X-PART:")
+              || line.startsWith("#EXT-X-MAP:"))) {
+        firstMedia = i;
+      }
+    }
+    if (skips > 1) {
+      broken.add(skips + " EXT-X-SKIP tags");
     }
     number(text, "#EXT-X-MEDIA-SEQUENCE:", broken);
     boolean ended = lines.contains("#EXT-X-ENDLIST");

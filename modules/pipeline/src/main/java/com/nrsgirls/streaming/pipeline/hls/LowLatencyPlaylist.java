@@ -2,7 +2,6 @@ package com.nrsgirls.streaming.pipeline.hls;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * One state of a rendition's low-latency media playlist (draft-pantos-hls-rfc8216bis §4.4.4.9,
@@ -87,15 +86,36 @@ public record LowLatencyPlaylist(
     return 3 * partTargetMillis;
   }
 
+  /**
+   * {@code CAN-SKIP-UNTIL}: six target durations, the least the spec allows (§4.4.3.8). A delta
+   * update leaves out segments that end at least this long before the playlist's end.
+   */
+  public long skipUntilMillis() {
+    return 6_000L * targetDurationSeconds;
+  }
+
   /** The playlist text, without rendition reports. */
   public String render() {
-    StringBuilder b = new StringBuilder(2048);
+    return render(false);
+  }
+
+  /**
+   * The playlist text, without rendition reports; with {@code deltaUpdate} (a request's {@code
+   * _HLS_skip}), the leading complete segments without listed parts that end at least {@link
+   * #skipUntilMillis()} before the playlist's end are replaced by {@code EXT-X-SKIP} (§6.2.5.1). A
+   * window shorter than that comes back whole, as the spec allows.
+   */
+  public String render(boolean deltaUpdate) {
+    StringBuilder b = new StringBuilder(4096);
     b.append("#EXTM3U\n#EXT-X-VERSION:9\n");
     b.append("#EXT-X-TARGETDURATION:").append(targetDurationSeconds).append('\n');
-    b.append("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=")
-        .append(seconds(partHoldBackMillis()))
-        .append('\n');
-    b.append("#EXT-X-PART-INF:PART-TARGET=").append(seconds(partTargetMillis)).append('\n');
+    b.append("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=");
+    seconds(b, skipUntilMillis());
+    b.append(",PART-HOLD-BACK=");
+    seconds(b, partHoldBackMillis());
+    b.append("\n#EXT-X-PART-INF:PART-TARGET=");
+    seconds(b, partTargetMillis);
+    b.append('\n');
     long first = segments.isEmpty() ? 0 : segments.get(0).sequence();
     b.append("#EXT-X-MEDIA-SEQUENCE:").append(first).append('\n');
     if (discontinuitySequence > 0) {
@@ -110,8 +130,12 @@ public record LowLatencyPlaylist(
         break;
       }
     }
-    String map = null;
-    for (int i = 0; i < segments.size(); i++) {
+    int skipped = deltaUpdate ? skippable(partsFrom) : 0;
+    if (skipped > 0) {
+      b.append("#EXT-X-SKIP:SKIPPED-SEGMENTS=").append(skipped).append('\n');
+    }
+    String map = null; // the first segment listed names its init segment, after a skip too
+    for (int i = skipped; i < segments.size(); i++) {
       Segment s = segments.get(i);
       if (s.discontinuity()) {
         b.append("#EXT-X-DISCONTINUITY\n");
@@ -125,11 +149,9 @@ public record LowLatencyPlaylist(
       }
       if (i >= partsFrom) {
         for (Part p : s.parts()) {
-          b.append("#EXT-X-PART:DURATION=")
-              .append(seconds(p.durationMillis()))
-              .append(",URI=\"")
-              .append(p.uri())
-              .append('"');
+          b.append("#EXT-X-PART:DURATION=");
+          seconds(b, p.durationMillis());
+          b.append(",URI=\"").append(p.uri()).append('"');
           if (p.independent()) {
             b.append(",INDEPENDENT=YES");
           }
@@ -137,7 +159,9 @@ public record LowLatencyPlaylist(
         }
       }
       if (s.complete()) {
-        b.append("#EXTINF:").append(seconds(s.durationMillis())).append(",\n");
+        b.append("#EXTINF:");
+        seconds(b, s.durationMillis());
+        b.append(",\n");
         b.append(s.uri()).append('\n');
       }
     }
@@ -149,7 +173,44 @@ public record LowLatencyPlaylist(
     return b.toString();
   }
 
+  /**
+   * How many leading segments a delta update leaves out: complete ones before {@code partsFrom}
+   * (the first that lists its parts) that end at least {@link #skipUntilMillis()} before the
+   * playlist's end.
+   */
+  private int skippable(int partsFrom) {
+    long after = 0; // media after segment i, to the end of the newest part
+    for (int i = segments.size() - 1; i >= 0; i--) {
+      Segment s = segments.get(i);
+      if (after >= skipUntilMillis() && i < partsFrom && s.complete()) {
+        return i + 1;
+      }
+      after += s.complete() ? s.durationMillis() : partsMillis(s);
+    }
+    return 0;
+  }
+
+  private static long partsMillis(Segment s) {
+    long millis = 0;
+    for (Part p : s.parts()) {
+      millis += p.durationMillis();
+    }
+    return millis;
+  }
+
+  /** Milliseconds as seconds with three decimals, as the playlist writes them. */
+  static void seconds(StringBuilder b, long millis) {
+    long fraction = millis % 1000;
+    b.append(millis / 1000).append('.');
+    if (fraction < 100) {
+      b.append(fraction < 10 ? "00" : "0");
+    }
+    b.append(fraction);
+  }
+
   static String seconds(long millis) {
-    return String.format(Locale.ROOT, "%d.%03d", millis / 1000, millis % 1000);
+    StringBuilder b = new StringBuilder(8);
+    seconds(b, millis);
+    return b.toString();
   }
 }

@@ -1,5 +1,6 @@
 package com.nrsgirls.streaming.pipeline.hls;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -29,7 +30,14 @@ public final class LowLatencyPlaylists {
   private static final class Rendition {
     private volatile LowLatencyPlaylist latest;
     private final List<Waiter> waiters = new ArrayList<>();
+
+    /** The last text served, whole and as a delta update: one publish wakes many requests. */
+    private volatile Rendered whole;
+
+    private volatile Rendered delta;
   }
+
+  private record Rendered(LowLatencyPlaylist playlist, String reports, byte[] text) {}
 
   private record Waiter(long msn, int part, CompletableFuture<LowLatencyPlaylist> reply) {}
 
@@ -93,6 +101,33 @@ public final class LowLatencyPlaylists {
       r.waiters.add(new Waiter(msn, part, reply));
       return Optional.of(reply);
     }
+  }
+
+  /**
+   * The text of {@code playlist} (a state of this rendition) with its siblings' rendition reports,
+   * as a delta update when asked ({@link LowLatencyPlaylist#render(boolean)}). Rendered once for
+   * all the requests a state answers: a publish can wake a thousand parked requests at once, and a
+   * long GOP's playlist lists over a hundred parts.
+   */
+  public byte[] text(
+      String streamId, String rendition, LowLatencyPlaylist playlist, boolean deltaUpdate) {
+    String reports = renditionReports(streamId, rendition);
+    Map<String, Rendition> renditions = streams.get(streamId);
+    Rendition r = renditions == null ? null : renditions.get(rendition);
+    Rendered last = r == null ? null : deltaUpdate ? r.delta : r.whole;
+    if (last != null && last.playlist() == playlist && last.reports().equals(reports)) {
+      return last.text();
+    }
+    byte[] text = (playlist.render(deltaUpdate) + reports).getBytes(StandardCharsets.UTF_8);
+    if (r != null) {
+      Rendered rendered = new Rendered(playlist, reports, text);
+      if (deltaUpdate) {
+        r.delta = rendered;
+      } else {
+        r.whole = rendered;
+      }
+    }
+    return text;
   }
 
   /**

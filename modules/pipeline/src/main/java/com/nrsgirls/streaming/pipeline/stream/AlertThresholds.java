@@ -33,11 +33,19 @@ public record AlertThresholds(
           Duration.ofMinutes(1),
           Duration.ofSeconds(6));
 
-  static AlertThresholds create(Config c) {
+  /**
+   * From {@code nrs.streaming.pipeline.alerts}. With low-latency HLS on, keyframes further apart
+   * than {@code max-keyframe-interval-low-latency} are flagged instead (when it is the lower): a
+   * low-latency viewer joins at a keyframe, so the GOP sets the floor of a join, and the LL-HLS
+   * issue asks for GOPs over 2 s to show in the health.
+   */
+  static AlertThresholds create(Config c, boolean lowLatencyHls) {
+    Duration keyframes = c.getDuration("max-keyframe-interval");
+    Duration lowLatency = c.getDuration("max-keyframe-interval-low-latency");
     return new AlertThresholds(
         c.getDuration("no-media"),
         c.getLong("min-bitrate-kbps"),
-        c.getDuration("max-keyframe-interval"),
+        lowLatencyHls && lowLatency.compareTo(keyframes) < 0 ? lowLatency : keyframes,
         c.getLong("max-dropped-packets"),
         c.getDuration("dropped-packets-window"),
         c.getDuration("settle"));

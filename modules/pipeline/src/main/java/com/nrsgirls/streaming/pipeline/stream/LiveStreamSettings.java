@@ -103,7 +103,7 @@ public record LiveStreamSettings(
         c.getBoolean("recording.enabled"),
         c.getDuration("recording.retention"),
         c.getDuration("moved-session-grace"),
-        AlertThresholds.create(c.getConfig("alerts")),
+        AlertThresholds.create(c.getConfig("alerts"), c.getBoolean("hls.low-latency.enabled")),
         c.getDuration("viewers.timeout"));
   }
 }

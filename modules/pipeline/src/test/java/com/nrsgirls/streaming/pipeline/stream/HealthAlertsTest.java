@@ -9,6 +9,9 @@ import com.nrsgirls.streaming.core.stream.LiveStreamProtocol;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.AlertCleared;
 import com.nrsgirls.streaming.core.stream.LiveStreamProtocol.AlertRaised;
 import com.nrsgirls.streaming.core.stream.StreamAlert;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -130,6 +133,28 @@ class HealthAlertsTest {
     assertTrue(r.detail().contains("8.3 s"), r.detail());
     assertEquals(List.of(), next(stats(2500, 0, 0, 0)), "no interval measured: unchanged");
     assertInstanceOf(AlertCleared.class, next(stats(2500, 2000, 0, 0)).get(0));
+  }
+
+  @Test
+  void withLowLatencyHlsOnAGopOverTwoSecondsIsFlagged() {
+    Config alertsConfig = ConfigFactory.load().getConfig("nrs.streaming.pipeline.alerts");
+    assertEquals(
+        Duration.ofSeconds(4),
+        AlertThresholds.create(alertsConfig, false).maxKeyframeInterval(),
+        "classic HLS only: OBS's 2 s and 3 s are fine");
+    AlertThresholds lowLatency = AlertThresholds.create(alertsConfig, true);
+    assertEquals(Duration.ofMillis(2100), lowLatency.maxKeyframeInterval());
+    HealthAlerts alerts = new HealthAlerts(lowLatency, "s1");
+    Map<String, StreamAlert> none = Map.of();
+    assertEquals(
+        List.of(),
+        alerts.evaluate(stats(2500, 2002, 0, 0), none, T0),
+        "60 frames at 29.97 fps is not over");
+    AlertRaised r =
+        assertInstanceOf(
+            AlertRaised.class, alerts.evaluate(stats(2500, 3000, 0, 0), none, T0).get(0));
+    assertEquals(StreamAlert.LONG_KEYFRAME_INTERVAL, r.alert());
+    assertEquals(2100.0, r.threshold());
   }
 
   @Test
