@@ -8,11 +8,14 @@ import com.nrsgirls.streaming.pipeline.hls.LowLatencyPlaylist;
 import com.nrsgirls.streaming.pipeline.hls.LowLatencyPlaylists;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Optional;
@@ -60,6 +63,11 @@ final class PlaybackRoutes {
   private static final Pattern SEGMENT =
       Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}\\.(ts|m4s|mp4)");
   private static final Pattern NUMBER = Pattern.compile("[0-9]{1,18}");
+
+  /** A low-latency part: {@code {msn}-{tag}.{part}.m4s}, a byte range of its segment's file. */
+  private static final Pattern PART =
+      Pattern.compile("[0-9]{1,18}-[a-z0-9]{1,16}\\.[0-9]{1,6}\\.m4s");
+
   private static final ContentType.Binary PLAYLIST =
       ContentTypes.create(MediaTypes.customBinary("application", "vnd.apple.mpegurl", true));
   private static final ContentType.Binary SEGMENT_TYPE =
@@ -183,39 +191,28 @@ final class PlaybackRoutes {
                                                                     cluster.serve(
                                                                         streamId,
                                                                         () ->
-                                                                            name.equals("ll.m3u8")
-                                                                                ? lowLatencyPlaylist(
-                                                                                    streamId,
-                                                                                    rendition)
-                                                                                : name.endsWith(
-                                                                                            ".m4s")
-                                                                                        && RENDITION
-                                                                                            .matcher(
-                                                                                                rendition)
-                                                                                            .matches()
-                                                                                        && SEGMENT
-                                                                                            .matcher(
-                                                                                                name)
-                                                                                            .matches()
-                                                                                    ? hintedPart(
-                                                                                        streamId,
-                                                                                        rendition,
-                                                                                        name,
-                                                                                        () ->
-                                                                                            file(
-                                                                                                streamId,
-                                                                                                rendition,
-                                                                                                name))
-                                                                                    : file(
-                                                                                        streamId,
-                                                                                        rendition,
-                                                                                        name)))))))))));
+                                                                            renditionFile(
+                                                                                streamId, rendition,
+                                                                                name)))))))))));
   }
 
   private static HttpResponse errorsNotCached(HttpResponse response) {
     return response.status().intValue() >= 400 && response.getHeader(CacheControl.class).isEmpty()
         ? response.addHeader(ERROR_CACHE)
         : response;
+  }
+
+  /** Under a rendition: its low-latency playlist, a low-latency part, or a file. */
+  private Route renditionFile(String streamId, String rendition, String name) {
+    if (name.equals("ll.m3u8")) {
+      return lowLatencyPlaylist(streamId, rendition);
+    }
+    if (PART.matcher(name).matches()
+        && StreamId.isValid(streamId)
+        && RENDITION.matcher(rendition).matches()) {
+      return hintedPart(streamId, rendition, name, () -> part(streamId, rendition, name));
+    }
+    return file(streamId, rendition, name);
   }
 
   /**
@@ -428,8 +425,8 @@ final class PlaybackRoutes {
   /**
    * A request for the part a rendition's playlist hints at ({@code EXT-X-PRELOAD-HINT}) is held
    * until that part is listed, when its file is whole (Safari asks for it at once; hls.js 1.4 does
-   * not), at most three target durations; then the file is served as any other. Part names are
-   * {@code {msn}-{tag}.{part}.m4s}.
+   * not), at most three target durations; then it is served as any other. Part names are {@code
+   * {msn}-{tag}.{part}.m4s}.
    */
   private Route hintedPart(String streamId, String rendition, String name, Supplier<Route> file) {
     Optional<LowLatencyPlaylist> latest = lowLatency.latest(streamId, rendition);
@@ -453,6 +450,53 @@ final class PlaybackRoutes {
     return onComplete(
         listed.orTimeout(limit, TimeUnit.MILLISECONDS).exceptionally(e -> null),
         ignored -> file.get());
+  }
+
+  /**
+   * A low-latency part: the byte range of its segment's file that the rendition's latest state
+   * gives it (read on the blocking dispatcher), immutable; 404 when no state lists it.
+   */
+  private Route part(String streamId, String rendition, String name) {
+    Optional<LowLatencyPlaylists.PartRange> range = lowLatency.part(streamId, rendition, name);
+    if (range.isEmpty()) {
+      return complete(json.notFound("no such playlist or segment"));
+    }
+    LowLatencyPlaylists.PartRange r = range.get();
+    Path file = segmentDir.resolve(streamId).resolve(rendition).resolve(r.file());
+    EntityTag etag =
+        EntityTag.create(
+            name + "-" + Long.toHexString(r.offset()) + "-" + Integer.toHexString(r.length()),
+            false);
+    return onSuccess(
+        CompletableFuture.supplyAsync(
+            () -> {
+              try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                ByteBuffer bytes = ByteBuffer.allocate(r.length());
+                while (bytes.hasRemaining()) {
+                  if (channel.read(bytes, r.offset() + bytes.position()) < 0) {
+                    return new Served(json.notFound("no such playlist or segment"), null, null);
+                  }
+                }
+                return new Served(ok(PART_TYPE, SEGMENT_CACHE, bytes.array()), etag, null);
+              } catch (NoSuchFileException | AccessDeniedException e) {
+                return new Served(json.notFound("no such playlist or segment"), null, null);
+              } catch (IOException e) {
+                log.warn(
+                    "playback: stream {}: reading part {} failed: {}",
+                    streamId,
+                    name,
+                    e.toString());
+                return new Served(
+                    json.error(
+                        StatusCodes.INTERNAL_SERVER_ERROR,
+                        "read_failed",
+                        "could not read the file"),
+                    null,
+                    null);
+              }
+            },
+            blocking),
+        this::validated);
   }
 
   /** The playlist with {@code ?vs=session} on each URI line and {@code URI="..."} attribute. */

@@ -61,8 +61,13 @@ class LowLatencyHlsEndToEndTest {
 
   @Test
   void everyRenditionsPlaylistKeepsTheRulesAndBlocksUntilItsPart() throws Exception {
+    // a window of ten segments: long enough to offer delta updates (six target durations plus
+    // the three segments listing their parts)
     try (TestNode node =
-        TestNode.start(dataDir, "nrs.streaming.pipeline.hls.low-latency.enabled = on\n")) {
+        TestNode.start(
+            dataDir,
+            "nrs.streaming.pipeline.hls.low-latency.enabled = on\n"
+                + "nrs.streaming.pipeline.hls.playlist-size = 10\n")) {
       JsonNode created = node.createStream("low-latency");
       String streamId = created.get("streamId").asText();
       Process publisher =
@@ -132,11 +137,11 @@ class LowLatencyHlsEndToEndTest {
         assertEquals(
             "public, max-age=" + 6 * targetDuration(answered.body()), cacheControl(answered));
 
-        // a delta update keeps the rules (the default window is shorter than CAN-SKIP-UNTIL, so
-        // it comes back whole; LowLatencyPlaylistTest checks a skip)
-        HttpResponse<String> delta = node.get(source + "?_HLS_skip=YES", false);
-        assertEquals(200, delta.statusCode(), delta.body());
-        assertEquals(List.of(), LowLatencyPlaylistRules.violations(delta.body(), sourceSiblings));
+        // a delta update leaves out the old segments once the window is long enough, and keeps
+        // the rules
+        assertTrue(plain.body().contains("CAN-SKIP-UNTIL=12.000"), plain.body());
+        String delta = awaitBody(node, source + "?_HLS_skip=YES", t -> t.contains("#EXT-X-SKIP:"));
+        assertEquals(List.of(), LowLatencyPlaylistRules.violations(delta, sourceSiblings), delta);
         assertEquals(400, node.get(source + "?_HLS_skip=NO", false).statusCode());
 
         // the hinted part can be asked for before it exists: answered once it is written (a hint
@@ -156,7 +161,9 @@ class LowLatencyHlsEndToEndTest {
             node.get(source, false).body().contains("URI=\"" + hinted + "\""),
             "by then the playlist lists it");
 
-        HttpResponse<String> tooFar = node.get(source + "?_HLS_msn=" + (reached[0] + 3), false);
+        // more than two segments past the newest, even if one more is listed in between
+        long newestNow = newestPart(node.get(source, false).body())[0];
+        HttpResponse<String> tooFar = node.get(source + "?_HLS_msn=" + (newestNow + 4), false);
         assertEquals(400, tooFar.statusCode(), tooFar.body());
         assertEquals("no-store", cacheControl(tooFar), "errors are never cached");
         assertEquals(400, node.get(source + "?_HLS_part=1", false).statusCode());
@@ -218,6 +225,8 @@ class LowLatencyHlsEndToEndTest {
       try {
         // the viewer joins as soon as the stream is listed: in its first segment
         awaitOk(node, "/live/" + streamId + "/index.m3u8", Duration.ofSeconds(30));
+        String playlist = node.get("/live/" + streamId + "/source/ll.m3u8", false).body();
+        assertFalse(playlist.contains("CAN-SKIP-UNTIL"), "the default window offers no deltas");
         browser.open(node.httpUrl("/health/alive"), Duration.ofSeconds(20));
         browser.loadHlsPlayer();
         browser.evaluate(
@@ -247,7 +256,9 @@ class LowLatencyHlsEndToEndTest {
               "no stall in a minute: "
                   + stats
                   + "\nhls.js logged:\n"
-                  + String.join("\n", lines.subList(0, Math.min(150, lines.size()))));
+                  + String.join("\n", lines.subList(0, Math.min(60, lines.size())))
+                  + "\n...\nits warnings and errors, and the playlist loads around them:\n"
+                  + String.join("\n", around(lines)));
         }
         assertTrue(
             stats.get("currentTime").asDouble() - startedAt > 57,
@@ -266,6 +277,22 @@ class LowLatencyHlsEndToEndTest {
         Publisher.kill(publisher);
       }
     }
+  }
+
+  /** hls.js's log lines that are not "log" level, each with the five lines before it. */
+  private static List<String> around(List<String> lines) {
+    Set<Integer> keep = new java.util.TreeSet<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String[] words = lines.get(i).split(" ", 3);
+      if (words.length > 1 && !words[1].equals("log")) {
+        for (int j = Math.max(0, i - 5); j <= i; j++) {
+          keep.add(j);
+        }
+      }
+    }
+    List<String> out = new ArrayList<>();
+    keep.stream().limit(300).forEach(i -> out.add(lines.get(i)));
+    return out;
   }
 
   private static String cacheControl(HttpResponse<String> response) {

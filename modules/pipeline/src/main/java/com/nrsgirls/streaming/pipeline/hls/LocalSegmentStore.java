@@ -63,6 +63,23 @@ public final class LocalSegmentStore implements SegmentStore {
     return new LocalSegmentOutput(channel, temp, dir.resolve(name));
   }
 
+  /** Written under its own name from the start: readers read what was written as it grows. */
+  @Override
+  public SegmentOutput createGrowingSegment(String streamId, String rendition, String name)
+      throws IOException {
+    SegmentStore.checkName("segment name", name);
+    Path dir = renditionDirectory(streamId, rendition);
+    Files.createDirectories(dir);
+    Path target = dir.resolve(name);
+    FileChannel channel =
+        FileChannel.open(
+            target,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE);
+    return new LocalSegmentOutput(channel, target, target);
+  }
+
   @Override
   public void writeMediaPlaylist(String streamId, String rendition, String text)
       throws IOException {
@@ -138,6 +155,9 @@ public final class LocalSegmentStore implements SegmentStore {
       done = true;
       try {
         out.close();
+        if (temp.equals(target)) {
+          return; // a growing segment: already under its name
+        }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException e) {
         Files.deleteIfExists(temp);

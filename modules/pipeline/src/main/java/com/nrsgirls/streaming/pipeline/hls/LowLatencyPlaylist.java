@@ -13,6 +13,8 @@ import java.util.List;
  * <p>Positions: the newest listed part is part {@link #lastPart()} of segment {@link
  * #lastSequence()}; {@link #completeSequence()} is the newest segment listed whole. A blocking
  * request for segment M (and part P) is answered once the newest position is at or past it.
+ *
+ * @param deltaUpdates whether {@code CAN-SKIP-UNTIL} is offered (see {@link #render(boolean)})
  */
 public record LowLatencyPlaylist(
     int targetDurationSeconds,
@@ -21,13 +23,19 @@ public record LowLatencyPlaylist(
     long discontinuitySequence,
     List<Segment> segments,
     String preloadHint,
-    boolean ended) {
-
-  /** A part of a segment: its own fMP4 fragment, also a slice of the segment's file. */
-  public record Part(String uri, long durationMillis, boolean independent) {}
+    boolean ended,
+    boolean deltaUpdates) {
 
   /**
-   * A segment of the window; {@code uri} is null and {@code complete} false while it is open.
+   * A part of a segment: one fMP4 fragment, {@code length} bytes of the segment's file from {@code
+   * offset}, served under its own {@code uri}.
+   */
+  public record Part(
+      String uri, long durationMillis, boolean independent, long offset, int length) {}
+
+  /**
+   * A segment of the window; {@code complete} is false while it is open, when {@code uri} names the
+   * file its parts are written to (listed only once complete).
    *
    * @param mapUri the init segment its fragments need
    */
@@ -103,14 +111,18 @@ public record LowLatencyPlaylist(
    * The playlist text, without rendition reports; with {@code deltaUpdate} (a request's {@code
    * _HLS_skip}), the leading complete segments without listed parts that end at least {@link
    * #skipUntilMillis()} before the playlist's end are replaced by {@code EXT-X-SKIP} (§6.2.5.1). A
-   * window shorter than that comes back whole, as the spec allows.
+   * window shorter than that, or one that does not offer delta updates, comes back whole, as the
+   * spec allows.
    */
   public String render(boolean deltaUpdate) {
     StringBuilder b = new StringBuilder(4096);
     b.append("#EXTM3U\n#EXT-X-VERSION:9\n");
     b.append("#EXT-X-TARGETDURATION:").append(targetDurationSeconds).append('\n');
-    b.append("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=");
-    seconds(b, skipUntilMillis());
+    b.append("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES");
+    if (deltaUpdates) {
+      b.append(",CAN-SKIP-UNTIL=");
+      seconds(b, skipUntilMillis());
+    }
     b.append(",PART-HOLD-BACK=");
     seconds(b, partHoldBackMillis());
     b.append("\n#EXT-X-PART-INF:PART-TARGET=");
@@ -130,7 +142,7 @@ public record LowLatencyPlaylist(
         break;
       }
     }
-    int skipped = deltaUpdate ? skippable(partsFrom) : 0;
+    int skipped = deltaUpdate && deltaUpdates ? skippable(partsFrom) : 0;
     if (skipped > 0) {
       b.append("#EXT-X-SKIP:SKIPPED-SEGMENTS=").append(skipped).append('\n');
     }

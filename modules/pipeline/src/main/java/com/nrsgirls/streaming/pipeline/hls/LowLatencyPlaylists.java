@@ -69,6 +69,33 @@ public final class LowLatencyPlaylists {
     }
   }
 
+  /**
+   * Where a listed part's bytes are: {@code length} bytes of its segment's {@code file} from {@code
+   * offset}.
+   */
+  public record PartRange(String file, long offset, int length) {}
+
+  /**
+   * Where part {@code name} of the rendition is, if its latest state lists it (a segment of the
+   * window, open or complete, whether or not its parts are still in the text).
+   */
+  public Optional<PartRange> part(String streamId, String rendition, String name) {
+    Optional<LowLatencyPlaylist> latest = latest(streamId, rendition);
+    if (latest.isEmpty()) {
+      return Optional.empty();
+    }
+    List<LowLatencyPlaylist.Segment> segments = latest.get().segments();
+    for (int i = segments.size() - 1; i >= 0; i--) { // players ask for the newest
+      LowLatencyPlaylist.Segment s = segments.get(i);
+      for (LowLatencyPlaylist.Part p : s.parts()) {
+        if (p.uri().equals(name)) {
+          return Optional.of(new PartRange(s.uri(), p.offset(), p.length()));
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   /** The rendition's latest state, if it has one on this node. */
   public Optional<LowLatencyPlaylist> latest(String streamId, String rendition) {
     Map<String, Rendition> renditions = streams.get(streamId);
@@ -181,7 +208,8 @@ public final class LowLatencyPlaylists {
                 latest.discontinuitySequence(),
                 latest.segments().stream().filter(LowLatencyPlaylist.Segment::complete).toList(),
                 null,
-                true);
+                true,
+                latest.deltaUpdates());
         List<Waiter> waiting;
         synchronized (r.waiters) {
           r.latest = ended;

@@ -4,7 +4,6 @@ import com.nrsgirls.streaming.core.media.AacConfig;
 import com.nrsgirls.streaming.core.media.AvcDecoderConfig;
 import com.nrsgirls.streaming.core.media.MediaPacket;
 import com.nrsgirls.streaming.pipeline.mp4.Fmp4Muxer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
@@ -23,12 +22,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Parts: a part ends before the main track's frame (video, else audio) that would make it longer
  * than the part target, so every part but a segment's last lasts the part target to within a frame
- * (at 30 fps and a 200 ms target, six frames); each is one fMP4 fragment ({@code moof} + {@code
- * mdat}) written as its own file and appended to its segment's file, so the segment is exactly its
- * parts. A part starting with a keyframe is {@code INDEPENDENT=YES}. A part is listed as soon as
- * the frame after it arrives (one frame after its last), once its file is written; the playlist's
- * new state is published only then ({@code afterWrites}), which wakes the blocked requests it
- * reaches.
+ * (at 30 fps and a 200 ms target, six frames), and none lasts longer, even after a gap in the
+ * timestamps: each main-track frame is held until the next one says how long it lasts (no later
+ * than its part is listed anyway); each is one fMP4 fragment ({@code moof} + {@code mdat}) appended
+ * to its segment's file, which is written under its own name as it grows ({@link
+ * SegmentStore#createGrowingSegment}): a part is a byte range of that file, served by its own URI
+ * from {@link LowLatencyPlaylists#part}, so each part costs one write and no file of its own (a
+ * file per part cost more CPU than the rest of the low-latency output together). A part starting
+ * with a keyframe is {@code INDEPENDENT=YES}. A part is listed as soon as the frame after it
+ * arrives (one frame after its last), once its file is written; the playlist's new state is
+ * published only then ({@code afterWrites}), which wakes the blocked requests it reaches.
  *
  * <p>Init segments: one per set of codec configurations, written when a segment opens with a set
  * the last one did not have, named with the session's tag so a new session never overwrites one a
@@ -48,6 +51,9 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
    */
   private static final long ROUNDING_MILLIS = 1;
 
+  /** A part that is not its segment's last lasts at least this share of the target (§4.4.3.7). */
+  private static final long MIN_PART_PERCENT = 85;
+
   /**
    * Low-latency media sequence numbers are the classic playlist's plus one, in every rendition
    * alike: hls.js 1.4 ({@code LevelController.playlistLoaded}) takes a last segment number of 0 for
@@ -55,6 +61,16 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
    * a new stream's first segment stalled at its end.
    */
   static final long SEQUENCE_OFFSET = 1;
+
+  /**
+   * Delta updates ({@code CAN-SKIP-UNTIL}) are offered only by a window longer than the skip
+   * boundary (six target durations) plus the segments that list their parts: with a shorter one
+   * (the default: six segments, three listing parts) a delta would leave out at most one segment's
+   * two lines, for a moment at the end of each segment, and hls.js 1.4.12 merging such deltas
+   * stalled once in five one-minute runs (it loaded whole segments after a merge moved its
+   * fragments' times).
+   */
+  static final int SKIP_BOUNDARY_SEGMENTS = 6;
 
   /** The main track's frame duration assumed before two of its frames were seen. */
   private static final long DEFAULT_FRAME_MILLIS = 33;
@@ -64,8 +80,19 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
   private final String rendition;
   private final String tag;
   private final long partTargetMillis;
+
+  /**
+   * {@code PART-TARGET} as the playlists give it: the part target plus 5 %, the timestamp jitter a
+   * part may absorb (a few milliseconds missing before a keyframe, where a looped or reconnected
+   * source starts over, would otherwise make a segment's last part longer than the target, or the
+   * one before it shorter than 85 % of it: both against the spec). Parts are cut at the part
+   * target, so at 25, 30 or 60 fps they are 200 ms, within 85 % of 210.
+   */
+  private final long advertisedPartTargetMillis;
+
   private final int partSegments;
   private final int playlistSize;
+  private final boolean deltaUpdates;
   private final int deleteGrace;
   private final LowLatencyPlaylists playlists;
   private final Consumer<Runnable> afterWrites;
@@ -98,13 +125,19 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
   private SegmentOutput openOut;
   private List<LowLatencyPlaylist.Part> openParts = new ArrayList<>();
 
+  private long openBytes; // written to the open segment's file, where the next part starts
+
   // the open part
-  private final ByteArrayOutputStream partBytes = new ByteArrayOutputStream(64 * 1024);
   private boolean partOpen;
   private boolean partMainSeen;
   private boolean partIndependent;
   private long partStart;
+  private long lastPartEnd;
   private long lastMainDts = Long.MIN_VALUE;
+  // the main track's newest frame, held until the next one says how long it lasts
+  private MediaPacket held;
+  private long heldDts;
+  private long heldPts;
   private long frameMillis = DEFAULT_FRAME_MILLIS;
 
   // what it did, for the log and tests
@@ -129,8 +162,10 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
     this.rendition = SegmentStore.checkName("rendition", rendition);
     this.tag = Long.toString(clock.millis(), 36);
     this.partTargetMillis = settings.partTarget().toMillis();
+    this.advertisedPartTargetMillis = partTargetMillis + partTargetMillis / 20;
     this.partSegments = settings.partSegments();
     this.playlistSize = Math.max(hls.playlistSize(), settings.partSegments());
+    this.deltaUpdates = playlistSize > SKIP_BOUNDARY_SEGMENTS + settings.partSegments();
     this.deleteGrace = hls.deleteGrace();
     this.playlists = playlists;
     this.afterWrites = afterWrites;
@@ -189,7 +224,7 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
         mapUri = name;
         configChanged = false;
       }
-      openOut = store.createSegment(streamId, rendition, sequence + "-" + tag + ".m4s");
+      openOut = store.createGrowingSegment(streamId, rendition, segmentName(sequence));
     } catch (IOException | RuntimeException e) {
       failed("opening segment " + sequence, e);
       return;
@@ -200,7 +235,12 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
     openProgramDateTime = programDateTime;
     openStart = startMillis;
     openParts = new ArrayList<>();
+    openBytes = 0;
     partOpen = false;
+  }
+
+  private String segmentName(long sequence) {
+    return sequence + "-" + tag + ".m4s";
   }
 
   @Override
@@ -212,43 +252,80 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
     if (isVideo ? !hasVideo : muxer.audioConfig() == null) {
       return; // not a track of this segment's init
     }
-    boolean main = isVideo == hasVideo;
-    if (main
-        && partOpen
-        && partMainSeen
-        && dtsMillis > partStart
-        && dtsMillis - partStart + frameMillis > partTargetMillis + ROUNDING_MILLIS) {
-      cutPart(dtsMillis);
+    if (isVideo != hasVideo) {
+      openPart(); // audio beside video goes into the part open now
+      muxer.writeAudio(frame, ptsMillis);
+      return;
+    }
+    if (held != null) {
+      placeHeld(dtsMillis, true);
       if (openOut == null) {
         return; // the write failed
       }
     }
-    if (!partOpen) {
-      muxer.startSegment(partBytes::write);
-      partOpen = true;
-      partMainSeen = false;
-      partIndependent = false;
-      partStart = openParts.isEmpty() ? openStart : dtsMillis;
+    held = frame;
+    heldDts = dtsMillis;
+    heldPts = ptsMillis;
+    long step = dtsMillis - lastMainDts;
+    if (lastMainDts != Long.MIN_VALUE && step > 0 && step <= 1000) {
+      frameMillis = step;
     }
-    if (main && !partMainSeen) {
-      partMainSeen = true;
-      partIndependent = !isVideo || frame.isKeyframe();
-    }
-    if (isVideo) {
-      muxer.writeVideo(frame, dtsMillis, ptsMillis);
-    } else {
-      muxer.writeAudio(frame, ptsMillis);
-    }
-    if (main) {
-      long step = dtsMillis - lastMainDts;
-      if (lastMainDts != Long.MIN_VALUE && step > 0 && step <= 1000) {
-        frameMillis = step;
+    lastMainDts = dtsMillis;
+  }
+
+  /**
+   * Writes the held main-track frame now that the next one (or the segment's end) at {@code
+   * endMillis} says how long it lasts: into the open part if the part still ends within the
+   * advertised part target with it, else into a new part (a gap in the timestamps before a keyframe
+   * would make a segment's last part longer than the target, which the spec forbids), unless the
+   * part closed early would be under 85 % of the target, which the spec forbids too (at 30 fps and
+   * 200 ms, five frames are: a gap within a GOP still makes its part longer). With {@code cut}, the
+   * part then ends here if the next frame would not fit, so a part is listed as soon as the frame
+   * after it arrives.
+   */
+  private void placeHeld(long endMillis, boolean cut) {
+    MediaPacket frame = held;
+    held = null;
+    if (partOpen
+        && partMainSeen
+        && endMillis - partStart > advertisedPartTargetMillis + ROUNDING_MILLIS
+        && (heldDts - partStart) * 100 >= advertisedPartTargetMillis * MIN_PART_PERCENT) {
+      cutPart(heldDts);
+      if (openOut == null) {
+        return;
       }
-      lastMainDts = dtsMillis;
+    }
+    openPart();
+    boolean video = muxer.videoConfig() != null;
+    if (!partMainSeen) {
+      partMainSeen = true;
+      partIndependent = !video || frame.isKeyframe();
+    }
+    if (video) {
+      muxer.writeVideo(frame, heldDts, heldPts);
+    } else {
+      muxer.writeAudio(frame, heldPts);
+    }
+    if (cut && endMillis - partStart + frameMillis > partTargetMillis + ROUNDING_MILLIS) {
+      cutPart(endMillis);
     }
   }
 
-  /** Ends the open part at {@code endMillis}: its file written, appended to the segment, listed. */
+  /** Opens a part if none is: it starts where the one before it ended, or with the segment. */
+  private void openPart() {
+    if (!partOpen) {
+      muxer.startSegment(openOut);
+      partOpen = true;
+      partMainSeen = false;
+      partIndependent = false;
+      partStart = openParts.isEmpty() ? openStart : lastPartEnd;
+    }
+  }
+
+  /**
+   * Ends the open part at {@code endMillis}: its fragment appended to the segment's file and passed
+   * on to it, then listed once it is there.
+   */
   private void cutPart(long endMillis) {
     partOpen = false;
     try {
@@ -256,18 +333,19 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
       if (bytes == 0) {
         return;
       }
-      byte[] data = partBytes.toByteArray();
-      partBytes.reset();
+      openOut.flush();
       String name = openSequence + "-" + tag + "." + openParts.size() + ".m4s";
-      SegmentOutput part = store.createSegment(streamId, rendition, name);
-      part.write(data, 0, data.length);
-      part.commit();
-      openOut.write(data, 0, data.length);
       openParts.add(
-          new LowLatencyPlaylist.Part(name, Math.max(1, endMillis - partStart), partIndependent));
+          new LowLatencyPlaylist.Part(
+              name,
+              Math.max(1, endMillis - partStart),
+              partIndependent,
+              openBytes,
+              Math.toIntExact(bytes)));
+      openBytes += bytes;
+      lastPartEnd = endMillis;
       partsWritten++;
     } catch (IOException | RuntimeException e) {
-      partBytes.reset();
       failed("part " + openParts.size() + " of segment " + openSequence, e);
       dropOpen();
       return;
@@ -280,6 +358,12 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
     long sequence = classicSequence + SEQUENCE_OFFSET;
     if (openOut == null || sequence != openSequence) {
       return;
+    }
+    if (held != null) {
+      placeHeld(endMillis, false);
+      if (openOut == null) {
+        return;
+      }
     }
     if (partOpen) {
       cutPart(endMillis);
@@ -304,7 +388,7 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
     window.addLast(
         new LowLatencyPlaylist.Segment(
             sequence,
-            sequence + "-" + tag + ".m4s",
+            segmentName(sequence),
             endMillis - openStart,
             openDiscontinuity,
             openProgramDateTime,
@@ -360,31 +444,23 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
     if (gone.discontinuity()) {
       discontinuitySequence++;
     }
-    List<String> files = new ArrayList<>();
-    files.add(gone.uri());
-    gone.parts().forEach(p -> files.add(p.uri()));
-    slidOut.addLast(files);
+    slidOut.addLast(List.of(gone.uri()));
   }
 
   /** Throws the open segment away (its listed parts go with it); the next one is discontinuous. */
   private void dropOpen() {
+    held = null;
     if (partOpen) {
       partOpen = false;
       try {
-        muxer.endSegment(); // into the part buffer, thrown away
+        muxer.endSegment(); // into the segment's file, deleted next
       } catch (IOException | RuntimeException e) {
         // nothing to keep
       }
-      partBytes.reset();
     }
     if (openOut != null) {
       openOut.abort();
       openOut = null;
-    }
-    List<String> files = new ArrayList<>();
-    openParts.forEach(p -> files.add(p.uri()));
-    if (!files.isEmpty()) {
-      slidOut.addLast(files);
     }
     openParts = new ArrayList<>();
     pendingDiscontinuity = true;
@@ -428,7 +504,7 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
       segments.add(
           new LowLatencyPlaylist.Segment(
               openSequence,
-              null,
+              segmentName(openSequence),
               0,
               openDiscontinuity,
               openProgramDateTime,
@@ -444,11 +520,12 @@ public final class LowLatencyRendition implements HlsSegmenter.FrameTap {
     }
     return new LowLatencyPlaylist(
         targetDurationSeconds,
-        partTargetMillis,
+        advertisedPartTargetMillis,
         partSegments,
         discontinuitySequence,
         segments,
         hint,
-        ended);
+        ended,
+        deltaUpdates);
   }
 }

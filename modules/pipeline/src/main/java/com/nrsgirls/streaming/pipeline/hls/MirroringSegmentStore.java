@@ -85,6 +85,13 @@ public final class MirroringSegmentStore implements SegmentStore {
     java.util.concurrent.CompletionStage<?> run();
   }
 
+  /** Low-latency segments, the only growing ones, are not mirrored: locally only. */
+  @Override
+  public SegmentOutput createGrowingSegment(String streamId, String rendition, String name)
+      throws IOException {
+    return local.createGrowingSegment(streamId, rendition, name);
+  }
+
   @Override
   public SegmentOutput createSegment(String streamId, String rendition, String name)
       throws IOException {

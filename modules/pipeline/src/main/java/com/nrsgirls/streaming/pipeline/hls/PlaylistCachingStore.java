@@ -60,6 +60,12 @@ public final class PlaylistCachingStore implements SegmentStore {
   }
 
   @Override
+  public SegmentOutput createGrowingSegment(String streamId, String rendition, String name)
+      throws IOException {
+    return store.createGrowingSegment(streamId, rendition, name);
+  }
+
+  @Override
   public void writeMediaPlaylist(String streamId, String rendition, String text)
       throws IOException {
     store.writeMediaPlaylist(streamId, rendition, text);

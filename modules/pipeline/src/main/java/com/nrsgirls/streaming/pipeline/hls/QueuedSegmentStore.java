@@ -94,7 +94,18 @@ public final class QueuedSegmentStore implements SegmentStore {
     SegmentStore.checkName("stream id", streamId);
     SegmentStore.checkName("rendition", rendition);
     SegmentStore.checkName("segment name", name);
-    QueuedOutput output = new QueuedOutput(streamId, rendition, name);
+    QueuedOutput output = new QueuedOutput(streamId, rendition, name, false);
+    enqueue(output::create);
+    return output;
+  }
+
+  /** As {@link #createSegment}, on the underlying store's growing segment. */
+  @Override
+  public SegmentOutput createGrowingSegment(String streamId, String rendition, String name) {
+    SegmentStore.checkName("stream id", streamId);
+    SegmentStore.checkName("rendition", rendition);
+    SegmentStore.checkName("segment name", name);
+    QueuedOutput output = new QueuedOutput(streamId, rendition, name, true);
     enqueue(output::create);
     return output;
   }
@@ -244,6 +255,7 @@ public final class QueuedSegmentStore implements SegmentStore {
     private final String streamId;
     private final String rendition;
     private final String name;
+    private final boolean growing;
 
     // the caller's side
     private byte[] chunk;
@@ -255,10 +267,11 @@ public final class QueuedSegmentStore implements SegmentStore {
     private SegmentOutput target;
     private boolean failed;
 
-    QueuedOutput(String streamId, String rendition, String name) {
+    QueuedOutput(String streamId, String rendition, String name, boolean growing) {
       this.streamId = streamId;
       this.rendition = rendition;
       this.name = name;
+      this.growing = growing;
     }
 
     private String label() {
@@ -281,6 +294,15 @@ public final class QueuedSegmentStore implements SegmentStore {
         if (filled == CHUNK_SIZE) {
           handOff();
         }
+      }
+    }
+
+    /** Queues what is in the chunk so far (the chunk goes with it; the next write takes one). */
+    @Override
+    public void flush() throws IOException {
+      checkOpen();
+      if (filled > 0) {
+        handOff();
       }
     }
 
@@ -348,7 +370,10 @@ public final class QueuedSegmentStore implements SegmentStore {
 
     private void create() {
       try {
-        target = store.createSegment(streamId, rendition, name);
+        target =
+            growing
+                ? store.createGrowingSegment(streamId, rendition, name)
+                : store.createSegment(streamId, rendition, name);
       } catch (IOException | RuntimeException e) {
         fail("creating", e);
       }

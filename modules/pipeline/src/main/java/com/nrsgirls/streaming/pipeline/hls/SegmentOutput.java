@@ -12,6 +12,13 @@ public interface SegmentOutput extends TsOutput, AutoCloseable {
   @Override
   void write(byte[] data, int offset, int length) throws IOException;
 
+  /**
+   * Passes what was written so far on to the file, for a segment made by {@link
+   * SegmentStore#createGrowingSegment} whose readers read it while it grows; a queued output queues
+   * it (its store's {@code drained()} says when it is there). Nothing for other outputs.
+   */
+  default void flush() throws IOException {}
+
   /** Makes the segment visible under its name. No writes after this. */
   void commit() throws IOException;
 

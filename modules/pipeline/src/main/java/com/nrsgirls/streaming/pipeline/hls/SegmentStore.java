@@ -15,6 +15,18 @@ public interface SegmentStore {
   /** Starts writing segment {@code name} of a rendition; see {@link SegmentOutput}. */
   SegmentOutput createSegment(String streamId, String rendition, String name) throws IOException;
 
+  /**
+   * Starts writing a segment that is readable under its name while it grows: what was written and
+   * {@linkplain SegmentOutput#flush flushed} is there for a reader that knows how far to read (a
+   * low-latency part is a byte range of its segment's file). {@link SegmentOutput#commit} closes
+   * it, {@link SegmentOutput#abort} deletes it. A store whose files cannot be read while written
+   * makes an ordinary segment, visible at its commit.
+   */
+  default SegmentOutput createGrowingSegment(String streamId, String rendition, String name)
+      throws IOException {
+    return createSegment(streamId, rendition, name);
+  }
+
   /** Replaces the rendition's media playlist ({@code {rendition}/index.m3u8}). */
   void writeMediaPlaylist(String streamId, String rendition, String text) throws IOException;
 

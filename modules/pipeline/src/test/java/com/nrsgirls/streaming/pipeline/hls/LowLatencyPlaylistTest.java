@@ -10,6 +10,7 @@ import com.nrsgirls.streaming.testkit.LowLatencyPlaylistRules;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -28,12 +29,14 @@ class LowLatencyPlaylistTest {
       boolean open = i == complete;
       List<LowLatencyPlaylist.Part> parts = new ArrayList<>();
       for (int p = 0; p < (open ? 3 : 10); p++) {
-        parts.add(new LowLatencyPlaylist.Part(sequence + "-t." + p + ".m4s", 200, p == 0));
+        parts.add(
+            new LowLatencyPlaylist.Part(
+                sequence + "-t." + p + ".m4s", 200, p == 0, p * 1000L, 1000));
       }
       segments.add(
           new LowLatencyPlaylist.Segment(
               sequence,
-              open ? null : sequence + "-t.m4s",
+              sequence + "-t.m4s",
               open ? 0 : 2000,
               sequence == 103,
               null,
@@ -41,7 +44,8 @@ class LowLatencyPlaylistTest {
               parts,
               !open));
     }
-    return new LowLatencyPlaylist(2, 200, 3, 0, segments, (100 + complete) + "-t.3.m4s", false);
+    return new LowLatencyPlaylist(
+        2, 200, 3, 0, segments, (100 + complete) + "-t.3.m4s", false, true);
   }
 
   @Test
@@ -75,9 +79,15 @@ class LowLatencyPlaylistTest {
         p.render().substring(p.render().indexOf("106-t.m4s")),
         delta.substring(delta.indexOf("106-t.m4s")),
         "what follows the skip is the same");
-    // the default window (six segments) is shorter than that: it comes back whole
+    // a window of six segments is shorter than that: it comes back whole
     LowLatencyPlaylist shortWindow = playlist(6);
     assertEquals(shortWindow.render(), shortWindow.render(true));
+    // one that does not offer delta updates (the default window) neither offers nor skips
+    LowLatencyPlaylist notOffered =
+        new LowLatencyPlaylist(2, 200, 3, 0, p.segments(), p.preloadHint(), false, false);
+    assertFalse(notOffered.render().contains("CAN-SKIP-UNTIL"), notOffered.render());
+    assertEquals(notOffered.render(), notOffered.render(true));
+    assertEquals(List.of(), LowLatencyPlaylistRules.violations(notOffered.render(), Set.of()));
   }
 
   @Test
@@ -85,8 +95,25 @@ class LowLatencyPlaylistTest {
     // with all twelve complete segments listing their parts, nothing can be skipped
     LowLatencyPlaylist p = playlist(12);
     LowLatencyPlaylist allParts =
-        new LowLatencyPlaylist(2, 200, 13, 0, p.segments(), p.preloadHint(), false);
+        new LowLatencyPlaylist(2, 200, 13, 0, p.segments(), p.preloadHint(), false, true);
     assertFalse(allParts.render(true).contains("EXT-X-SKIP"));
+  }
+
+  @Test
+  void aPartIsAByteRangeOfItsSegmentsFile() {
+    LowLatencyPlaylists playlists = new LowLatencyPlaylists();
+    playlists.publish("s1", "source", playlist(6));
+    assertEquals(
+        Optional.of(new LowLatencyPlaylists.PartRange("106-t.m4s", 2000, 1000)),
+        playlists.part("s1", "source", "106-t.2.m4s"),
+        "a part of the open segment");
+    assertEquals(
+        Optional.of(new LowLatencyPlaylists.PartRange("100-t.m4s", 9000, 1000)),
+        playlists.part("s1", "source", "100-t.9.m4s"),
+        "a part of a segment whose parts are no longer in the text, still in the window");
+    assertEquals(Optional.empty(), playlists.part("s1", "source", "106-t.3.m4s"), "not yet");
+    assertEquals(Optional.empty(), playlists.part("s1", "low", "106-t.2.m4s"));
+    assertEquals(Optional.empty(), playlists.part("s2", "source", "106-t.2.m4s"));
   }
 
   @Test

@@ -1,6 +1,5 @@
 package com.nrsgirls.streaming.pipeline.hls;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +10,7 @@ import com.nrsgirls.streaming.testkit.Ffmpeg;
 import com.nrsgirls.streaming.testkit.LowLatencyPlaylistRules;
 import com.nrsgirls.streaming.testkit.Processes;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -70,6 +70,7 @@ class LowLatencyRenditionTest {
                 String text = playlist.render();
                 if (states.add(text)) {
                   assertEquals(List.of(), LowLatencyPlaylistRules.violations(text, Set.of()), text);
+                  assertNewestPartIsInItsGrowingFile(playlists, playlist);
                 }
               });
     }
@@ -94,12 +95,19 @@ class LowLatencyRenditionTest {
       }
       assertTrue(s.parts().get(0).independent(), "a segment starts with a keyframe: " + s);
       assertFalse(s.parts().get(1).independent(), s.toString());
-      ByteArrayOutputStream parts = new ByteArrayOutputStream();
-      for (LowLatencyPlaylist.Part p : s.parts()) {
-        parts.write(Files.readAllBytes(dir.resolve(p.uri())));
-      }
+      // the parts are the segment's file, one after another, each a fragment (moof + mdat)
       byte[] segment = Files.readAllBytes(dir.resolve(s.uri()));
-      assertArrayEquals(parts.toByteArray(), segment, "segment " + s.sequence() + " is its parts");
+      long at = 0;
+      for (LowLatencyPlaylist.Part p : s.parts()) {
+        assertEquals(at, p.offset(), "part " + p.uri() + " follows the one before it");
+        assertEquals(
+            "moof",
+            new String(segment, (int) p.offset() + 4, 4, StandardCharsets.US_ASCII),
+            p.uri());
+        at += p.length();
+        assertTrue(at <= segment.length, p.toString());
+      }
+      assertEquals(segment.length, at, "segment " + s.sequence() + " is its parts");
       whole.write(segment);
     }
     Path file = root.resolve("whole.mp4");
@@ -107,6 +115,71 @@ class LowLatencyRenditionTest {
     Processes.Result decoded = Ffmpeg.decode(file.toString());
     assertEquals(0, decoded.exitCode(), decoded.stderr());
     assertEquals("", decoded.stderr().strip(), "the fragments decode without an error");
+  }
+
+  /** The newest part listed can be read from its segment's file at once, while it grows. */
+  private void assertNewestPartIsInItsGrowingFile(
+      LowLatencyPlaylists playlists, LowLatencyPlaylist playlist) {
+    LowLatencyPlaylist.Segment newest = playlist.segments().get(playlist.segments().size() - 1);
+    if (newest.parts().isEmpty()) {
+      return;
+    }
+    LowLatencyPlaylist.Part part = newest.parts().get(newest.parts().size() - 1);
+    LowLatencyPlaylists.PartRange range =
+        playlists.part("llstream01", "source", part.uri()).orElseThrow();
+    try {
+      byte[] file = Files.readAllBytes(root.resolve("llstream01/source").resolve(range.file()));
+      assertTrue(range.offset() + range.length() <= file.length, "written: " + range);
+      assertEquals(
+          "moof", new String(file, (int) range.offset() + 4, 4, StandardCharsets.US_ASCII));
+    } catch (java.io.IOException e) {
+      throw new AssertionError("part " + part.uri() + " of " + range.file(), e);
+    }
+  }
+
+  @Test
+  void aFewMillisecondsMissingBeforeAKeyframeKeepEveryPartWithinTheTarget() throws Exception {
+    List<MediaPacket> packets = new java.util.ArrayList<>(TestClips.h264Aac(8, 320, 240));
+    // 7 and 9 ms missing just before the keyframes at 4 s and 6 s (as where a looped clip starts
+    // over): a segment's last part would end late, over a part target without the 5 % the
+    // playlists allow for it
+    shiftFrom(packets, firstVideoAt(packets, 4000, true), 7);
+    shiftFrom(packets, firstVideoAt(packets, 6000, true), 9);
+    LocalSegmentStore store = new LocalSegmentStore(root);
+    LowLatencyPlaylists playlists = new LowLatencyPlaylists();
+    HlsSegmenter segmenter = open(store, playlists);
+    Set<String> states = new HashSet<>();
+    for (MediaPacket p : packets) {
+      segmenter.accept(p);
+      playlists
+          .latest("llstream01", "source")
+          .ifPresent(
+              playlist -> {
+                String text = playlist.render();
+                if (states.add(text)) {
+                  assertEquals(List.of(), LowLatencyPlaylistRules.violations(text, Set.of()), text);
+                }
+              });
+    }
+    segmenter.finish();
+    assertTrue(states.size() > 20, "states checked: " + states.size());
+  }
+
+  /** The index of the first video frame at or after {@code millis}, a keyframe or not. */
+  private static int firstVideoAt(List<MediaPacket> packets, long millis, boolean keyframe) {
+    for (int i = 0; i < packets.size(); i++) {
+      MediaPacket p = packets.get(i);
+      if (p.isVideo() && !p.isConfig() && p.dts() >= millis && p.isKeyframe() == keyframe) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("no such frame at " + millis);
+  }
+
+  private static void shiftFrom(List<MediaPacket> packets, int from, long millis) {
+    for (int i = from; i < packets.size(); i++) {
+      packets.set(i, packets.get(i).shifted(millis));
+    }
   }
 
   @Test

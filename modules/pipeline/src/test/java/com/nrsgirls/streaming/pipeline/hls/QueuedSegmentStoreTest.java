@@ -124,6 +124,42 @@ class QueuedSegmentStoreTest {
   }
 
   @Test
+  void aGrowingSegmentIsReadableUpToWhatWasFlushedOnceDrained() throws Exception {
+    LocalSegmentStore local = new LocalSegmentStore(root);
+    QueuedSegmentStore store = queued(local, MAX);
+    byte[] data = pattern(150_000);
+    Path file = root.resolve("s1/source/2-a.m4s");
+    SegmentOutput out = store.createGrowingSegment("s1", "source", "2-a.m4s");
+    out.write(data, 0, 1000); // under a chunk: held until flushed
+    await(store);
+    assertEquals(0, Files.size(file), "under its name from the start, empty so far");
+    out.flush();
+    out.write(data, 1000, 100_000);
+    await(store);
+    byte[] now = Files.readAllBytes(file);
+    assertTrue(now.length >= 1000, "what was flushed is there: " + now.length);
+    assertArrayEquals(
+        java.util.Arrays.copyOf(data, now.length), now, "what is there is what was written");
+    out.write(data, 101_000, 49_000);
+    out.flush();
+    await(store);
+    assertArrayEquals(data, Files.readAllBytes(file));
+    out.commit();
+    await(store);
+    assertArrayEquals(data, Files.readAllBytes(file), "committed in place");
+
+    SegmentOutput aborted = store.createGrowingSegment("s1", "source", "3-a.m4s");
+    aborted.write(data, 0, 5000);
+    aborted.flush();
+    await(store);
+    assertTrue(Files.exists(root.resolve("s1/source/3-a.m4s")));
+    aborted.abort();
+    await(store);
+    assertFalse(Files.exists(root.resolve("s1/source/3-a.m4s")), "an aborted one is deleted");
+    assertTrue(failures.isEmpty(), failures.toString());
+  }
+
+  @Test
   void segmentsAndPlaylistsReachARealStoreWhole() throws Exception {
     LocalSegmentStore local = new LocalSegmentStore(root);
     QueuedSegmentStore store = queued(local, MAX);
