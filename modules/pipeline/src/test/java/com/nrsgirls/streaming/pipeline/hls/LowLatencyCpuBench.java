@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -91,14 +90,12 @@ class LowLatencyCpuBench {
               Clock.systemUTC(),
               published -> store.drained().thenRun(published)));
     }
-    List<MediaPacket> configs = new ArrayList<>();
     long fed = 0;
     for (int r = 0; r < repeats; r++) {
       for (MediaPacket p : packets) {
         if (p.isConfig()) {
           if (r == 0) {
-            segmenter.accept(p);
-            configs.add(p);
+            segmenter.accept(p); // the configurations once; the repeats continue the timeline
           }
           continue;
         }
