@@ -168,36 +168,10 @@ public final class HlsBranch
    * clock marked the packets and listed in its master playlist. Its materialized value completes
    * when the rendition has written everything it was given.
    *
+   * <p>With {@code lowLatency} enabled it also writes the rendition's low-latency (CMAF) output
+   * into {@code lowLatencyPlaylists}.
+   *
    * @param blocking where file operations run (Pekko's blocking-IO dispatcher)
-   */
-  public static Sink<MediaPacket, CompletionStage<Done>> rendition(
-      String rendition,
-      HlsPackager packager,
-      SegmentStore store,
-      Executor blocking,
-      String streamId,
-      String sessionId,
-      HlsSettings settings,
-      Clock clock,
-      SegmentListener segmentListener) {
-    return rendition(
-        rendition,
-        packager,
-        store,
-        blocking,
-        streamId,
-        sessionId,
-        settings,
-        clock,
-        segmentListener,
-        LowLatencySettings.OFF,
-        null);
-  }
-
-  /**
-   * As {@link #rendition(String, HlsPackager, SegmentStore, Executor, String, String, HlsSettings,
-   * Clock, SegmentListener)}, also writing the rendition's low-latency (CMAF) output into {@code
-   * lowLatencyPlaylists} when {@code lowLatency} is enabled.
    */
   public static Sink<MediaPacket, CompletionStage<Done>> rendition(
       String rendition,
