@@ -99,7 +99,7 @@ final class WhipSession implements PeerTransport.Listener {
             agreement.h264PayloadType(),
             agreement.opusPayloadType(),
             RANDOM.nextInt() & 0xffffffffL,
-            WhipReceiver.Settings.defaults(),
+            settings.receiver(),
             createdNanos);
     this.transport =
         new PeerTransport(

@@ -1,5 +1,6 @@
 package com.nrsgirls.streaming.ingest.whip;
 
+import com.nrsgirls.streaming.webrtc.ingest.WhipReceiver;
 import com.typesafe.config.Config;
 import java.time.Duration;
 
@@ -16,7 +17,8 @@ public record WhipSettings(
     Duration mediaTimeout,
     int maxSessions,
     Duration tick,
-    int queue) {
+    int queue,
+    Duration keyframeInterval) {
 
   public static WhipSettings create(Config config) {
     Config c = config.getConfig("nrs.streaming.webrtc");
@@ -29,7 +31,15 @@ public record WhipSettings(
         c.getDuration("media-timeout"),
         c.getInt("max-sessions"),
         c.getDuration("tick"),
-        c.getInt("queue"));
+        c.getInt("queue"),
+        c.getDuration("keyframe-interval"));
+  }
+
+  /**
+   * A receiver's settings: its defaults, with keyframes asked for every {@code keyframeInterval}.
+   */
+  public WhipReceiver.Settings receiver() {
+    return WhipReceiver.Settings.defaults().withKeyframeInterval(keyframeInterval);
   }
 
   /** The host candidate's port: the configured one, else {@code boundPort}. */

@@ -57,6 +57,18 @@ public final class WhipReceiver {
           4 << 20,
           Duration.ofSeconds(2));
     }
+
+    /** These settings with keyframes asked for when none came for {@code interval}. */
+    public Settings withKeyframeInterval(Duration interval) {
+      return new Settings(
+          jitterCapacity,
+          maxWait,
+          nackInterval,
+          maxNacks,
+          pliInterval,
+          maxAccessUnitBytes,
+          interval);
+    }
   }
 
   /** What happened to the publisher's packets so far. */
