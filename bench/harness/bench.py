@@ -54,7 +54,10 @@ NRS_JAVA_OPTS = ("-Xms128m -Xmx1g -XX:-UseDynamicNumberOfCompilerThreads "
                  # the copy path against copying servers; scenario 3 measures the ladder alone
                  "-Dnrs.streaming.pipeline.abr.enabled=off "
                  # recording (on by default) is scenario 1's second row, switched on per stream
-                 "-Dnrs.streaming.pipeline.recording.enabled=off")
+                 "-Dnrs.streaming.pipeline.recording.enabled=off "
+                 # the servers compared write TS HLS only; LL-HLS (on by default) costs its own
+                 # few percent: --nrs-opts=-Dnrs.streaming.pipeline.hls.low-latency.enabled=on
+                 "-Dnrs.streaming.pipeline.hls.low-latency.enabled=off")
 
 FULL = dict(
     rounds=2, warmup_s=60, warmup_streams=10,

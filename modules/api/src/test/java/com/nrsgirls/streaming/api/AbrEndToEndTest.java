@@ -198,15 +198,29 @@ class AbrEndToEndTest {
     return streamId;
   }
 
-  /** The master playlist's variants: URI to attributes, in its order. */
+  /**
+   * The classic (TS) master playlist's variants: URI to attributes, in its order; the default
+   * master lists the same variants' low-latency playlists.
+   */
   private static Map<String, String> master(TestNode node, String streamId) throws Exception {
-    HttpResponse<String> m = node.get("/live/" + streamId + "/index.m3u8", false);
+    Map<String, String> classic = variants(node, streamId, "classic.m3u8", "index.m3u8");
+    Map<String, String> lowLatency = new LinkedHashMap<>();
+    variants(node, streamId, "index.m3u8", "ll.m3u8")
+        .forEach((uri, attributes) -> lowLatency.put(uri.replace("/ll.", "/index."), attributes));
+    assertEquals(classic, lowLatency, "the default master: the same variants in low latency");
+    return classic;
+  }
+
+  private static Map<String, String> variants(
+      TestNode node, String streamId, String master, String media) throws Exception {
+    HttpResponse<String> m = node.get("/live/" + streamId + "/" + master, false);
     assertEquals(200, m.statusCode());
     Map<String, String> variants = new LinkedHashMap<>();
     Matcher v = STREAM_INF.matcher(m.body());
     while (v.find()) {
       // each viewer's own session id on the URL (?vs=), the same for every variant
-      assertTrue(v.group(2).matches("[a-z0-9]+/index\\.m3u8\\?vs=[a-z0-9]{16}"), m.body());
+      assertTrue(
+          v.group(2).matches("[a-z0-9]+/" + Pattern.quote(media) + "\\?vs=[a-z0-9]{16}"), m.body());
       variants.put(v.group(2).substring(0, v.group(2).indexOf('?')), v.group(1));
     }
     return variants;

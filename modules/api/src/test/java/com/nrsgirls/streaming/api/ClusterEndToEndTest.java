@@ -137,7 +137,9 @@ class ClusterEndToEndTest {
                   1,
                   Duration.ofSeconds(30));
           String master = get(cluster.playbackUrl(node, streamId, "/index.m3u8")).body();
-          assertTrue(master.contains("source/index.m3u8"), master);
+          assertTrue(master.contains("source/ll.m3u8"), master);
+          String classic = get(cluster.playbackUrl(node, streamId, "/classic.m3u8")).body();
+          assertTrue(classic.contains("source/index.m3u8"), classic);
           String segment =
               media.lines().filter(l -> l.endsWith(".ts")).reduce((a, b) -> b).orElseThrow();
           String url = cluster.playbackUrl(node, streamId, "/source/" + segment);
@@ -183,7 +185,7 @@ class ClusterEndToEndTest {
         String master = get(cluster.playbackUrl(node, watched, "/index.m3u8")).body();
         String media =
             master.lines().filter(l -> l.startsWith("source/")).findFirst().orElseThrow();
-        assertTrue(media.matches("source/index\\.m3u8\\?vs=[a-z0-9]{16}"), master);
+        assertTrue(media.matches("source/ll\\.m3u8\\?vs=[a-z0-9]{16}"), master);
         viewers.add(new Viewer(cluster.playbackUrl(node, watched, "/" + media), "hls.js"));
       }
       viewers.add(new Viewer(cluster.playbackUrl(0, watched, "/source/index.m3u8"), "player-a"));
@@ -287,7 +289,8 @@ class ClusterEndToEndTest {
                 playlist
                     .body()
                     .lines()
-                    .filter(l -> l.endsWith(".ts"))
+                    // the last segment (TS or, in a low-latency playlist, fMP4)
+                    .filter(l -> !l.isBlank() && !l.startsWith("#"))
                     .reduce((a, b) -> b)
                     .orElse(null);
             if (segment != null) {

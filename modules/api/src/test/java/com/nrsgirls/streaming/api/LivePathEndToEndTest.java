@@ -124,18 +124,22 @@ class LivePathEndToEndTest {
           node.dataDir.resolve("hls").resolve(streamId).resolve("index.m3u8"),
           Duration.ofSeconds(15),
           t -> t.contains("#EXT-X-STREAM-INF"));
-      HttpResponse<String> m = node.get("/live/" + streamId + "/index.m3u8", false);
-      assertEquals(200, m.statusCode());
-      assertEquals(
-          "application/vnd.apple.mpegurl", m.headers().firstValue("Content-Type").orElse(""));
-      assertEquals("*", m.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
-      // each viewer's own (a session id on its media playlist URLs): no cache keeps it
-      assertEquals("no-store, private", m.headers().firstValue("Cache-Control").orElse(""));
-      assertTrue(m.body().contains("#EXT-X-STREAM-INF:"), m.body());
-      assertTrue(m.body().contains("RESOLUTION=1280x720"), m.body());
-      assertTrue(
-          m.body().matches("(?s).*CODECS=\"avc1\\.64[0-9a-f]{4},mp4a\\.40\\.2\".*"), m.body());
-      assertTrue(m.body().contains("source/index.m3u8"), m.body());
+      // the default master lists the low-latency playlists, classic.m3u8 the TS ones
+      for (String name : List.of("index.m3u8", "classic.m3u8")) {
+        HttpResponse<String> m = node.get("/live/" + streamId + "/" + name, false);
+        assertEquals(200, m.statusCode());
+        assertEquals(
+            "application/vnd.apple.mpegurl", m.headers().firstValue("Content-Type").orElse(""));
+        assertEquals("*", m.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+        // each viewer's own (a session id on its media playlist URLs): no cache keeps it
+        assertEquals("no-store, private", m.headers().firstValue("Cache-Control").orElse(""));
+        assertTrue(m.body().contains("#EXT-X-STREAM-INF:"), m.body());
+        assertTrue(m.body().contains("RESOLUTION=1280x720"), m.body());
+        assertTrue(
+            m.body().matches("(?s).*CODECS=\"avc1\\.64[0-9a-f]{4},mp4a\\.40\\.2\".*"), m.body());
+        String media = name.equals("index.m3u8") ? "source/ll.m3u8?" : "source/index.m3u8?";
+        assertTrue(m.body().contains(media), m.body());
+      }
 
       HttpResponse<String> media = node.get("/live/" + streamId + "/source/index.m3u8", false);
       assertEquals(200, media.statusCode());
@@ -152,6 +156,7 @@ class LivePathEndToEndTest {
           404, node.get("/live/" + streamId + "/source/../../admin-token", false).statusCode());
       assertEquals(404, node.get("/live/" + streamId + "/source/.hidden.ts", false).statusCode());
       assertEquals(404, node.get("/live/nosuchstream1/index.m3u8", false).statusCode());
+      assertEquals(404, node.get("/live/nosuchstream1/classic.m3u8", false).statusCode());
     } finally {
       Publisher.kill(publisher);
     }

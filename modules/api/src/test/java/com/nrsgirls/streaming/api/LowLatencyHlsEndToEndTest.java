@@ -64,10 +64,7 @@ class LowLatencyHlsEndToEndTest {
     // a window of ten segments: long enough to offer delta updates (six target durations plus
     // the three segments listing their parts)
     try (TestNode node =
-        TestNode.start(
-            dataDir,
-            "nrs.streaming.pipeline.hls.low-latency.enabled = on\n"
-                + "nrs.streaming.pipeline.hls.playlist-size = 10\n")) {
+        TestNode.start(dataDir, "nrs.streaming.pipeline.hls.playlist-size = 10\n")) {
       JsonNode created = node.createStream("low-latency");
       String streamId = created.get("streamId").asText();
       Process publisher =
@@ -211,11 +208,7 @@ class LowLatencyHlsEndToEndTest {
   @Test
   void hlsJsPlaysTheLowLatencyMasterForAMinuteWithoutAStall() throws Exception {
     assertTrue(Chromium.installed(), "chromium is needed (bin/test installs it)");
-    try (TestNode node =
-            TestNode.start(
-                dataDir,
-                "nrs.streaming.pipeline.hls.low-latency.enabled = on\n"
-                    + "nrs.streaming.pipeline.abr.enabled = off\n");
+    try (TestNode node = TestNode.start(dataDir, "nrs.streaming.pipeline.abr.enabled = off\n");
         Chromium browser = Chromium.start()) {
       JsonNode created = node.createStream("low-latency-player");
       String streamId = created.get("streamId").asText();

@@ -16,45 +16,72 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * HLS latency on this machine (run by {@code bench/ll-hls-latency}, not in the normal build): glass
  * to glass from a Chromium publisher, which draws the wall clock into its canvas (32 bits of {@code
- * Date.now()} as blocks) and publishes it over WHIP (H.264 by OpenH264, a keyframe every 2 s as the
+ * Date.now()} as blocks) and publishes it over WHIP (H.264 by OpenH264, a keyframe as often as the
  * node asks for one), to hls.js 1.4.12 at its defaults (low-latency mode on) in another Chromium,
  * which reads the clock back from every frame it shows at the time it is to be displayed. Same
- * machine, same clock. First the default master (low-latency with LL-HLS on: {@code index.m3u8},
- * 200 ms parts), then the classic one ({@code classic.m3u8}, 2 s TS segments): startup, p50, p95,
- * min and max over 60 s after a 10 s warm-up, stalls, and hls.js's own latency estimate. ABR off:
- * the source rendition.
+ * machine, same clock. Four rows, each from a node of its own:
  *
- * <p>Two browsers and the node share the 2 cores: the figures include that. Written to {@code
- * target/ll-hls-latency.txt}.
+ * <ul>
+ *   <li>the node's defaults (2 s segments, 200 ms parts, a keyframe every 2 s): the default master
+ *       {@code index.m3u8} (low-latency), then the classic one ({@code classic.m3u8}, TS);
+ *   <li>MediaMTX's defaults in our config: 1 s segments (a keyframe every second), seven of them,
+ *       200 ms parts;
+ *   <li>a publisher at OBS's default keyframe interval (8.3 s) on the node's defaults.
+ * </ul>
+ *
+ * <p>Startup, p50, p95, min and max over {@code -Dseconds} (120) after a 10 s warm-up, stalls, and
+ * hls.js's own latency estimate. ABR off: the source rendition. Two browsers and the node share the
+ * 2 cores: the figures include that. Written to {@code target/ll-hls-latency.txt}.
  */
 @Tag("bench")
 class LowLatencyHlsLatencyBench {
+  private static final int SECONDS = Integer.getInteger("seconds", 120);
+
   @TempDir Path dataDir;
+
+  private record Setup(String label, String config, List<String> masters) {}
 
   @Test
   void measure() throws Exception {
+    List<Setup> setups =
+        List.of(
+            new Setup("defaults", "", List.of("index.m3u8", "classic.m3u8")),
+            new Setup(
+                "MediaMTX-style (1 s segments, 7 of them, 200 ms parts)",
+                "nrs.streaming.pipeline.hls.target-duration = 1s\n"
+                    + "nrs.streaming.pipeline.hls.playlist-size = 7\n"
+                    + "nrs.streaming.webrtc.keyframe-interval = 1s\n",
+                List.of("index.m3u8")),
+            new Setup(
+                "defaults, OBS's default keyframe interval (8.3 s)",
+                "nrs.streaming.webrtc.keyframe-interval = 8333ms\n",
+                List.of("index.m3u8")));
     List<String> report = new ArrayList<>();
-    try (TestNode node =
-        TestNode.start(
-            dataDir,
-            "nrs.streaming.pipeline.hls.low-latency.enabled = on\n"
-                + "nrs.streaming.pipeline.abr.enabled = off\n")) {
-      JsonNode created = node.createStream("latency");
-      String streamId = created.get("streamId").asText();
-      String key = created.get("streamKey").asText();
-      try (Chromium publisher = Chromium.start()) {
-        WhepEndToEndTest.client(publisher, node);
-        JsonNode published =
-            publisher.evaluate("nrs.publishClock('/whip', '" + key + "')", Duration.ofSeconds(20));
-        assertEquals(201, published.get("status").asInt(), published.toString());
-        node.awaitState(
-            streamId, Duration.ofSeconds(20), s -> s.get("status").asText().equals("live"));
-        for (String master : List.of("index.m3u8", "classic.m3u8")) {
-          try (Chromium viewer = Chromium.start()) {
-            report.add(measure(node, viewer, "/live/" + streamId + "/" + master));
+    int n = 0;
+    for (Setup setup : setups) {
+      try (TestNode node =
+          TestNode.start(
+              dataDir.resolve("node-" + n++),
+              setup.config() + "nrs.streaming.pipeline.abr.enabled = off\n")) {
+        JsonNode created = node.createStream("latency");
+        String streamId = created.get("streamId").asText();
+        String key = created.get("streamKey").asText();
+        try (Chromium publisher = Chromium.start()) {
+          WhepEndToEndTest.client(publisher, node);
+          JsonNode published =
+              publisher.evaluate(
+                  "nrs.publishClock('/whip', '" + key + "')", Duration.ofSeconds(20));
+          assertEquals(201, published.get("status").asInt(), published.toString());
+          node.awaitState(
+              streamId, Duration.ofSeconds(20), s -> s.get("status").asText().equals("live"));
+          for (String master : setup.masters()) {
+            try (Chromium viewer = Chromium.start()) {
+              report.add(
+                  setup.label() + ": " + measure(node, viewer, "/live/" + streamId + "/" + master));
+            }
           }
+          publisher.evaluate("nrs.stop()", Duration.ofSeconds(10));
         }
-        publisher.evaluate("nrs.stop()", Duration.ofSeconds(10));
       }
     }
     String text = String.join("\n", report) + "\n";
@@ -76,19 +103,21 @@ class LowLatencyHlsLatencyBench {
       stats = viewer.evaluate("nrsHls.stats()", Duration.ofSeconds(5));
     }
     viewer.evaluate("nrs.measureClock(10)", Duration.ofSeconds(30)); // warm-up
-    JsonNode measured = viewer.evaluate("nrs.measureClock(60)", Duration.ofSeconds(90));
+    JsonNode measured =
+        viewer.evaluate("nrs.measureClock(" + SECONDS + ")", Duration.ofSeconds(SECONDS + 30L));
     List<Double> latencies = new ArrayList<>();
     measured.get("latencies").forEach(l -> latencies.add(l.asDouble()));
     latencies.sort(Double::compare);
     stats = viewer.evaluate("nrsHls.stats()", Duration.ofSeconds(5));
     return String.format(
         "WHIP (Chromium, canvas 640x360 30 fps) -> %s in hls.js %s (defaults, low-latency mode"
-            + " %s): glass to glass over 60 s: p50 %.0f ms, p95 %.0f ms, min %.0f ms, max %.0f ms"
+            + " %s): glass to glass over %d s: p50 %.0f ms, p95 %.0f ms, min %.0f ms, max %.0f ms"
             + " (%d frames, %d unreadable); startup %d ms; stalls %d, waits %d; hls.latency"
             + " %.2f s; parts loaded %d, segments %d; frames decoded %d, dropped %d",
         path.substring(path.lastIndexOf('/') + 1),
         Chromium.HLS_JS_VERSION,
         stats.get("lowLatencyMode").asBoolean() ? "on" : "off",
+        SECONDS,
         percentile(latencies, 50),
         percentile(latencies, 95),
         latencies.isEmpty() ? Double.NaN : latencies.get(0),

@@ -105,7 +105,7 @@ class PlaybackHttpEndToEndTest {
                   .getBytes());
       java.util.regex.Matcher m =
           java.util.regex.Pattern.compile(
-                  "^source/index\\.m3u8\\?vs=([a-z0-9]{16})$", java.util.regex.Pattern.MULTILINE)
+                  "^source/ll\\.m3u8\\?vs=([a-z0-9]{16})$", java.util.regex.Pattern.MULTILINE)
               .matcher(body);
       assertTrue(m.find(), body);
       sessions.add(m.group(1));
