@@ -3,9 +3,11 @@ package com.nrsgirls.streaming.pipeline.hls;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,13 +20,30 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A rendition's state outlives its session (a reconnecting publisher's next session continues
  * its window) until the stream's outputs end, which lists {@code EXT-X-ENDLIST} and wakes everyone.
- * Thread-safe.
+ * The ended states stay for the players still reading them, up to a number of ended streams past
+ * which the longest ended are forgotten (a node runs for weeks; every stream it ever ran would
+ * otherwise stay in memory). Thread-safe.
  */
 public final class LowLatencyPlaylists {
   /** Waiters of one rendition past which timed-out ones are dropped before another is added. */
   private static final int PRUNE_AT = 1024;
 
   private final Map<String, Map<String, Rendition>> streams = new ConcurrentHashMap<>();
+
+  /** Ended streams in the order they ended (guarded by itself); at most {@link #keptEnded}. */
+  private final Set<String> endedStreams = new LinkedHashSet<>();
+
+  private final int keptEnded;
+
+  /** Keeps the states of the last 1,000 ended streams. */
+  public LowLatencyPlaylists() {
+    this(1000);
+  }
+
+  /** Keeps the states of the last {@code keptEnded} ended streams. */
+  public LowLatencyPlaylists(int keptEnded) {
+    this.keptEnded = keptEnded;
+  }
 
   /** One rendition: its latest state and the requests waiting for a newer one. */
   private static final class Rendition {
@@ -50,6 +69,12 @@ public final class LowLatencyPlaylists {
   /** Makes {@code playlist} the rendition's latest state and answers the requests it reaches. */
   public void publish(String streamId, String rendition, LowLatencyPlaylist playlist) {
     Rendition r = rendition(streamId, rendition);
+    LowLatencyPlaylist before = r.latest;
+    if (before != null && before.ended()) {
+      synchronized (endedStreams) {
+        endedStreams.remove(streamId); // live again: a new session continues the window
+      }
+    }
     List<CompletableFuture<LowLatencyPlaylist>> woken = new ArrayList<>();
     synchronized (r.waiters) {
       r.latest = playlist;
@@ -190,7 +215,8 @@ public final class LowLatencyPlaylists {
 
   /**
    * The stream's outputs ended: every rendition lists its end, and every waiter is answered. The
-   * ended states stay (players that poll read the end); a later session continues them.
+   * ended states stay (players that poll read the end; a later session continues them) until more
+   * than the kept number of streams ended after this one: then this one is forgotten.
    */
   public void end(String streamId) {
     Map<String, Rendition> renditions = streams.get(streamId);
@@ -217,6 +243,14 @@ public final class LowLatencyPlaylists {
           r.waiters.clear();
         }
         waiting.forEach(w -> w.reply().complete(ended));
+      }
+    }
+    synchronized (endedStreams) {
+      endedStreams.remove(streamId);
+      endedStreams.add(streamId);
+      for (Iterator<String> oldest = endedStreams.iterator(); endedStreams.size() > keptEnded; ) {
+        streams.remove(oldest.next());
+        oldest.remove();
       }
     }
   }

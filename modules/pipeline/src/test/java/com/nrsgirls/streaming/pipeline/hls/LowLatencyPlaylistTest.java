@@ -117,6 +117,30 @@ class LowLatencyPlaylistTest {
   }
 
   @Test
+  void endedStreamsPastTheKeptNumberAreForgottenLongestEndedFirst() {
+    LowLatencyPlaylists playlists = new LowLatencyPlaylists(2);
+    for (String id : List.of("a", "b", "c", "d")) {
+      playlists.publish(id, "source", playlist(6));
+      playlists.publish(id, "low", playlist(6));
+    }
+    playlists.end("a");
+    playlists.end("b");
+    assertTrue(playlists.latest("a", "source").orElseThrow().ended(), "kept: players read the end");
+    playlists.publish("a", "source", playlist(7)); // a new session: live again, not counted
+    playlists.end("c");
+    playlists.end("d");
+    assertEquals(Optional.empty(), playlists.latest("b", "source"), "the longest ended");
+    assertEquals(Optional.empty(), playlists.latest("b", "low"));
+    assertEquals("", playlists.renditionReports("b", "source"));
+    assertFalse(playlists.latest("a", "source").orElseThrow().ended(), "live again");
+    assertTrue(playlists.latest("c", "low").orElseThrow().ended());
+    assertTrue(playlists.latest("d", "source").orElseThrow().ended());
+    playlists.end("a");
+    assertEquals(Optional.empty(), playlists.latest("c", "source"), "now the longest ended");
+    assertTrue(playlists.latest("a", "low").orElseThrow().ended());
+  }
+
+  @Test
   void secondsAreWrittenWithThreeDecimals() {
     assertEquals("0.005", LowLatencyPlaylist.seconds(5));
     assertEquals("0.050", LowLatencyPlaylist.seconds(50));
