@@ -261,7 +261,8 @@ public final class NrsNode {
                               clusterPlayback,
                               viewerTracker,
                               lowLatency,
-                              lowLatencySettings.enabled())
+                              lowLatencySettings.enabled(),
+                              new PartCache(config.getBytes("nrs.streaming.api.part-cache")))
                           .route(),
                       new RecordingRoutes(objects, json).route(),
                       new WhipRoutes(whip, json).route(),

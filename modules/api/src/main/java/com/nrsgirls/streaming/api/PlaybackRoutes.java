@@ -7,7 +7,9 @@ import com.nrsgirls.streaming.pipeline.hls.HlsPackager;
 import com.nrsgirls.streaming.pipeline.hls.LowLatencyPlaylist;
 import com.nrsgirls.streaming.pipeline.hls.LowLatencyPlaylists;
 import com.nrsgirls.streaming.pipeline.hls.PlaylistCachingStore;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +22,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -44,6 +47,7 @@ import org.apache.pekko.http.javadsl.model.headers.HttpOriginRanges;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.javadsl.FileIO;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,13 +119,14 @@ final class PlaybackRoutes {
   private final ViewerTracker viewers;
   private final LowLatencyPlaylists lowLatency;
   private final boolean lowLatencyDefault;
+  private final PartCache parts;
 
   /**
    * Serves files under {@code segmentDir}; playlists come from {@code playlists} when it has them,
    * files are read on {@code blocking}; streams whose graph runs on another node are forwarded
    * there by {@code cluster}. With {@code lowLatencyDefault} (low-latency HLS on), {@code
    * index.m3u8} is the low-latency master and {@code classic.m3u8} the TS one; without, both are
-   * the TS one.
+   * the TS one. Low-latency parts are served from {@code parts}.
    */
   PlaybackRoutes(
       Path segmentDir,
@@ -131,10 +136,12 @@ final class PlaybackRoutes {
       ClusterPlayback cluster,
       ViewerTracker viewers,
       LowLatencyPlaylists lowLatency,
-      boolean lowLatencyDefault) {
+      boolean lowLatencyDefault,
+      PartCache parts) {
     this.viewers = viewers;
     this.lowLatency = lowLatency;
     this.lowLatencyDefault = lowLatencyDefault;
+    this.parts = parts;
     this.segmentDir = segmentDir;
     this.playlists = playlists;
     this.blocking = blocking;
@@ -467,36 +474,59 @@ final class PlaybackRoutes {
         EntityTag.create(
             name + "-" + Long.toHexString(r.offset()) + "-" + Integer.toHexString(r.length()),
             false);
+    String key = file + "@" + r.offset() + "+" + r.length();
     return onSuccess(
-        CompletableFuture.supplyAsync(
-            () -> {
-              try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                ByteBuffer bytes = ByteBuffer.allocate(r.length());
-                while (bytes.hasRemaining()) {
-                  if (channel.read(bytes, r.offset() + bytes.position()) < 0) {
+        CompletableFuture.supplyAsync(() -> parts.get(key, () -> readRange(file, r)), blocking)
+            .thenCompose(read -> read)
+            .handle(
+                (bytes, failure) -> {
+                  if (failure == null) {
+                    return new Served(
+                        HttpResponse.create()
+                            .withEntity(HttpEntities.create(PART_TYPE, bytes))
+                            .addHeader(SEGMENT_CACHE),
+                        etag,
+                        null);
+                  }
+                  Throwable cause =
+                      failure instanceof CompletionException && failure.getCause() != null
+                          ? failure.getCause()
+                          : failure;
+                  if (cause instanceof UncheckedIOException io
+                      && (io.getCause() instanceof NoSuchFileException
+                          || io.getCause() instanceof AccessDeniedException
+                          || io.getCause() instanceof EOFException)) {
                     return new Served(json.notFound("no such playlist or segment"), null, null);
                   }
-                }
-                return new Served(ok(PART_TYPE, SEGMENT_CACHE, bytes.array()), etag, null);
-              } catch (NoSuchFileException | AccessDeniedException e) {
-                return new Served(json.notFound("no such playlist or segment"), null, null);
-              } catch (IOException e) {
-                log.warn(
-                    "playback: stream {}: reading part {} failed: {}",
-                    streamId,
-                    name,
-                    e.toString());
-                return new Served(
-                    json.error(
-                        StatusCodes.INTERNAL_SERVER_ERROR,
-                        "read_failed",
-                        "could not read the file"),
-                    null,
-                    null);
-              }
-            },
-            blocking),
+                  log.warn(
+                      "playback: stream {}: reading part {} failed: {}",
+                      streamId,
+                      name,
+                      cause.toString());
+                  return new Served(
+                      json.error(
+                          StatusCodes.INTERNAL_SERVER_ERROR,
+                          "read_failed",
+                          "could not read the file"),
+                      null,
+                      null);
+                }),
         this::validated);
+  }
+
+  /** {@code range}'s bytes of {@code file}; an {@link EOFException} when the file is shorter. */
+  private static ByteString readRange(Path file, LowLatencyPlaylists.PartRange range) {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer bytes = ByteBuffer.allocate(range.length());
+      while (bytes.hasRemaining()) {
+        if (channel.read(bytes, range.offset() + bytes.position()) < 0) {
+          throw new EOFException(file.getFileName() + " ends before the part");
+        }
+      }
+      return ByteString.fromArrayUnsafe(bytes.array()); // never written again
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The playlist with {@code ?vs=session} on each URI line and {@code URI="..."} attribute. */
