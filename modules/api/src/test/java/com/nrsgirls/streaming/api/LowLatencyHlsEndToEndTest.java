@@ -62,9 +62,14 @@ class LowLatencyHlsEndToEndTest {
   @Test
   void everyRenditionsPlaylistKeepsTheRulesAndBlocksUntilItsPart() throws Exception {
     // a window of ten segments: long enough to offer delta updates (six target durations plus
-    // the three segments listing their parts)
+    // the three segments listing their parts); a ladder with a rung below the 360p source, so
+    // there are siblings to report
     try (TestNode node =
-        TestNode.start(dataDir, "nrs.streaming.pipeline.hls.playlist-size = 10\n")) {
+        TestNode.start(
+            dataDir,
+            "nrs.streaming.pipeline.hls.playlist-size = 10\n"
+                + "nrs.streaming.pipeline.abr.ladder = [{name = \"240p\", height = 240,"
+                + " video-kbps = 300, audio-kbps = 64}]\n")) {
       JsonNode created = node.createStream("low-latency");
       String streamId = created.get("streamId").asText();
       Process publisher =
@@ -74,14 +79,16 @@ class LowLatencyHlsEndToEndTest {
       try {
         String base = "/live/" + streamId;
         // with LL-HLS on, the default master lists the low-latency playlists
-        HttpResponse<String> master = awaitOk(node, base + "/index.m3u8", Duration.ofSeconds(30));
+        // the ladder's rung is listed a segment or two after the source
+        awaitBody(node, base + "/index.m3u8", t -> t.contains("240p/ll.m3u8"));
+        HttpResponse<String> master = node.get(base + "/index.m3u8", false);
         assertEquals("no-store, private", cacheControl(master), "each viewer its own master");
         List<String> renditions = new ArrayList<>();
         Matcher m = MEDIA.matcher(master.body());
         while (m.find()) {
           renditions.add(m.group(1));
         }
-        assertTrue(renditions.contains("source"), master.body());
+        assertEquals(List.of("source", "240p"), renditions, master.body());
         assertFalse(master.body().contains("index.m3u8"), master.body());
         // the TS playlists stay listed for older players by a second master; ll.m3u8 an alias
         String classic = node.get(base + "/classic.m3u8", false).body();
@@ -187,23 +194,28 @@ class LowLatencyHlsEndToEndTest {
         Publisher.kill(publisher);
         Publisher.kill(takeover);
       }
-      // the stream ended (the reconnect grace is 1 s here): the playlist lists its end
-      String ended =
-          awaitBody(node, "/live/" + streamId + "/source/ll.m3u8", t -> t.contains("ENDLIST"));
-      assertEquals(List.of(), LowLatencyPlaylistRules.violations(ended, Set.of()), ended);
-      Processes.Result decoded =
-          Ffmpeg.decode(node.httpUrl("/live/" + streamId + "/source/ll.m3u8"));
-      assertEquals(0, decoded.exitCode(), decoded.stderr());
-      assertEquals("", decoded.stderr().strip(), "the low-latency segments decode cleanly");
+      // the stream ended (the reconnect grace is 1 s here): every playlist lists its end, and
+      // every rendition decodes
+      for (String rendition : List.of("source", "240p")) {
+        String url = "/live/" + streamId + "/" + rendition + "/ll.m3u8";
+        String ended = awaitBody(node, url, t -> t.contains("ENDLIST"));
+        Set<String> siblings = new HashSet<>(List.of("source", "240p"));
+        siblings.remove(rendition);
+        assertEquals(List.of(), LowLatencyPlaylistRules.violations(ended, siblings), ended);
+        Processes.Result decoded = Ffmpeg.decode(node.httpUrl(url));
+        assertEquals(0, decoded.exitCode(), decoded.stderr());
+        assertEquals("", decoded.stderr().strip(), rendition + "'s segments decode cleanly");
+      }
     }
   }
 
   /**
    * hls.js (in headless Chromium, low-latency mode at its defaults) plays the default master (the
-   * low-latency one, with LL-HLS on) for 60 s: it loads parts, never stalls, and stays under 3 s
-   * behind the live edge by its own measure ({@code hls.latency}). The ladder is off: two cores run
-   * the encoder, the node and the browser here; every rendition's playlist is checked by the test
-   * above.
+   * low-latency one) for 60 s, with a publisher takeover (the encoder restarted: a discontinuity,
+   * timestamps from zero) half way: it loads parts, never stalls, plays on through the takeover,
+   * and stays under 3 s behind the live edge by its own measure ({@code hls.latency}). The ladder
+   * is off: two cores run the encoders, the node and the browser here; every rendition's playlist
+   * is checked by the test above.
    */
   @Test
   void hlsJsPlaysTheLowLatencyMasterForAMinuteWithoutAStall() throws Exception {
@@ -212,9 +224,10 @@ class LowLatencyHlsEndToEndTest {
         Chromium browser = Chromium.start()) {
       JsonNode created = node.createStream("low-latency-player");
       String streamId = created.get("streamId").asText();
-      Process publisher =
-          Publisher.start(
-              TestClips.flv(10, 640, 360), node.rtmpUrl(created.get("streamKey").asText()), 9);
+      Path clip = TestClips.flv(10, 640, 360);
+      String rtmpUrl = node.rtmpUrl(created.get("streamKey").asText());
+      Process publisher = Publisher.start(clip, rtmpUrl, 9);
+      Process takeover = null;
       try {
         // the viewer joins as soon as the stream is listed: in its first segment
         awaitOk(node, "/live/" + streamId + "/index.m3u8", Duration.ofSeconds(30));
@@ -233,13 +246,21 @@ class LowLatencyHlsEndToEndTest {
         }
         assertFalse(stats.path("startupMillis").isNull(), "hls.js started playing: " + stats);
         double startedAt = stats.get("currentTime").asDouble();
+        double takenOverAt = 0;
         List<Double> latencies = new ArrayList<>();
         for (int second = 0; second < 60; second++) {
+          if (second == 30) {
+            takeover = Publisher.start(clip, rtmpUrl, 4);
+            takenOverAt = stats.get("currentTime").asDouble();
+          }
           Thread.sleep(1000); // the player is sampled once a second for a minute
           stats = browser.evaluate("nrsHls.stats()", Duration.ofSeconds(5));
           assertTrue(stats.path("fatal").isNull(), "no fatal error: " + stats);
           latencies.add(stats.get("latency").asDouble());
         }
+        String sourcePlaylist = node.get("/live/" + streamId + "/source/ll.m3u8", false).body();
+        assertTrue(
+            sourcePlaylist.contains("#EXT-X-DISCONTINUITY"), "the takeover: " + sourcePlaylist);
         assertTrue(stats.get("lowLatencyMode").asBoolean(), stats.toString());
         if (stats.get("stalls").asInt() > 0) {
           JsonNode logs = browser.evaluate("nrsHls.logs()", Duration.ofSeconds(5));
@@ -256,6 +277,9 @@ class LowLatencyHlsEndToEndTest {
         assertTrue(
             stats.get("currentTime").asDouble() - startedAt > 57,
             "played on for the minute: " + stats);
+        assertTrue(
+            stats.get("currentTime").asDouble() - takenOverAt > 28,
+            "played on through the takeover: " + stats);
         assertTrue(stats.get("parts").asInt() > 100, "it loaded parts: " + stats);
         double latency = stats.get("latency").asDouble();
         assertTrue(latency > 0 && latency < 3, "under 3 s behind live: " + latencies);
@@ -268,6 +292,9 @@ class LowLatencyHlsEndToEndTest {
                 + stats);
       } finally {
         Publisher.kill(publisher);
+        if (takeover != null) {
+          Publisher.kill(takeover);
+        }
       }
     }
   }
