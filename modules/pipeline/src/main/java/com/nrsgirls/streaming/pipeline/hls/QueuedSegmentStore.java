@@ -91,21 +91,21 @@ public final class QueuedSegmentStore implements SegmentStore {
   /** Queues the segment's creation; its writes are queued as its chunks fill. */
   @Override
   public SegmentOutput createSegment(String streamId, String rendition, String name) {
-    SegmentStore.checkName("stream id", streamId);
-    SegmentStore.checkName("rendition", rendition);
-    SegmentStore.checkName("segment name", name);
-    QueuedOutput output = new QueuedOutput(streamId, rendition, name, false);
-    enqueue(output::create);
-    return output;
+    return queueCreation(streamId, rendition, name, false);
   }
 
   /** As {@link #createSegment}, on the underlying store's growing segment. */
   @Override
   public SegmentOutput createGrowingSegment(String streamId, String rendition, String name) {
+    return queueCreation(streamId, rendition, name, true);
+  }
+
+  private SegmentOutput queueCreation(
+      String streamId, String rendition, String name, boolean growing) {
     SegmentStore.checkName("stream id", streamId);
     SegmentStore.checkName("rendition", rendition);
     SegmentStore.checkName("segment name", name);
-    QueuedOutput output = new QueuedOutput(streamId, rendition, name, true);
+    QueuedOutput output = new QueuedOutput(streamId, rendition, name, growing);
     enqueue(output::create);
     return output;
   }
